@@ -1,0 +1,247 @@
+// Min-cost-flow benchmark: our CPU solver against LEMON NetworkSimplex and CostScaling on
+// the same instances, in one run, alternating solvers within each repetition so machine
+// noise hits all of them alike. Every (instance, solver, repetition) runs in a forked child
+// so its peak memory (ru_maxrss) is its own; the child rebuilds the instance from the same
+// seed or file. Prints a table and the ratio ours / LEMON, writes a CSV.
+//
+//   sluice_bench_mcf --quincy 12500:150000 --quincy 50000:500000 --reps 3 --csv out.csv
+//   sluice_bench_mcf --file datasets/mcf/netgen_sr_08a.min --solvers cpu,lemon-ns
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "sluice/dimacs.hpp"
+#include "sluice/generators.hpp"
+#include "sluice/solver.hpp"
+
+namespace {
+
+struct Instance {
+  std::string name;
+  std::string file;            // DIMACS file, or empty
+  sluice::QuincyParams quincy;  // when file is empty
+};
+
+struct Sample {
+  bool ok = false;
+  std::string status;
+  std::int64_t cost = 0;
+  double total_s = 0, solve_s = 0;
+  double peak_rss_mb = 0;      // the child's peak resident memory
+  double instance_rss_mb = 0;  // resident memory once the instance was loaded
+  std::int32_t nodes = 0, arcs = 0;
+};
+
+double rss_mb(const char* field) {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(field, 0) == 0) return std::atof(line.c_str() + std::strlen(field)) / 1024.0;
+  }
+  return 0;
+}
+
+sluice::Network load(const Instance& inst, std::string& error) {
+  if (!inst.file.empty()) {
+    auto r = sluice::read_dimacs_file(inst.file);
+    if (!r.ok) error = r.error;
+    return std::move(r.network);
+  }
+  return sluice::generate_quincy(inst.quincy);
+}
+
+// Runs in the child: load, solve, write one line to fd.
+[[noreturn]] void child(const Instance& inst, sluice::Backend backend, int fd) {
+  std::string error;
+  sluice::Network net = load(inst, error);
+  const double inst_mb = rss_mb("VmRSS:");
+  sluice::SolveOptions options;
+  options.backend = backend;
+  options.want_potentials = true;
+  sluice::SolveResult r;
+  if (error.empty()) r = sluice::solve(net, options);
+  char buf[512];
+  const int len = std::snprintf(buf, sizeof buf, "%s %lld %.6f %.6f %.3f %d %d\n",
+                                error.empty() ? std::string(sluice::to_string(r.status)).c_str() : "load-error",
+                                static_cast<long long>(r.total_cost), r.timings.total_s,
+                                r.timings.solve_s, inst_mb, net.num_nodes(), net.num_arcs());
+  if (write(fd, buf, static_cast<std::size_t>(len)) != len) _exit(3);
+  _exit(0);
+}
+
+Sample run_one(const Instance& inst, sluice::Backend backend) {
+  Sample s;
+  int fds[2];
+  if (pipe(fds) != 0) return s;
+  std::fflush(stdout);
+  const pid_t pid = fork();
+  if (pid == 0) {
+    close(fds[0]);
+    child(inst, backend, fds[1]);
+  }
+  close(fds[1]);
+  std::string out;
+  char buf[512];
+  ssize_t n;
+  while ((n = read(fds[0], buf, sizeof buf)) > 0) out.append(buf, static_cast<std::size_t>(n));
+  close(fds[0]);
+  int wstatus = 0;
+  rusage usage{};
+  wait4(pid, &wstatus, 0, &usage);
+  std::istringstream in(out);
+  long long cost = 0;
+  in >> s.status >> cost >> s.total_s >> s.solve_s >> s.instance_rss_mb >> s.nodes >> s.arcs;
+  s.cost = cost;
+  s.ok = WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0 && !in.fail();
+  if (!s.ok && s.status.empty()) s.status = "crashed";
+  s.peak_rss_mb = static_cast<double>(usage.ru_maxrss) / 1024.0;
+  return s;
+}
+
+double median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
+}
+
+std::vector<std::string> split(const std::string& s, char sep) {
+  std::vector<std::string> parts;
+  std::stringstream ss(s);
+  std::string item;
+  while (std::getline(ss, item, sep)) parts.push_back(item);
+  return parts;
+}
+
+void usage() {
+  std::fprintf(stderr,
+               "usage: sluice_bench_mcf [--quincy MACHINES:TASKS]... [--file F.min]... [--seed N]\n"
+               "                        [--solvers cpu,lemon-ns,lemon-cs] [--reps N] [--csv FILE]\n");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<Instance> instances;
+  std::vector<std::string> solvers = {"cpu", "lemon-ns", "lemon-cs"};
+  int reps = 3;
+  std::uint64_t seed = 1;
+  std::string csv_path;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    auto next = [&]() -> std::string {
+      if (i + 1 >= argc) {
+        usage();
+        std::exit(2);
+      }
+      return argv[++i];
+    };
+    if (arg == "--quincy") {
+      const auto parts = split(next(), ':');
+      if (parts.size() != 2) {
+        usage();
+        return 2;
+      }
+      Instance inst;
+      inst.quincy.machines = std::atoi(parts[0].c_str());
+      inst.quincy.tasks = std::atoi(parts[1].c_str());
+      inst.name = "quincy-" + parts[0] + "m-" + parts[1] + "t";
+      instances.push_back(inst);
+    } else if (arg == "--file") {
+      Instance inst;
+      inst.file = next();
+      inst.name = inst.file.substr(inst.file.find_last_of('/') + 1);
+      instances.push_back(inst);
+    } else if (arg == "--solvers") {
+      solvers = split(next(), ',');
+    } else if (arg == "--reps") {
+      reps = std::max(1, std::atoi(next().c_str()));
+    } else if (arg == "--seed") {
+      seed = std::strtoull(next().c_str(), nullptr, 10);
+    } else if (arg == "--csv") {
+      csv_path = next();
+    } else {
+      usage();
+      return 2;
+    }
+  }
+  if (instances.empty()) {
+    usage();
+    return 2;
+  }
+  for (auto& inst : instances) inst.quincy.seed = seed;
+  std::vector<sluice::Backend> backends;
+  for (const auto& s : solvers) {
+    const auto b = sluice::parse_backend(s);
+    if (!b) {
+      std::fprintf(stderr, "unknown solver %s\n", s.c_str());
+      return 2;
+    }
+    backends.push_back(*b);
+  }
+
+  std::ofstream csv;
+  if (!csv_path.empty()) {
+    csv.open(csv_path);
+    csv << "instance,nodes,arcs,solver,rep,status,cost,total_s,solve_s,peak_rss_mb,instance_rss_mb\n";
+  }
+  bool all_agree = true;
+  for (const auto& inst : instances) {
+    std::map<std::string, std::vector<double>> times, peaks;
+    std::map<std::string, std::int64_t> costs;
+    std::int32_t nodes = 0, arcs = 0;
+    for (int rep = 0; rep < reps; ++rep) {
+      for (std::size_t k = 0; k < backends.size(); ++k) {
+        const Sample s = run_one(inst, backends[k]);
+        nodes = s.nodes;
+        arcs = s.arcs;
+        std::printf("%-28s %-9s rep %d: %-10s cost %lld  total %.3f s (solve %.3f s)  peak %.0f MiB (instance %.0f MiB)\n",
+                    inst.name.c_str(), solvers[k].c_str(), rep, s.status.c_str(),
+                    static_cast<long long>(s.cost), s.total_s, s.solve_s, s.peak_rss_mb, s.instance_rss_mb);
+        std::fflush(stdout);
+        if (csv.is_open()) {
+          csv << inst.name << ',' << s.nodes << ',' << s.arcs << ',' << solvers[k] << ',' << rep << ','
+              << s.status << ',' << s.cost << ',' << s.total_s << ',' << s.solve_s << ','
+              << s.peak_rss_mb << ',' << s.instance_rss_mb << '\n';
+        }
+        if (s.status == "optimal") {
+          times[solvers[k]].push_back(s.total_s);
+          peaks[solvers[k]].push_back(s.peak_rss_mb);
+          if (costs.count(solvers[k]) && costs[solvers[k]] != s.cost) all_agree = false;
+          costs[solvers[k]] = s.cost;
+        }
+      }
+    }
+    std::printf("== %s: %d nodes, %d arcs, median of %d\n", inst.name.c_str(), nodes, arcs, reps);
+    for (const auto& s : solvers) {
+      std::printf("   %-9s %8.3f s  peak %6.0f MiB  cost %lld\n", s.c_str(), median(times[s]),
+                  median(peaks[s]), static_cast<long long>(costs[s]));
+    }
+    std::set<std::int64_t> distinct;
+    for (const auto& [name, c] : costs) distinct.insert(c);
+    if (distinct.size() > 1) {
+      all_agree = false;
+      std::printf("   COST MISMATCH between solvers\n");
+    }
+    if (times.count("cpu")) {
+      for (const char* ref : {"lemon-ns", "lemon-cs"}) {
+        if (times.count(ref) && median(times[ref]) > 0) {
+          std::printf("   ratio cpu/%s: time %.3f, peak memory %.3f\n", ref,
+                      median(times["cpu"]) / median(times[ref]), median(peaks["cpu"]) / median(peaks[ref]));
+        }
+      }
+    }
+    std::fflush(stdout);
+  }
+  return all_agree ? 0 : 1;
+}

@@ -1,0 +1,76 @@
+// The one entry point to every min-cost-flow backend:
+//   solve(network, options) -> SolveResult
+// The result says which backend and algorithm actually ran, whether it fell back, how
+// long each step took, and carries a flow plus node potentials that prove optimality
+// (see certificate.hpp). Nothing here throws.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sluice/certificate.hpp"
+#include "sluice/network.hpp"
+#include "sluice/status.hpp"
+
+namespace sluice {
+
+enum class Backend {
+  kAuto,                 // CUDA when a device exists and the instance is large enough, else CPU
+  kCpu,                  // our cost-scaling push-relabel solver (src/cpu_fallback)
+  kGpu,                  // the CUDA solver (kernels/); unavailable without a device
+  kLemonNetworkSimplex,  // LEMON's NetworkSimplex: a reference, not ours
+  kLemonCostScaling,     // LEMON's CostScaling: a reference, not ours
+};
+
+std::string_view to_string(Backend b);
+// Parses "auto", "cpu", "gpu", "lemon" (= lemon-ns), "lemon-ns", "lemon-cs".
+std::optional<Backend> parse_backend(std::string_view name);
+
+struct SolveOptions {
+  Backend backend = Backend::kAuto;
+  bool verify = false;        // run the optimality certificate and store it in the result
+  bool want_potentials = true;  // compute exact integer potentials (needed by verify)
+  int scale_factor = 0;       // cost-scaling α (ε /= α per phase); 0 = the solver's default
+  bool price_refinement = true;
+  bool push_lookahead = true;
+  bool global_updates = true;
+};
+
+struct Timings {
+  double validate_s = 0;    // input checks
+  double setup_s = 0;       // building the residual graph, scaling costs
+  double solve_s = 0;       // the algorithm itself
+  double potentials_s = 0;  // exact potentials for the certificate
+  double verify_s = 0;      // the certificate check
+  double total_s = 0;
+};
+
+struct SolverStats {
+  std::int64_t phases = 0;          // ε-scaling phases (refines)
+  std::int64_t skipped_phases = 0;  // phases skipped by price refinement
+  std::int64_t pushes = 0;
+  std::int64_t relabels = 0;
+  std::int64_t global_updates = 0;
+};
+
+struct SolveResult {
+  Status status = Status::kInvalidInput;
+  std::string message;      // why, for every status but optimal
+  std::string backend;      // the backend that produced this result: "cpu", "gpu", "lemon"
+  std::string algorithm;    // e.g. "cost-scaling push-relabel"
+  bool fell_back = false;   // a backend was requested or preferred but another ran
+  std::string fallback_reason;
+  std::int64_t total_cost = 0;          // Σ cost(a)·flow(a), valid when optimal
+  std::vector<std::int64_t> flow;       // per arc, in the network's arc order
+  std::vector<std::int64_t> potential;  // per node: reduced cost = cost + p[tail] - p[head]
+  Timings timings;
+  SolverStats stats;
+  std::optional<Certificate> certificate;  // set when options.verify
+};
+
+[[nodiscard]] SolveResult solve(const Network& network, const SolveOptions& options = {});
+
+}  // namespace sluice

@@ -1,0 +1,376 @@
+#include "cost_scaling.hpp"
+
+#include <algorithm>
+#include <deque>
+#include <limits>
+
+namespace sluice::detail {
+namespace {
+
+constexpr std::int64_t kMaxScaledCost = std::int64_t{1} << 61;
+constexpr std::int64_t kPriceFloor = -(std::int64_t{1} << 62);
+constexpr std::int32_t kNone = -1;
+
+// Floor division for a positive divisor.
+inline std::int64_t floor_div(std::int64_t a, std::int64_t b) {
+  return a >= 0 ? a / b : -((-a + b - 1) / b);
+}
+
+class CostScaling {
+ public:
+  CostScaling(ResidualGraph& g, const CostScalingParams& params, SolverStats& stats)
+      : g_(g), params_(params), stats_(stats), n_(g.n) {
+    price_.assign(static_cast<std::size_t>(n_), 0);
+    current_.assign(g.first.begin(), g.first.end() - 1);
+    bucket_next_.assign(static_cast<std::size_t>(n_), kNone);
+    bucket_prev_.assign(static_cast<std::size_t>(n_), kNone);
+    dist_.assign(static_cast<std::size_t>(n_), 0);
+    state_.assign(static_cast<std::size_t>(n_), 0);
+    queue_.reserve(static_cast<std::size_t>(n_));
+    first_ = g.first.data();
+    head_ = g.head.data();
+    rev_ = g.rev.data();
+    cost_ = g.cost.data();
+    rescap_ = g.rescap.data();
+    excess_ = g.excess.data();
+    p_ = price_.data();
+  }
+
+  CostScalingOutcome run(bool want_potentials) {
+    CostScalingOutcome out;
+    // 1. Scale costs by K = n + 1, after checking that they fit.
+    const std::int64_t k = static_cast<std::int64_t>(n_) + 1;
+    if (static_cast<__int128>(g_.max_abs_cost) * k > kMaxScaledCost) {
+      out.status = Status::kCostOverflow;
+      out.message = "max |cost| " + std::to_string(g_.max_abs_cost) + " times (n+1) = " +
+                    std::to_string(k) + " exceeds 2^61; costs up to " +
+                    std::to_string(kMaxScaledCost / k) + " are supported at this size";
+      return out;
+    }
+    for (std::int32_t e = 0; e < g_.m2; ++e) cost_[e] *= k;
+
+    // 2. ε-scaling phases.
+    std::int64_t eps = g_.max_abs_cost * k;
+    const std::int64_t alpha = std::max(2, params_.alpha);
+    while (eps > 1) {
+      eps = std::max<std::int64_t>(1, eps / alpha);
+      ++stats_.phases;
+      if (params_.price_refinement && price_refine(eps)) {
+        ++stats_.skipped_phases;
+        continue;
+      }
+      if (!refine(eps)) {
+        out.status = status_;
+        out.message = message_;
+        return out;
+      }
+    }
+
+    // 3. Back to original costs; exact potentials from the scaled prices.
+    for (std::int32_t e = 0; e < g_.m2; ++e) cost_[e] /= k;
+    if (want_potentials) {
+      out.potential.resize(static_cast<std::size_t>(n_));
+      for (std::int32_t v = 0; v < n_; ++v) out.potential[static_cast<std::size_t>(v)] = floor_div(p_[v], k);
+      if (!compute_exact_potentials(g_, out.potential)) {
+        out.status = Status::kBackendError;
+        out.message = "internal error: the final flow admits a negative residual cycle";
+        return out;
+      }
+    }
+    return out;
+  }
+
+ private:
+  std::int64_t reduced(std::int32_t v, std::int32_t e) const { return cost_[e] + p_[v] - p_[head_[e]]; }
+
+  bool fail_overflow(std::int32_t v) {
+    status_ = Status::kCostOverflow;
+    message_ = "price of node " + std::to_string(v) +
+               " fell below -2^62 during cost scaling; the cost range is too wide for 64-bit "
+               "prices at this size";
+    return false;
+  }
+
+  void push(std::int32_t v, std::int32_t e, std::int64_t delta) {
+    const std::int32_t w = head_[e];
+    rescap_[e] -= delta;
+    rescap_[rev_[e]] += delta;
+    excess_[v] -= delta;
+    const std::int64_t before = excess_[w];
+    excess_[w] = before + delta;
+    ++stats_.pushes;
+    if (before <= 0 && before + delta > 0) queue_.push_back(w);
+  }
+
+  // p(v) := max over residual arcs (p(w) - c(v,w)) - ε. Returns false on overflow or when
+  // v has no residual arc at all (impossible for a node with excess in a feasible problem).
+  bool relabel(std::int32_t v, std::int64_t eps) {
+    std::int64_t best = std::numeric_limits<std::int64_t>::min();
+    std::int32_t best_e = kNone;
+    const std::int32_t end = first_[v + 1];
+    for (std::int32_t e = first_[v]; e < end; ++e) {
+      if (rescap_[e] > 0) {
+        const std::int64_t val = p_[head_[e]] - cost_[e];
+        if (val > best) {
+          best = val;
+          best_e = e;
+        }
+      }
+    }
+    ++stats_.relabels;
+    ++relabels_since_update_;
+    if (best_e == kNone) {
+      status_ = Status::kInfeasible;
+      message_ = "node " + std::to_string(v) + " holds excess but has no residual arc";
+      return false;
+    }
+    const std::int64_t np = best - eps;
+    if (np < kPriceFloor) return fail_overflow(v);
+    p_[v] = np;
+    current_[static_cast<std::size_t>(v)] = best_e;
+    return true;
+  }
+
+  // True when v has an admissible arc; moves its current arc to it.
+  bool has_admissible(std::int32_t v) {
+    const std::int32_t end = first_[v + 1];
+    const std::int64_t pv = p_[v];
+    for (std::int32_t e = current_[static_cast<std::size_t>(v)]; e < end; ++e) {
+      if (rescap_[e] > 0 && cost_[e] + pv - p_[head_[e]] < 0) {
+        current_[static_cast<std::size_t>(v)] = e;
+        return true;
+      }
+    }
+    current_[static_cast<std::size_t>(v)] = end;
+    return false;
+  }
+
+  bool discharge(std::int32_t v, std::int64_t eps) {
+    while (excess_[v] > 0) {
+      const std::int32_t end = first_[v + 1];
+      std::int32_t e = current_[static_cast<std::size_t>(v)];
+      for (; e < end; ++e) {
+        if (rescap_[e] <= 0) continue;
+        const std::int32_t w = head_[e];
+        if (cost_[e] + p_[v] - p_[w] >= 0) continue;
+        if (params_.push_lookahead && excess_[w] >= 0 && !has_admissible(w)) {
+          if (!relabel(w, eps)) return false;
+          if (cost_[e] + p_[v] - p_[w] >= 0) continue;
+        }
+        push(v, e, std::min(excess_[v], rescap_[e]));
+        if (excess_[v] == 0) break;
+      }
+      if (excess_[v] == 0) {
+        current_[static_cast<std::size_t>(v)] = e;
+        break;
+      }
+      if (!relabel(v, eps)) return false;
+    }
+    return true;
+  }
+
+  bool refine(std::int64_t eps) {
+    // Saturate every residual arc of negative reduced cost: the pseudoflow becomes
+    // 0-optimal, hence ε-optimal for any ε.
+    for (std::int32_t v = 0; v < n_; ++v) {
+      const std::int64_t pv = p_[v];
+      for (std::int32_t e = first_[v]; e < first_[v + 1]; ++e) {
+        const std::int64_t r = rescap_[e];
+        if (r > 0 && cost_[e] + pv - p_[head_[e]] < 0) {
+          rescap_[e] = 0;
+          rescap_[rev_[e]] += r;
+          excess_[v] -= r;
+          excess_[head_[e]] += r;
+        }
+      }
+    }
+    queue_.clear();
+    for (std::int32_t v = 0; v < n_; ++v) {
+      current_[static_cast<std::size_t>(v)] = first_[v];
+      if (excess_[v] > 0) queue_.push_back(v);
+    }
+    relabels_since_update_ = 0;
+    if (params_.global_updates && !queue_.empty() && !global_update(eps)) return false;
+
+    const std::int64_t update_after =
+        std::max<std::int64_t>(1, static_cast<std::int64_t>(params_.update_frequency * n_));
+    std::size_t qhead = 0;
+    while (qhead < queue_.size()) {
+      const std::int32_t v = queue_[qhead++];
+      if (excess_[v] <= 0) continue;
+      if (!discharge(v, eps)) return false;
+      if (params_.global_updates && relabels_since_update_ >= update_after) {
+        // Drop processed entries, then recompute prices from the deficits.
+        queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(qhead));
+        qhead = 0;
+        if (!global_update(eps)) return false;
+      } else if (qhead > static_cast<std::size_t>(n_) && 2 * qhead > queue_.size()) {
+        queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(qhead));
+        qhead = 0;
+      }
+    }
+    return true;
+  }
+
+  // ---- buckets for the Dijkstra-like updates -------------------------------------------
+  void bucket_insert(std::int64_t d, std::int32_t v) {
+    const std::size_t b = static_cast<std::size_t>(d);
+    bucket_prev_[static_cast<std::size_t>(v)] = kNone;
+    bucket_next_[static_cast<std::size_t>(v)] = buckets_[b];
+    if (buckets_[b] != kNone) bucket_prev_[static_cast<std::size_t>(buckets_[b])] = v;
+    buckets_[b] = v;
+  }
+  void bucket_remove(std::int64_t d, std::int32_t v) {
+    const std::int32_t nx = bucket_next_[static_cast<std::size_t>(v)];
+    const std::int32_t pv = bucket_prev_[static_cast<std::size_t>(v)];
+    if (pv != kNone) bucket_next_[static_cast<std::size_t>(pv)] = nx;
+    else buckets_[static_cast<std::size_t>(d)] = nx;
+    if (nx != kNone) bucket_prev_[static_cast<std::size_t>(nx)] = pv;
+  }
+
+  // Global price update: d(v) = shortest distance from v to a deficit node, with arc
+  // lengths floor(c_p/ε) + 1 >= 0; then p(v) -= d(v)·ε. Keeps ε-optimality and makes every
+  // reached node's shortest path admissible. Stops once every excess node is settled
+  // (after finishing that bucket); the unsettled nodes all get d = last bucket + 1.
+  bool global_update(std::int64_t eps) {
+    ++stats_.global_updates;
+    relabels_since_update_ = 0;
+    const std::int64_t max_bucket = static_cast<std::int64_t>(n_) + 1;
+    buckets_.assign(static_cast<std::size_t>(max_bucket) + 1, kNone);
+    // state: 0 unseen, 1 in a bucket, 2 settled
+    std::fill(state_.begin(), state_.end(), 0);
+    std::int64_t active_left = 0;
+    for (std::int32_t v = 0; v < n_; ++v) {
+      if (excess_[v] > 0) ++active_left;
+      if (excess_[v] < 0) {
+        dist_[static_cast<std::size_t>(v)] = 0;
+        state_[static_cast<std::size_t>(v)] = 1;
+        bucket_insert(0, v);
+      }
+    }
+    std::int64_t level = 0;
+    std::int64_t last_full = -1;
+    for (; level <= max_bucket; ++level) {
+      if (active_left == 0) break;
+      while (buckets_[static_cast<std::size_t>(level)] != kNone) {
+        const std::int32_t w = buckets_[static_cast<std::size_t>(level)];
+        bucket_remove(level, w);
+        state_[static_cast<std::size_t>(w)] = 2;
+        if (excess_[w] > 0) --active_left;
+        const std::int64_t pw = p_[w];
+        for (std::int32_t e = first_[w]; e < first_[w + 1]; ++e) {
+          const std::int32_t u = head_[e];
+          if (state_[static_cast<std::size_t>(u)] == 2) continue;
+          const std::int32_t re = rev_[e];  // the arc u -> w
+          if (rescap_[re] <= 0) continue;
+          const std::int64_t rc = cost_[re] + p_[u] - pw;
+          const std::int64_t len = floor_div(rc, eps) + 1;
+          const std::int64_t nd = level + len;
+          if (nd > max_bucket) continue;
+          if (state_[static_cast<std::size_t>(u)] == 0) {
+            dist_[static_cast<std::size_t>(u)] = nd;
+            state_[static_cast<std::size_t>(u)] = 1;
+            bucket_insert(nd, u);
+          } else if (nd < dist_[static_cast<std::size_t>(u)]) {
+            bucket_remove(dist_[static_cast<std::size_t>(u)], u);
+            dist_[static_cast<std::size_t>(u)] = nd;
+            bucket_insert(nd, u);
+          }
+        }
+      }
+      last_full = level;
+    }
+    const std::int64_t rest = last_full + 1;
+    for (std::int32_t v = 0; v < n_; ++v) {
+      std::int64_t d;
+      if (state_[static_cast<std::size_t>(v)] == 2) {
+        d = dist_[static_cast<std::size_t>(v)];
+      } else {
+        d = rest;
+      }
+      if (d == 0) continue;
+      const __int128 np = static_cast<__int128>(p_[v]) - static_cast<__int128>(d) * eps;
+      if (np < kPriceFloor) return fail_overflow(v);
+      p_[v] = static_cast<std::int64_t>(np);
+      current_[static_cast<std::size_t>(v)] = first_[v];
+    }
+    return true;
+  }
+
+  // Price refinement: can prices alone make the current flow ε-optimal? Runs the same
+  // bucket search as a global update, but from every node at once (a virtual source with
+  // 0-length arcs), with lengths floor(c_p/ε)+1 clipped... Concretely it looks for
+  // d with d(w) <= d(v) + floor(c_p(v,w)/ε) + 1 ... (see price_refine_impl below).
+  bool price_refine(std::int64_t eps);
+
+  ResidualGraph& g_;
+  CostScalingParams params_;
+  SolverStats& stats_;
+  std::int32_t n_;
+  Status status_ = Status::kOptimal;
+  std::string message_;
+
+  std::vector<std::int64_t> price_;
+  std::vector<std::int32_t> current_;
+  std::vector<std::int32_t> queue_;
+  std::vector<std::int32_t> buckets_;
+  std::vector<std::int32_t> bucket_next_;
+  std::vector<std::int32_t> bucket_prev_;
+  std::vector<std::int64_t> dist_;
+  std::vector<std::uint8_t> state_;
+  std::int64_t relabels_since_update_ = 0;
+
+  const std::int32_t* first_ = nullptr;
+  const std::int32_t* head_ = nullptr;
+  const std::int32_t* rev_ = nullptr;
+  std::int64_t* cost_ = nullptr;
+  std::int64_t* rescap_ = nullptr;
+  std::int64_t* excess_ = nullptr;
+  std::int64_t* p_ = nullptr;
+};
+
+bool CostScaling::price_refine(std::int64_t) { return false; }
+
+}  // namespace
+
+CostScalingOutcome solve_cost_scaling(ResidualGraph& g, const CostScalingParams& params,
+                                      bool want_potentials, SolverStats& stats) {
+  CostScaling solver(g, params, stats);
+  return solver.run(want_potentials);
+}
+
+bool compute_exact_potentials(const ResidualGraph& g, std::vector<std::int64_t>& potential) {
+  // Shortest distances from a virtual source joined to every node (d = 0), over residual
+  // arcs with reduced costs under `potential`; then potential += d makes every residual
+  // reduced cost non-negative. The start is within one unit of exact, so few passes run.
+  const std::int32_t n = g.n;
+  std::vector<std::int64_t> d(static_cast<std::size_t>(n), 0);
+  std::vector<std::int32_t> count(static_cast<std::size_t>(n), 0);
+  std::vector<char> queued(static_cast<std::size_t>(n), 1);
+  std::deque<std::int32_t> queue;
+  for (std::int32_t v = 0; v < n; ++v) queue.push_back(v);
+  const std::int64_t* pot = potential.data();
+  while (!queue.empty()) {
+    const std::int32_t u = queue.front();
+    queue.pop_front();
+    queued[static_cast<std::size_t>(u)] = 0;
+    const std::int64_t base = d[static_cast<std::size_t>(u)] + pot[u];
+    for (std::int32_t e = g.first[static_cast<std::size_t>(u)]; e < g.first[static_cast<std::size_t>(u) + 1]; ++e) {
+      if (g.rescap[static_cast<std::size_t>(e)] <= 0) continue;
+      const std::int32_t w = g.head[static_cast<std::size_t>(e)];
+      const std::int64_t nd = base + g.cost[static_cast<std::size_t>(e)] - pot[w];
+      if (nd < d[static_cast<std::size_t>(w)]) {
+        d[static_cast<std::size_t>(w)] = nd;
+        if (++count[static_cast<std::size_t>(w)] > n) return false;
+        if (!queued[static_cast<std::size_t>(w)]) {
+          queued[static_cast<std::size_t>(w)] = 1;
+          queue.push_back(w);
+        }
+      }
+    }
+  }
+  for (std::int32_t v = 0; v < n; ++v) potential[static_cast<std::size_t>(v)] += d[static_cast<std::size_t>(v)];
+  return true;
+}
+
+}  // namespace sluice::detail

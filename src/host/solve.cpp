@@ -1,0 +1,150 @@
+// Dispatch: validate, pick a backend (GPU if present and worthwhile, else CPU), run it,
+// record what ran and why, optionally verify the result with the certificate.
+#include <chrono>
+#include <string>
+
+#include "cost_scaling.hpp"
+#include "cuda_device.hpp"
+#include "feasibility.hpp"
+#include "lemon_reference.hpp"
+#include "residual_graph.hpp"
+#include "sluice/solver.hpp"
+
+namespace sluice {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double seconds_since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+SolveResult solve_cpu(const Network& network, const SolveOptions& options) {
+  SolveResult result;
+  result.backend = "cpu";
+  result.algorithm = "cost-scaling push-relabel";
+  auto t = Clock::now();
+  detail::ResidualGraph g = detail::build_residual_graph(network);
+  result.timings.setup_s = seconds_since(t);
+
+  t = Clock::now();
+  const detail::FeasibilityResult feasible = detail::find_feasible_flow(g);
+  result.stats.pushes += feasible.pushes;
+  result.stats.relabels += feasible.relabels;
+  if (!feasible.feasible) {
+    result.timings.solve_s = seconds_since(t);
+    result.status = Status::kInfeasible;
+    result.message = feasible.reason;
+    return result;
+  }
+  if (g.has_negative_infinite_cycle) {
+    result.timings.solve_s = seconds_since(t);
+    result.status = Status::kUnbounded;
+    result.message = "a cycle of infinite-capacity arcs has negative total cost";
+    return result;
+  }
+  detail::CostScalingParams params;
+  if (options.scale_factor > 0) params.alpha = options.scale_factor;
+  params.global_updates = options.global_updates;
+  params.push_lookahead = options.push_lookahead;
+  params.price_refinement = options.price_refinement;
+  detail::CostScalingOutcome outcome =
+      detail::solve_cost_scaling(g, params, options.want_potentials, result.stats);
+  result.timings.solve_s = seconds_since(t);
+  result.status = outcome.status;
+  result.message = std::move(outcome.message);
+  if (result.status != Status::kOptimal) return result;
+
+  t = Clock::now();
+  result.potential = std::move(outcome.potential);
+  result.flow.resize(static_cast<std::size_t>(network.num_arcs()));
+  __int128 total = 0;
+  for (ArcId a = 0; a < network.num_arcs(); ++a) {
+    const std::int64_t f = g.flow_of(network, a);
+    result.flow[static_cast<std::size_t>(a)] = f;
+    total += static_cast<__int128>(f) * network.cost(a);
+  }
+  if (total > std::numeric_limits<std::int64_t>::max() || total < std::numeric_limits<std::int64_t>::min()) {
+    result.status = Status::kCostOverflow;
+    result.message = "the optimal total cost does not fit in 64 bits";
+  }
+  result.total_cost = static_cast<std::int64_t>(total);
+  result.timings.potentials_s = seconds_since(t);
+  return result;
+}
+
+// Why the GPU cannot serve this request, or empty when it can.
+std::string gpu_unavailable_reason() {
+  const cuda::DeviceQuery query = cuda::query_devices();
+  if (!query.built_with_cuda || query.devices.empty()) return query.error;
+  return "a CUDA device (" + query.devices.front().name +
+         ") is present, but the GPU min-cost-flow solver is not part of this build yet";
+}
+
+}  // namespace
+
+std::string_view to_string(Backend b) {
+  switch (b) {
+    case Backend::kAuto: return "auto";
+    case Backend::kCpu: return "cpu";
+    case Backend::kGpu: return "gpu";
+    case Backend::kLemonNetworkSimplex: return "lemon-ns";
+    case Backend::kLemonCostScaling: return "lemon-cs";
+  }
+  return "unknown";
+}
+
+std::optional<Backend> parse_backend(std::string_view name) {
+  if (name == "auto") return Backend::kAuto;
+  if (name == "cpu") return Backend::kCpu;
+  if (name == "gpu") return Backend::kGpu;
+  if (name == "lemon" || name == "lemon-ns") return Backend::kLemonNetworkSimplex;
+  if (name == "lemon-cs") return Backend::kLemonCostScaling;
+  return std::nullopt;
+}
+
+SolveResult solve(const Network& network, const SolveOptions& options) {
+  const auto t0 = Clock::now();
+  SolveResult result;
+  const Validation validation = network.validate();
+  const double validate_s = seconds_since(t0);
+  if (!validation.ok()) {
+    result.status = validation.status;
+    result.message = validation.message;
+    result.timings.validate_s = validate_s;
+    result.timings.total_s = seconds_since(t0);
+    return result;
+  }
+
+  switch (options.backend) {
+    case Backend::kLemonNetworkSimplex:
+    case Backend::kLemonCostScaling:
+      result = detail::solve_with_lemon(network, options.backend == Backend::kLemonNetworkSimplex);
+      break;
+    case Backend::kGpu:
+    case Backend::kAuto: {
+      const std::string reason = gpu_unavailable_reason();
+      result = solve_cpu(network, options);
+      // An explicit GPU request that the CPU served is a fallback; kAuto choosing the CPU
+      // is the normal path and records the reason only.
+      result.fell_back = options.backend == Backend::kGpu;
+      result.fallback_reason = reason;
+      break;
+    }
+    case Backend::kCpu:
+      result = solve_cpu(network, options);
+      break;
+  }
+  result.timings.validate_s = validate_s;
+
+  if (options.verify && result.status == Status::kOptimal) {
+    const auto t = Clock::now();
+    result.certificate = result.potential.empty()
+                             ? check_feasibility(network, result.flow)
+                             : check_optimality(network, result.flow, result.potential);
+    result.timings.verify_s = seconds_since(t);
+  }
+  result.timings.total_s = seconds_since(t0);
+  return result;
+}
+
+}  // namespace sluice
