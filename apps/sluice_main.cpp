@@ -23,6 +23,7 @@ struct SolveArgs {
   bool verify = false;
   bool flows = false;
   int alpha = 0;
+  double update_frequency = 0;
   std::string output;
 };
 
@@ -43,6 +44,7 @@ int run_solve(const SolveArgs& args) {
   options.backend = *backend;
   options.verify = args.verify;
   options.scale_factor = args.alpha;
+  options.update_frequency = args.update_frequency;
   const sluice::SolveResult result = sluice::solve(input.network, options);
 
   std::printf("c file: %s (%d nodes, %d arcs, read in %.3f s)\n", args.file.c_str(),
@@ -199,6 +201,8 @@ int main(int argc, char** argv) {
                   "prove the result optimal: feasibility, complementary slackness, primal = dual");
   solve->add_flag("--flows", solve_args.flows, "print one 'f U V FLOW' line per arc with flow");
   solve->add_option("--alpha", solve_args.alpha, "cost-scaling factor α (default 16)");
+  solve->add_option("--update-frequency", solve_args.update_frequency,
+                    "global price update after this many × n relabels (default 2)");
   solve->add_option("-o,--output", solve_args.output, "write the DIMACS solution here instead of stdout");
 
   GenArgs gen_args;

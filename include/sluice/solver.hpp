@@ -37,6 +37,7 @@ struct SolveOptions {
   bool price_refinement = true;
   bool push_lookahead = true;
   bool global_updates = true;
+  double update_frequency = 0;  // global price update after this many × n relabels; 0 = default
 };
 
 struct Timings {

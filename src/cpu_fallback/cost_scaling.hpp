@@ -15,8 +15,9 @@
 // Heuristics: global price updates (a bucket-based Dijkstra from the deficits over
 // ceil-rounded reduced costs, Goldberg's "set relabel"), push look-ahead (do not push
 // into a node that has no admissible arc of its own; relabel it instead), price
-// refinement (before a refine, try to make the current flow ε-optimal by a cheaper
-// price-only update and skip the refine when it succeeds).
+// refinement (before a refine, try to make the current flow ε-optimal by prices alone,
+// with a bounded Bellman-Ford, and skip the refine when it succeeds). Arc fixing is not
+// implemented.
 //
 // Complexity: O(n^2 m log(nC)) in theory; near-linear per phase on scheduling networks.
 //
@@ -39,7 +40,8 @@ struct CostScalingParams {
   bool global_updates = true;
   bool push_lookahead = true;
   bool price_refinement = true;
-  double update_frequency = 0.5;  // global update after this many × n relabels
+  double update_frequency = 2.0;  // global update after this many × n relabels (tuned on
+                                  // Quincy networks: 0.5 → 2.6 s, 2 → 1.8 s at 150k tasks)
 };
 
 struct CostScalingOutcome {
