@@ -145,6 +145,26 @@ class CostScaling {
     return true;
   }
 
+  // Look-ahead found that w = head(e) has no admissible arc: relabel it instead of pushing
+  // into it. A node with no residual arc at all (a dead end) cannot be relabelled the
+  // usual way; lowering its price until e has reduced cost 0 keeps ε-optimality (only arcs
+  // into w change, and their reduced costs grow) and stops the useless push.
+  bool lookahead_relabel(std::int32_t v, std::int32_t e, std::int64_t eps) {
+    const std::int32_t w = head_[e];
+    bool has_residual = false;
+    for (std::int32_t f = first_[w]; f < first_[w + 1]; ++f) {
+      if (rescap_[f] > 0) {
+        has_residual = true;
+        break;
+      }
+    }
+    if (has_residual) return relabel(w, eps);
+    const std::int64_t np = cost_[e] + p_[v];
+    if (np < kPriceFloor) return fail_overflow(w);
+    p_[w] = np;
+    return true;
+  }
+
   // True when v has an admissible arc; moves its current arc to it.
   bool has_admissible(std::int32_t v) {
     const std::int32_t end = first_[v + 1];
@@ -168,7 +188,7 @@ class CostScaling {
         const std::int32_t w = head_[e];
         if (cost_[e] + p_[v] - p_[w] >= 0) continue;
         if (params_.push_lookahead && excess_[w] >= 0 && !has_admissible(w)) {
-          if (!relabel(w, eps)) return false;
+          if (!lookahead_relabel(v, e, eps)) return false;
           if (cost_[e] + p_[v] - p_[w] >= 0) continue;
         }
         push(v, e, std::min(excess_[v], rescap_[e]));
@@ -413,7 +433,8 @@ bool compute_exact_potentials(const ResidualGraph& g, std::vector<std::int64_t>&
   // reduced cost non-negative. The start is within one unit of exact, so few passes run.
   const std::int32_t n = g.n;
   std::vector<std::int64_t> d(static_cast<std::size_t>(n), 0);
-  std::vector<std::int32_t> count(static_cast<std::size_t>(n), 0);
+  // Edges on the current shortest path to each node: n or more means a negative cycle.
+  std::vector<std::int32_t> hops(static_cast<std::size_t>(n), 0);
   std::vector<char> queued(static_cast<std::size_t>(n), 1);
   std::deque<std::int32_t> queue;
   for (std::int32_t v = 0; v < n; ++v) queue.push_back(v);
@@ -429,7 +450,8 @@ bool compute_exact_potentials(const ResidualGraph& g, std::vector<std::int64_t>&
       const std::int64_t nd = base + g.cost[static_cast<std::size_t>(e)] - pot[w];
       if (nd < d[static_cast<std::size_t>(w)]) {
         d[static_cast<std::size_t>(w)] = nd;
-        if (++count[static_cast<std::size_t>(w)] > n) return false;
+        hops[static_cast<std::size_t>(w)] = hops[static_cast<std::size_t>(u)] + 1;
+        if (hops[static_cast<std::size_t>(w)] >= n) return false;
         if (!queued[static_cast<std::size_t>(w)]) {
           queued[static_cast<std::size_t>(w)] = 1;
           queue.push_back(w);

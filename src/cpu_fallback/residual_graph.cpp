@@ -12,8 +12,9 @@ std::size_t ResidualGraph::memory_bytes() const {
 
 bool has_negative_infinite_cycle(const Network& network) {
   // Queue-based Bellman-Ford from a virtual source joined to every node by a 0-cost arc,
-  // over infinite-capacity arcs only. A node relaxed n times lies on or behind a negative
-  // cycle.
+  // over infinite-capacity arcs only. A shortest path of n or more arcs repeats a node, so
+  // it contains a negative cycle. (Counting relaxations instead is wrong: parallel arcs
+  // and several paths can improve one node n times with no cycle at all.)
   const NodeId n = network.num_nodes();
   std::vector<std::int32_t> out_first(static_cast<std::size_t>(n) + 1, 0);
   std::vector<ArcId> out_arcs;
@@ -33,7 +34,7 @@ bool has_negative_infinite_cycle(const Network& network) {
     }
   }
   std::vector<__int128> dist(static_cast<std::size_t>(n), 0);
-  std::vector<std::int32_t> times(static_cast<std::size_t>(n), 0);
+  std::vector<std::int32_t> hops(static_cast<std::size_t>(n), 0);
   std::vector<char> queued(static_cast<std::size_t>(n), 1);
   std::deque<NodeId> queue;
   for (NodeId v = 0; v < n; ++v) queue.push_back(v);
@@ -47,7 +48,8 @@ bool has_negative_infinite_cycle(const Network& network) {
       const __int128 d = dist[static_cast<std::size_t>(u)] + network.cost(a);
       if (d < dist[static_cast<std::size_t>(w)]) {
         dist[static_cast<std::size_t>(w)] = d;
-        if (++times[static_cast<std::size_t>(w)] >= n) return true;
+        hops[static_cast<std::size_t>(w)] = hops[static_cast<std::size_t>(u)] + 1;
+        if (hops[static_cast<std::size_t>(w)] >= n) return true;
         if (!queued[static_cast<std::size_t>(w)]) {
           queued[static_cast<std::size_t>(w)] = 1;
           queue.push_back(w);

@@ -30,7 +30,8 @@ namespace sluice {
 namespace {
 
 constexpr std::int64_t kInf = kInfiniteCapacity;
-constexpr int kMaxReportedFailures = 5;
+// A test stops after this many failing instances, each printed in full.
+constexpr int kMaxReportedFailures = 10;
 
 // --- a small local generator ------------------------------------------------------------
 
@@ -162,6 +163,13 @@ bool supplies_balanced(const Network& net) {
   return sum == 0;
 }
 
+bool has_infinite_arc(const Network& net) {
+  for (ArcId a = 0; a < net.num_arcs(); ++a) {
+    if (net.capacity(a) == kInf) return true;
+  }
+  return false;
+}
+
 SolveResult run(const Network& net, Backend backend) {
   SolveOptions o;
   o.backend = backend;
@@ -219,7 +227,13 @@ void check_instance(const Network& net, std::uint64_t seed, bool extra, Counters
     }
     if (ours.status == Status::kUnbounded) ++counts.unbounded;
     if (extra) {
-      expect_same(net, ours, run(net, Backend::kLemonCostScaling), "cpu vs LEMON CostScaling");
+      // LEMON's CostScaling reports UNBOUNDED for any negative-cost arc of infinite
+      // capacity, cycle or not (a documented limitation), and with infinite arcs it was
+      // seen to return flows that fail the certificate (seed 1591732 of random-tiny: a
+      // self loop below its lower bound), so it is compared only without infinite arcs.
+      if (!has_infinite_arc(net)) {
+        expect_same(net, ours, run(net, Backend::kLemonCostScaling), "cpu vs LEMON CostScaling");
+      }
       // Our solver with other knobs must find the same optimum.
       SolveOptions o;
       o.backend = Backend::kCpu;
@@ -248,23 +262,26 @@ void report(const char* family, const Counters& c) {
 
 TEST(SolverProperty, RandomSmall) {
   Counters counts;
-  for (std::uint64_t seed = 1; seed <= 3000 && counts.failures < kMaxReportedFailures; ++seed) {
+  for (std::uint64_t seed = 1; seed <= 10000 && counts.failures < kMaxReportedFailures; ++seed) {
     const RandomInstance inst = random_instance(seed, Shape{2, 60});
     SCOPED_TRACE("family random-small seed " + std::to_string(seed) + " " + inst.description);
     check_instance(inst.net, seed, seed % 4 == 0, counts);
   }
   report("random", counts);
-  // The generator must actually produce every outcome, or the test proves little.
-  EXPECT_GT(counts.optimal, 1000);
-  EXPECT_GT(counts.infeasible, 50);
-  EXPECT_GT(counts.unbounded, 20);
-  EXPECT_GT(counts.unbalanced, 50);
+  // The generator must actually produce every outcome, or the test proves little
+  // (checked only when the loop ran to the end).
+  if (counts.failures == 0) {
+    EXPECT_GT(counts.optimal, 3000);
+    EXPECT_GT(counts.infeasible, 300);
+    EXPECT_GT(counts.unbounded, 50);
+    EXPECT_GT(counts.unbalanced, 300);
+  }
 }
 
 TEST(SolverProperty, RandomTiny) {
   // 1-4 nodes: dense in self loops, parallel arcs and degenerate shapes.
   Counters counts;
-  for (std::uint64_t seed = 1; seed <= 2000 && counts.failures < kMaxReportedFailures; ++seed) {
+  for (std::uint64_t seed = 1; seed <= 5000 && counts.failures < kMaxReportedFailures; ++seed) {
     const RandomInstance inst = random_instance(seed * 7919 + 13, Shape{1, 4});
     SCOPED_TRACE("family random-tiny seed " + std::to_string(seed * 7919 + 13) + " " +
                  inst.description);
@@ -275,7 +292,7 @@ TEST(SolverProperty, RandomTiny) {
 
 TEST(SolverProperty, RandomMedium) {
   Counters counts;
-  for (std::uint64_t seed = 1; seed <= 150 && counts.failures < kMaxReportedFailures; ++seed) {
+  for (std::uint64_t seed = 1; seed <= 400 && counts.failures < kMaxReportedFailures; ++seed) {
     const std::uint64_t s = 1'000'000 + seed;
     const RandomInstance inst = random_instance(s, Shape{100, 400});
     SCOPED_TRACE("family random-medium seed " + std::to_string(s) + " " + inst.description);
@@ -288,7 +305,7 @@ TEST(SolverProperty, RandomMedium) {
 
 TEST(SolverProperty, Quincy) {
   Counters counts;
-  for (std::uint64_t seed = 1; seed <= 300 && counts.failures < kMaxReportedFailures; ++seed) {
+  for (std::uint64_t seed = 1; seed <= 1000 && counts.failures < kMaxReportedFailures; ++seed) {
     Rng rng(seed * 31 + 1);
     QuincyParams p;
     p.machines = static_cast<std::int32_t>(rng.in(1, 40));
@@ -312,7 +329,7 @@ TEST(SolverProperty, Quincy) {
 
 TEST(SolverProperty, Netgen) {
   Counters counts;
-  for (std::uint64_t seed = 1; seed <= 300 && counts.failures < kMaxReportedFailures; ++seed) {
+  for (std::uint64_t seed = 1; seed <= 1000 && counts.failures < kMaxReportedFailures; ++seed) {
     Rng rng(seed * 37 + 2);
     NetgenParams p;
     p.nodes = static_cast<std::int32_t>(rng.in(2, 150));
@@ -338,7 +355,7 @@ TEST(SolverProperty, Netgen) {
 
 TEST(SolverProperty, Grid) {
   Counters counts;
-  for (std::uint64_t seed = 1; seed <= 300 && counts.failures < kMaxReportedFailures; ++seed) {
+  for (std::uint64_t seed = 1; seed <= 1000 && counts.failures < kMaxReportedFailures; ++seed) {
     Rng rng(seed * 41 + 3);
     GridParams p;
     p.rows = static_cast<std::int32_t>(rng.in(1, 12));
@@ -358,7 +375,7 @@ TEST(SolverProperty, Grid) {
 
 TEST(SolverProperty, Assignment) {
   Counters counts;
-  for (std::uint64_t seed = 1; seed <= 300 && counts.failures < kMaxReportedFailures; ++seed) {
+  for (std::uint64_t seed = 1; seed <= 1000 && counts.failures < kMaxReportedFailures; ++seed) {
     Rng rng(seed * 43 + 4);
     AssignmentParams p;
     p.n = static_cast<std::int32_t>(rng.in(1, 80));
