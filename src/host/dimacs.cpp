@@ -16,6 +16,8 @@
 // or `a` line) names nothing. Names are metadata: they never make a file fail.
 #include "sluice/dimacs.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <array>
 #include <cerrno>
@@ -282,6 +284,7 @@ class Parser {
     if (f_.token[1] != "min") return fail("problem type 'min'", f_.token[1]);
     if (!parse_count(f_.token[2], "node", kMaxNodes, num_nodes_)) return false;
     if (!parse_count(f_.token[3], "arc", kMaxArcs, num_arcs_)) return false;
+    if (!fits_in_memory(t)) return false;
     have_problem_ = true;
     problem_line_ = line_;
     // Reserve what the input can actually hold, never more than the header claims.
@@ -389,6 +392,26 @@ class Parser {
       r_.node_names.clear();
     r_.ok = true;
     return true;
+  }
+
+  // A header may declare sizes no machine here could solve (`p min 2000000000 0` is within
+  // the id limits but needs tens of GiB); refuse it up front, naming both figures, rather
+  // than let the allocation kill the process. Per node and per arc: the network's arrays
+  // plus the solver's residual graph and result, measured from the code (≈64 B and ≈120 B).
+  bool fits_in_memory(std::string_view t) {
+    const long pages = sysconf(_SC_PHYS_PAGES);
+    const long page_size = sysconf(_SC_PAGE_SIZE);
+    if (pages <= 0 || page_size <= 0) return true;
+    const double machine = static_cast<double>(pages) * static_cast<double>(page_size);
+    const double need = static_cast<double>(num_nodes_) * 64.0 + static_cast<double>(num_arcs_) * 120.0;
+    if (need <= machine) return true;
+    char buf[160];
+    std::snprintf(buf, sizeof buf,
+                  "a problem that fits in memory (%lld nodes and %lld arcs need about %.1f GiB "
+                  "to solve; this machine has %.1f GiB)",
+                  static_cast<long long>(num_nodes_), static_cast<long long>(num_arcs_),
+                  need / (1 << 30), machine / (1 << 30));
+    return fail(buf, t);
   }
 
   // ---- fields -------------------------------------------------------------------------

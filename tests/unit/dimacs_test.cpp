@@ -295,6 +295,8 @@ const BadCase kBadCases[] = {
     {"c x\na 1 2 0 1 1\n", 2, "missing 'p' line"},
     {"p min 2 0\np min 2 0\n", 2, "duplicate 'p' line"},
     {"p max 2 0\n", 1, "problem type 'min', found 'max'"},
+    {"c a header no machine here can hold\np min 2000000000 1000000000\n", 2,
+     "fits in memory"},
     {"p min 2\n", 1, "wrong field count"},
     {"p min 2 1 9\n", 1, "wrong field count"},
     {"p min 2 1\na 1 2 0 1\n", 2, "wrong field count"},
