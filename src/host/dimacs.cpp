@@ -394,23 +394,23 @@ class Parser {
     return true;
   }
 
-  // A header may declare sizes no machine here could solve (`p min 2000000000 0` is within
-  // the id limits but needs tens of GiB); refuse it up front, naming both figures, rather
-  // than let the allocation kill the process. Per node and per arc: the network's arrays
-  // plus the solver's residual graph and result, measured from the code (≈64 B and ≈120 B).
+  // A header may declare more nodes than any machine here could hold (`p min 2000000000 0`
+  // is within the id limits, but the node arrays alone would take tens of GiB): refuse it
+  // up front, naming both figures, rather than let the allocation kill the process. Arcs
+  // need no such check: their storage grows only with the arcs actually read. ≈64 bytes a
+  // node: the network's supply plus the solver's per-node arrays.
   bool fits_in_memory(std::string_view t) {
     const long pages = sysconf(_SC_PHYS_PAGES);
     const long page_size = sysconf(_SC_PAGE_SIZE);
     if (pages <= 0 || page_size <= 0) return true;
     const double machine = static_cast<double>(pages) * static_cast<double>(page_size);
-    const double need = static_cast<double>(num_nodes_) * 64.0 + static_cast<double>(num_arcs_) * 120.0;
+    const double need = static_cast<double>(num_nodes_) * 64.0;
     if (need <= machine) return true;
     char buf[160];
     std::snprintf(buf, sizeof buf,
-                  "a problem that fits in memory (%lld nodes and %lld arcs need about %.1f GiB "
-                  "to solve; this machine has %.1f GiB)",
-                  static_cast<long long>(num_nodes_), static_cast<long long>(num_arcs_),
-                  need / (1 << 30), machine / (1 << 30));
+                  "a node count that fits in memory (%lld nodes need about %.1f GiB to solve; "
+                  "this machine has %.1f GiB)",
+                  static_cast<long long>(num_nodes_), need / (1 << 30), machine / (1 << 30));
     return fail(buf, t);
   }
 
