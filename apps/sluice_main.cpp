@@ -24,6 +24,9 @@ struct SolveArgs {
   bool flows = false;
   int alpha = 0;
   double update_frequency = 0;
+  bool no_lookahead = false;
+  bool no_price_refinement = false;
+  bool no_global_updates = false;
   std::string output;
 };
 
@@ -45,6 +48,9 @@ int run_solve(const SolveArgs& args) {
   options.verify = args.verify;
   options.scale_factor = args.alpha;
   options.update_frequency = args.update_frequency;
+  options.push_lookahead = !args.no_lookahead;
+  options.price_refinement = !args.no_price_refinement;
+  options.global_updates = !args.no_global_updates;
   const sluice::SolveResult result = sluice::solve(input.network, options);
 
   std::printf("c file: %s (%d nodes, %d arcs, read in %.3f s)\n", args.file.c_str(),
@@ -203,6 +209,11 @@ int main(int argc, char** argv) {
   solve->add_option("--alpha", solve_args.alpha, "cost-scaling factor α (default 16)");
   solve->add_option("--update-frequency", solve_args.update_frequency,
                     "global price update after this many × n relabels (default 2)");
+  solve->add_flag("--no-lookahead", solve_args.no_lookahead, "cpu: disable push look-ahead");
+  solve->add_flag("--no-price-refinement", solve_args.no_price_refinement,
+                  "cpu: disable price refinement (phase skipping)");
+  solve->add_flag("--no-global-updates", solve_args.no_global_updates,
+                  "cpu: disable global price updates");
   solve->add_option("-o,--output", solve_args.output, "write the DIMACS solution here instead of stdout");
 
   GenArgs gen_args;

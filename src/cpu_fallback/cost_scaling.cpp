@@ -297,7 +297,7 @@ class CostScaling {
           if (state_[static_cast<std::size_t>(u)] == 2) continue;
           const std::int32_t re = rev_[e];  // the arc u -> w
           if (rescap_[re] <= 0) continue;
-          const std::int64_t rc = cost_[re] + p_[u] - pw;
+          const std::int64_t rc = p_[u] - cost_[e] - pw;  // cost(u -> w) == -cost(e)
           const std::int64_t len = floor_div(rc, eps) + 1;
           const std::int64_t nd = level + len;
           if (nd > max_bucket) continue;
