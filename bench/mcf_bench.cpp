@@ -29,8 +29,12 @@ namespace {
 
 struct Instance {
   std::string name;
-  std::string file;            // DIMACS file, or empty
-  sluice::QuincyParams quincy;  // when file is empty
+  std::string file;  // DIMACS file, or empty for a generated instance
+  sluice::Family family = sluice::Family::kQuincy;
+  sluice::QuincyParams quincy;
+  sluice::NetgenParams netgen;
+  sluice::GridParams grid;
+  sluice::AssignmentParams assignment;
 };
 
 struct Sample {
@@ -58,7 +62,13 @@ sluice::Network load(const Instance& inst, std::string& error) {
     if (!r.ok) error = r.error;
     return std::move(r.network);
   }
-  return sluice::generate_quincy(inst.quincy);
+  switch (inst.family) {
+    case sluice::Family::kQuincy: return sluice::generate_quincy(inst.quincy);
+    case sluice::Family::kNetgen: return sluice::generate_netgen(inst.netgen);
+    case sluice::Family::kGrid: return sluice::generate_grid(inst.grid);
+    case sluice::Family::kAssignment: return sluice::generate_assignment(inst.assignment);
+  }
+  return {};
 }
 
 // Runs in the child: load, solve, write one line to fd.
@@ -125,7 +135,9 @@ std::vector<std::string> split(const std::string& s, char sep) {
 
 void usage() {
   std::fprintf(stderr,
-               "usage: sluice_bench_mcf [--quincy MACHINES:TASKS]... [--file F.min]... [--seed N]\n"
+               "usage: sluice_bench_mcf [--quincy MACHINES:TASKS]... [--netgen NODES:ARCS]...\n"
+               "                        [--grid ROWS:COLS]... [--assignment N:DEGREE]...\n"
+               "                        [--file F.min]... [--seed N]\n"
                "                        [--solvers cpu,lemon-ns,lemon-cs] [--reps N] [--csv FILE]\n");
 }
 
@@ -157,6 +169,35 @@ int main(int argc, char** argv) {
       inst.quincy.tasks = std::atoi(parts[1].c_str());
       inst.name = "quincy-" + parts[0] + "m-" + parts[1] + "t";
       instances.push_back(inst);
+    } else if (arg == "--netgen" || arg == "--grid" || arg == "--assignment") {
+      const std::string spec = next();
+      const auto parts = split(spec, ':');
+      if (parts.size() != 2) {
+        usage();
+        return 2;
+      }
+      const int a = std::atoi(parts[0].c_str());
+      const int b = std::atoi(parts[1].c_str());
+      Instance inst;
+      if (arg == "--netgen") {
+        inst.family = sluice::Family::kNetgen;
+        inst.netgen.nodes = a;
+        inst.netgen.arcs = b;
+        inst.netgen.sources = std::max(1, a / 16);
+        inst.netgen.sinks = std::max(1, a / 16);
+        inst.netgen.total_supply = 100LL * a;
+      } else if (arg == "--grid") {
+        inst.family = sluice::Family::kGrid;
+        inst.grid.rows = a;
+        inst.grid.cols = b;
+        inst.grid.supply = 10LL * a;
+      } else {
+        inst.family = sluice::Family::kAssignment;
+        inst.assignment.n = a;
+        inst.assignment.degree = b;
+      }
+      inst.name = arg.substr(2) + "-" + spec;
+      instances.push_back(inst);
     } else if (arg == "--file") {
       Instance inst;
       inst.file = next();
@@ -179,7 +220,9 @@ int main(int argc, char** argv) {
     usage();
     return 2;
   }
-  for (auto& inst : instances) inst.quincy.seed = seed;
+  for (auto& inst : instances) {
+    inst.quincy.seed = inst.netgen.seed = inst.grid.seed = inst.assignment.seed = seed;
+  }
   std::vector<sluice::Backend> backends;
   for (const auto& s : solvers) {
     const auto b = sluice::parse_backend(s);
