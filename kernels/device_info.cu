@@ -13,7 +13,10 @@ DeviceQuery query_devices() {
   int count = 0;
   cudaError_t err = cudaGetDeviceCount(&count);
   if (err != cudaSuccess) {
-    query.error = std::string("cudaGetDeviceCount: ") + cudaGetErrorString(err);
+    // Without a GPU, the runtime usually reports a missing or insufficient driver: say
+    // plainly that no device is usable, and keep the runtime's words for diagnosis.
+    query.error = std::string("no usable CUDA device (cudaGetDeviceCount: ") +
+                  cudaGetErrorString(err) + ")";
     (void)cudaGetLastError();  // clear the sticky error so later calls start clean
     return query;
   }
