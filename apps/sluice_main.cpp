@@ -181,7 +181,7 @@ int run_devices() {
                 d.multiprocessors, static_cast<double>(d.total_memory_bytes) / (1 << 30),
                 static_cast<double>(d.free_memory_bytes) / (1 << 30));
   }
-  if (query.devices.empty()) std::printf("no usable device: %s\n", query.error.c_str());
+  if (query.devices.empty()) std::printf("%s\n", query.error.c_str());
   return 0;
 }
 
