@@ -27,6 +27,7 @@ struct SolveArgs {
   bool no_lookahead = false;
   bool no_price_refinement = false;
   bool no_global_updates = false;
+  bool no_early_exit = false;
   std::string output;
 };
 
@@ -51,6 +52,7 @@ int run_solve(const SolveArgs& args) {
   options.push_lookahead = !args.no_lookahead;
   options.price_refinement = !args.no_price_refinement;
   options.global_updates = !args.no_global_updates;
+  options.early_exit = !args.no_early_exit;
   const sluice::SolveResult result = sluice::solve(input.network, options);
 
   std::printf("c file: %s (%d nodes, %d arcs, read in %.3f s)\n", args.file.c_str(),
@@ -214,6 +216,8 @@ int main(int argc, char** argv) {
                   "cpu: disable price refinement (phase skipping)");
   solve->add_flag("--no-global-updates", solve_args.no_global_updates,
                   "cpu: disable global price updates");
+  solve->add_flag("--no-early-exit", solve_args.no_early_exit,
+                  "cpu: run every ε-phase even when the flow is already provably optimal");
   solve->add_option("-o,--output", solve_args.output, "write the DIMACS solution here instead of stdout");
 
   GenArgs gen_args;

@@ -37,6 +37,7 @@ struct SolveOptions {
   bool price_refinement = true;
   bool push_lookahead = true;
   bool global_updates = true;
+  bool early_exit = true;     // stop scaling once the flow is provably optimal
   double update_frequency = 0;  // global price update after this many × n relabels; 0 = default
 };
 

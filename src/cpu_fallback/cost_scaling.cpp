@@ -64,6 +64,7 @@ class CostScaling {
     for (std::int32_t e = 0; e < g_.m2; ++e) cost_[e] *= k;
 
     // 2. ε-scaling phases.
+    std::vector<std::int64_t> exact;  // set when the early exit proved the flow optimal
     std::int64_t eps = g_.max_abs_cost * k;
     const std::int64_t alpha = std::max(2, params_.alpha);
     while (eps > 1) {
@@ -88,11 +89,27 @@ class CostScaling {
                      static_cast<long long>(stats_.relabels - before.relabels),
                      static_cast<long long>(stats_.global_updates - before.global_updates));
       }
+      // Early exit: below one original cost unit the flow is often optimal already. Test
+      // it exactly (integer potentials with every residual reduced cost >= 0, searched from
+      // the rounded prices with a budget of one pass over the arcs) and stop if it holds.
+      if (params_.early_exit && eps > 1 && eps < k) {
+        std::vector<std::int64_t> guess(static_cast<std::size_t>(n_));
+        for (std::int32_t v = 0; v < n_; ++v) guess[static_cast<std::size_t>(v)] = floor_div(p_[v], k);
+        if (search_exact_potentials(g_, k, g_.m2, guess) == PotentialSearch::kFound) {
+          exact = std::move(guess);
+          for (std::int64_t rest = eps; rest > 1; rest = std::max<std::int64_t>(1, rest / alpha)) {
+            ++stats_.skipped_phases;
+          }
+          break;
+        }
+      }
     }
 
     // 3. Back to original costs; exact potentials from the scaled prices.
     for (std::int32_t e = 0; e < g_.m2; ++e) cost_[e] /= k;
-    if (want_potentials) {
+    if (!exact.empty()) {
+      out.potential = std::move(exact);
+    } else if (want_potentials) {
       out.potential.resize(static_cast<std::size_t>(n_));
       for (std::int32_t v = 0; v < n_; ++v) out.potential[static_cast<std::size_t>(v)] = floor_div(p_[v], k);
       if (!compute_exact_potentials(g_, out.potential)) {
@@ -451,7 +468,8 @@ CostScalingOutcome solve_cost_scaling(ResidualGraph& g, const CostScalingParams&
   return solver.run(want_potentials);
 }
 
-bool compute_exact_potentials(const ResidualGraph& g, std::vector<std::int64_t>& potential) {
+PotentialSearch search_exact_potentials(const ResidualGraph& g, std::int64_t cost_divisor,
+                                        std::int64_t arc_budget, std::vector<std::int64_t>& potential) {
   // Shortest distances from a virtual source joined to every node (d = 0), over residual
   // arcs with reduced costs under `potential`; then potential += d makes every residual
   // reduced cost non-negative. The start is within one unit of exact, so few passes run.
@@ -463,19 +481,27 @@ bool compute_exact_potentials(const ResidualGraph& g, std::vector<std::int64_t>&
   std::deque<std::int32_t> queue;
   for (std::int32_t v = 0; v < n; ++v) queue.push_back(v);
   const std::int64_t* pot = potential.data();
+  const std::int32_t* first = g.first.data();
+  const std::int32_t* head = g.head.data();
+  const std::int64_t* cost = g.cost.data();
+  const std::int64_t* rescap = g.rescap.data();
   while (!queue.empty()) {
     const std::int32_t u = queue.front();
     queue.pop_front();
     queued[static_cast<std::size_t>(u)] = 0;
+    if (arc_budget >= 0) {
+      arc_budget -= first[u + 1] - first[u];
+      if (arc_budget < 0) return PotentialSearch::kBudgetExhausted;
+    }
     const std::int64_t base = d[static_cast<std::size_t>(u)] + pot[u];
-    for (std::int32_t e = g.first[static_cast<std::size_t>(u)]; e < g.first[static_cast<std::size_t>(u) + 1]; ++e) {
-      if (g.rescap[static_cast<std::size_t>(e)] <= 0) continue;
-      const std::int32_t w = g.head[static_cast<std::size_t>(e)];
-      const std::int64_t nd = base + g.cost[static_cast<std::size_t>(e)] - pot[w];
+    for (std::int32_t e = first[u]; e < first[u + 1]; ++e) {
+      if (rescap[e] <= 0) continue;
+      const std::int32_t w = head[e];
+      const std::int64_t nd = base + cost[e] / cost_divisor - pot[w];
       if (nd < d[static_cast<std::size_t>(w)]) {
         d[static_cast<std::size_t>(w)] = nd;
         hops[static_cast<std::size_t>(w)] = hops[static_cast<std::size_t>(u)] + 1;
-        if (hops[static_cast<std::size_t>(w)] >= n) return false;
+        if (hops[static_cast<std::size_t>(w)] >= n) return PotentialSearch::kNegativeCycle;
         if (!queued[static_cast<std::size_t>(w)]) {
           queued[static_cast<std::size_t>(w)] = 1;
           queue.push_back(w);
@@ -484,7 +510,11 @@ bool compute_exact_potentials(const ResidualGraph& g, std::vector<std::int64_t>&
     }
   }
   for (std::int32_t v = 0; v < n; ++v) potential[static_cast<std::size_t>(v)] += d[static_cast<std::size_t>(v)];
-  return true;
+  return PotentialSearch::kFound;
+}
+
+bool compute_exact_potentials(const ResidualGraph& g, std::vector<std::int64_t>& potential) {
+  return search_exact_potentials(g, 1, -1, potential) == PotentialSearch::kFound;
 }
 
 }  // namespace sluice::detail
