@@ -28,6 +28,7 @@ struct SolveArgs {
   bool no_price_refinement = false;
   bool no_global_updates = false;
   bool no_early_exit = false;
+  bool push_relabel = false;
   std::string output;
 };
 
@@ -53,6 +54,7 @@ int run_solve(const SolveArgs& args) {
   options.price_refinement = !args.no_price_refinement;
   options.global_updates = !args.no_global_updates;
   options.early_exit = !args.no_early_exit;
+  options.partial_augment = !args.push_relabel;
   const sluice::SolveResult result = sluice::solve(input.network, options);
 
   std::printf("c file: %s (%d nodes, %d arcs, read in %.3f s)\n", args.file.c_str(),
@@ -211,7 +213,10 @@ int main(int argc, char** argv) {
   solve->add_option("--alpha", solve_args.alpha, "cost-scaling factor α (default 16)");
   solve->add_option("--update-frequency", solve_args.update_frequency,
                     "global price update after this many × n relabels (default 2)");
-  solve->add_flag("--no-lookahead", solve_args.no_lookahead, "cpu: disable push look-ahead");
+  solve->add_flag("--push-relabel", solve_args.push_relabel,
+                  "cpu: discharge by single pushes with look-ahead instead of partial augment-relabel");
+  solve->add_flag("--no-lookahead", solve_args.no_lookahead,
+                  "cpu: disable push look-ahead (with --push-relabel)");
   solve->add_flag("--no-price-refinement", solve_args.no_price_refinement,
                   "cpu: disable price refinement (phase skipping)");
   solve->add_flag("--no-global-updates", solve_args.no_global_updates,

@@ -38,6 +38,7 @@ struct SolveOptions {
   bool push_lookahead = true;
   bool global_updates = true;
   bool early_exit = true;     // stop scaling once the flow is provably optimal
+  bool partial_augment = true;  // discharge by partial augment-relabel; false: push/relabel
   double update_frequency = 0;  // global price update after this many × n relabels; 0 = default
 };
 

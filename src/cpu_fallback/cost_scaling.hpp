@@ -12,6 +12,8 @@
 // negative reduced cost (the pseudoflow is then 0-optimal) and discharges the excesses by
 // pushes along admissible arcs (c_p < 0) and relabels (p(v) := max(p(w) - c(v,w)) - ε).
 //
+// Discharge: partial augment-relabel by default (Goldberg, ESA 2008), or push/relabel.
+//
 // Heuristics: global price updates (a bucket-based Dijkstra from the deficits over
 // ceil-rounded reduced costs, Goldberg's "set relabel"), push look-ahead (do not push
 // into a node that has no admissible arc of its own; relabel it instead), price
@@ -42,6 +44,11 @@ struct CostScalingParams {
   bool global_updates = true;
   bool push_lookahead = true;
   bool price_refinement = true;
+  // Discharge by partial augment-relabel (paths of up to augment_path_length arcs) rather
+  // than single pushes with look-ahead. Measured on Quincy networks, medians of 3
+  // alternating runs: 150k tasks 1.65 -> 1.36 s, 500k tasks 7.18 -> 7.07 s.
+  bool partial_augment = true;
+  int augment_path_length = 6;
   bool early_exit = true;  // stop once the flow is provably optimal (see cost_scaling.cpp)
   double update_frequency = 2.0;  // global update after this many × n relabels (tuned on
                                   // Quincy networks: 0.5 → 2.6 s, 2 → 1.8 s at 150k tasks)

@@ -48,6 +48,7 @@ SolveResult solve_cpu(const Network& network, const SolveOptions& options) {
   params.push_lookahead = options.push_lookahead;
   params.price_refinement = options.price_refinement;
   params.early_exit = options.early_exit;
+  params.partial_augment = options.partial_augment;
   if (options.update_frequency > 0) params.update_frequency = options.update_frequency;
   detail::CostScalingOutcome outcome =
       detail::solve_cost_scaling(g, params, options.want_potentials, result.stats);
