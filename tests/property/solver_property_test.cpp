@@ -238,11 +238,16 @@ void check_instance(const Network& net, std::uint64_t seed, bool extra, Counters
       SolveOptions o;
       o.backend = Backend::kCpu;
       o.verify = true;
-      const int variant = static_cast<int>(seed % 6);
-      o.scale_factor = std::vector<int>{2, 3, 7, 0, 0, 0}[static_cast<std::size_t>(variant)];
+      // 0-2: other scaling factors; 3: no price refinement; 4: push/relabel discharge
+      // without look-ahead; 5: no global updates; 6: push/relabel with look-ahead;
+      // 7: no early exit.
+      const int variant = static_cast<int>(seed % 8);
+      o.scale_factor = std::vector<int>{2, 3, 7, 0, 0, 0, 0, 0}[static_cast<std::size_t>(variant)];
       o.price_refinement = variant != 3;
+      o.partial_augment = variant != 4 && variant != 6;
       o.push_lookahead = variant != 4;
       o.global_updates = variant != 5;
+      o.early_exit = variant != 7;
       SCOPED_TRACE("cpu option variant " + std::to_string(variant));
       expect_same(net, solve(net, o), ns, "cpu(variant) vs LEMON NetworkSimplex");
     }

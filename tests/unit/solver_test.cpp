@@ -602,15 +602,17 @@ TEST(SolverDatasets, CpuOptionVariantsAgree) {
     SCOPED_TRACE(e.file);
     const DimacsReadResult in = read_dimacs_file(std::string(SLUICE_TEST_DATA_DIR) + "/mcf/" + e.file);
     ASSERT_TRUE(in.ok) << in.error;
-    for (int variant = 0; variant < 5; ++variant) {
+    for (int variant = 0; variant < 7; ++variant) {
       SCOPED_TRACE("variant " + std::to_string(variant));
       SolveOptions o;
       o.backend = Backend::kCpu;
       o.verify = true;
       o.scale_factor = variant == 0 ? 2 : variant == 1 ? 64 : 0;
       o.price_refinement = variant != 2;
+      o.partial_augment = variant != 3 && variant != 5;  // 3, 5: push/relabel discharge
       o.push_lookahead = variant != 3;
       o.global_updates = variant != 4;
+      o.early_exit = variant != 6;
       expect_optimal(solve(in.network, o), e.cost);
     }
   }
