@@ -92,11 +92,23 @@ class CostScaling {
       }
       // Early exit: below one original cost unit the flow is often optimal already. Test
       // it exactly (integer potentials with every residual reduced cost >= 0, searched from
-      // the rounded prices with a budget of one pass over the arcs) and stop if it holds.
+      // the rounded prices, giving up after early_exit_budget passes over the arcs) and stop
+      // if it holds.
       if (params_.early_exit && eps > 1 && eps < k) {
         std::vector<std::int64_t> guess(static_cast<std::size_t>(n_));
         for (std::int32_t v = 0; v < n_; ++v) guess[static_cast<std::size_t>(v)] = floor_div(p_[v], k);
-        if (search_exact_potentials(g_, k, g_.m2, guess) == PotentialSearch::kFound) {
+        const auto t_test = std::chrono::steady_clock::now();
+        const auto budget = static_cast<std::int64_t>(params_.early_exit_budget * g_.m2);
+        const PotentialSearch found = search_exact_potentials(g_, k, budget, guess);
+        if (trace_) {
+          std::fprintf(stderr, "[cost-scaling] optimality test after eps %lld: %s in %.3f s\n",
+                       static_cast<long long>(eps),
+                       found == PotentialSearch::kFound           ? "optimal"
+                       : found == PotentialSearch::kNegativeCycle ? "not optimal"
+                                                                  : "gave up",
+                       std::chrono::duration<double>(std::chrono::steady_clock::now() - t_test).count());
+        }
+        if (found == PotentialSearch::kFound) {
           exact = std::move(guess);
           for (std::int64_t rest = eps; rest > 1; rest = std::max<std::int64_t>(1, rest / alpha)) {
             ++stats_.skipped_phases;

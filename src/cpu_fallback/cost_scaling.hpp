@@ -50,6 +50,10 @@ struct CostScalingParams {
   bool partial_augment = true;
   int augment_path_length = 6;
   bool early_exit = true;  // stop once the flow is provably optimal (see cost_scaling.cpp)
+  // Passes over the arcs the early-exit test may take before giving up. Measured (total
+  // time, 150k / 500k Quincy tasks): 1 pass 1.42 / 7.34 s, 2 passes 1.33 / 6.19 s, 4 passes
+  // 1.32 / 5.93 s, 8 passes 1.31 / 6.95 s; 2 also helps NETGEN, grid and assignment.
+  double early_exit_budget = 2.0;
   double update_frequency = 2.0;  // global update after this many × n relabels (tuned on
                                   // Quincy networks: 0.5 → 2.6 s, 2 → 1.8 s at 150k tasks)
 };
