@@ -29,12 +29,14 @@ struct SolveArgs {
   bool no_global_updates = false;
   bool no_early_exit = false;
   bool push_relabel = false;
+  bool progress = false;
   std::string output;
 };
 
 int run_solve(const SolveArgs& args) {
   const auto t0 = std::chrono::steady_clock::now();
-  sluice::DimacsReadResult input = sluice::read_dimacs_file(args.file);
+  sluice::DimacsReadResult input =
+      args.file == "-" ? sluice::read_dimacs(std::cin, "stdin") : sluice::read_dimacs_file(args.file);
   const double read_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (!input.ok) {
     std::cerr << "sluice: " << input.error << "\n";
@@ -55,6 +57,7 @@ int run_solve(const SolveArgs& args) {
   options.global_updates = !args.no_global_updates;
   options.early_exit = !args.no_early_exit;
   options.partial_augment = !args.push_relabel;
+  options.progress = args.progress;
   const sluice::SolveResult result = sluice::solve(input.network, options);
 
   std::printf("c file: %s (%d nodes, %d arcs, read in %.3f s)\n", args.file.c_str(),
@@ -202,7 +205,9 @@ int main(int argc, char** argv) {
 
   SolveArgs solve_args;
   auto* solve = app.add_subcommand("solve", "Solve a DIMACS min-cost-flow problem (FILE.min).");
-  solve->add_option("file", solve_args.file, "DIMACS min-cost-flow file (p min ...)")->required();
+  solve->add_option("file", solve_args.file, "DIMACS min-cost-flow file (p min ...); - reads stdin")->required();
+  solve->add_flag("--progress", solve_args.progress,
+                  "print each cost-scaling phase (ε, time, pushes, relabels) to stderr as it ends");
   solve->add_option("--solver", solve_args.solver,
                     "auto (GPU when present and worthwhile, else CPU), cpu, gpu, "
                     "lemon (LEMON NetworkSimplex, a reference), lemon-cs (LEMON CostScaling)")

@@ -39,6 +39,8 @@ struct SolveOptions {
   bool global_updates = true;
   bool early_exit = true;     // stop scaling once the flow is provably optimal
   bool partial_augment = true;  // discharge by partial augment-relabel; false: push/relabel
+  bool progress = false;      // print each phase (ε, time, pushes, relabels) to stderr; the
+                              // environment variable SLUICE_TRACE does the same
   double update_frequency = 0;  // global price update after this many × n relabels; 0 = default
 };
 

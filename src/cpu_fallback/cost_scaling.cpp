@@ -47,7 +47,7 @@ class CostScaling {
     rev_open_bytes_.resize(static_cast<std::size_t>(g.m2));
     for (std::int32_t e = 0; e < g.m2; ++e) rev_open_bytes_[static_cast<std::size_t>(e)] = open_[rev_[e]];
     rev_open_ = rev_open_bytes_.data();
-    trace_ = std::getenv("SLUICE_TRACE") != nullptr;
+    trace_ = params.progress || std::getenv("SLUICE_TRACE") != nullptr;
     path_.reserve(8);
   }
 

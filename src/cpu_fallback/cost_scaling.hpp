@@ -49,6 +49,7 @@ struct CostScalingParams {
   // alternating runs: 150k tasks 1.65 -> 1.36 s, 500k tasks 7.18 -> 7.07 s.
   bool partial_augment = true;
   int augment_path_length = 6;
+  bool progress = false;    // per-phase lines on stderr (also when SLUICE_TRACE is set)
   bool early_exit = true;  // stop once the flow is provably optimal (see cost_scaling.cpp)
   // Passes over the arcs the early-exit test may take before giving up. Measured (total
   // time, 150k / 500k Quincy tasks): 1 pass 1.42 / 7.34 s, 2 passes 1.33 / 6.19 s, 4 passes

@@ -49,6 +49,7 @@ SolveResult solve_cpu(const Network& network, const SolveOptions& options) {
   params.price_refinement = options.price_refinement;
   params.early_exit = options.early_exit;
   params.partial_augment = options.partial_augment;
+  params.progress = options.progress;
   if (options.update_frequency > 0) params.update_frequency = options.update_frequency;
   detail::CostScalingOutcome outcome =
       detail::solve_cost_scaling(g, params, options.want_potentials, result.stats);
