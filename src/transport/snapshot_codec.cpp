@@ -1,0 +1,271 @@
+// Snapshot encoding and decoding (snapshot_io.hpp) with cereal: JSON and portable binary.
+//
+// Decoding treats the input as hostile. Nothing escapes as an exception; every failure is
+// returned as a message that names the field (JSON) or the field and byte offset (binary).
+// Defences, in order:
+//  1. JSON is first run through a SAX pass (no DOM) that reports syntax errors with their
+//     byte offset, caps nesting depth (cereal's rapidjson parse is recursive, so deep
+//     garbage could otherwise overflow the stack), requires a top-level object and
+//     requires the map fields (labels, selector, ...) to be objects, since cereal's JSON
+//     archive cannot tell an array from an empty object once inside the node.
+//  2. Binary starts with cereal's endianness byte, which must be 0 or 1.
+//  3. The loads in snapshot_cereal.hpp check every length against the remaining bytes and
+//     SnapshotLimits before allocating, and every JSON number against its field's type.
+//  4. validate() checks the decoded snapshot's meaning (ids, capacities, references).
+#include "snapshot_cereal.hpp"  // first: cereal's json.hpp sets RAPIDJSON_ASSERT to throw
+
+#include <rapidjson/error/en.h>
+#include <rapidjson/memorystream.h>
+#include <rapidjson/reader.h>
+
+#include <cstdio>
+#include <fstream>
+#include <istream>
+#include <new>
+#include <sstream>
+#include <string_view>
+#include <vector>
+
+#include "sluice/snapshot_io.hpp"
+
+namespace sluice {
+namespace {
+
+constexpr std::size_t kMaxJsonDepth = 64;  // the schema itself nests 6 deep
+
+// Keys whose value the schema reads as a map (a JSON object).
+bool is_map_field(std::string_view key) {
+  return key == "extra_capacity" || key == "extra_free" || key == "labels" || key == "extra" ||
+         key == "selector";
+}
+
+// Keys whose value the schema reads as an array of records (JSON objects). cereal would
+// enter a nested array as if it were a record and report its first field as missing.
+bool is_record_list(std::string_view key) {
+  return key == "machines" || key == "jobs" || key == "tasks" || key == "gpus" ||
+         key == "preferred_machines" || key == "preferred_racks";
+}
+
+// SAX handler for step 1: tracks the path to report where the shape is wrong.
+class JsonShapeCheck : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, JsonShapeCheck> {
+ public:
+  bool Default() { return value(); }
+  bool String(const char*, rapidjson::SizeType, bool) { return value(); }
+  bool Key(const char* key, rapidjson::SizeType length, bool) {
+    frames_.back().key.assign(key, length);
+    return true;
+  }
+  bool StartObject() { return open(false); }
+  bool StartArray() { return open(true); }
+  bool EndObject(rapidjson::SizeType) { return close(); }
+  bool EndArray(rapidjson::SizeType) { return close(); }
+
+  [[nodiscard]] const std::string& error() const { return error_; }
+
+ private:
+  struct Frame {
+    bool is_array = false;
+    std::size_t count = 0;  // arrays: children seen so far, the current one included
+    std::string key;        // objects: the current member's name
+  };
+
+  bool value() {
+    if (frames_.empty()) return fail("", "the document must be a JSON object");
+    if (frames_.back().is_array) ++frames_.back().count;
+    return true;
+  }
+  bool open(bool is_array) {
+    if (frames_.empty()) {
+      if (is_array) return fail("", "the document must be a JSON object");
+    } else {
+      Frame& parent = frames_.back();
+      if (parent.is_array) ++parent.count;
+      if (is_array && !parent.is_array && is_map_field(parent.key)) {
+        return fail(path(), "expected an object");
+      }
+      if (is_array && parent.is_array && frames_.size() >= 2 &&
+          is_record_list(frames_[frames_.size() - 2].key)) {
+        return fail(path(), "expected an object");
+      }
+      if (frames_.size() >= kMaxJsonDepth) {
+        return fail(path(), "nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
+      }
+    }
+    frames_.push_back(Frame{is_array, 0, {}});
+    return true;
+  }
+  bool close() {
+    frames_.pop_back();
+    return true;
+  }
+  // The path of the value being opened: each frame's current key or index.
+  std::string path() const {
+    std::string p;
+    for (const Frame& f : frames_) {
+      if (f.is_array) {
+        p += "[" + std::to_string(f.count - 1) + "]";
+      } else {
+        if (!p.empty()) p += ".";
+        p += f.key;
+      }
+    }
+    return p;
+  }
+  bool fail(const std::string& where, const std::string& message) {
+    error_ = where.empty() ? message : where + ": " + message;
+    return false;
+  }
+
+  std::vector<Frame> frames_;
+  std::string error_;
+};
+
+// Step 1; returns an empty string when the text may go to cereal.
+std::string check_json_shape(std::string_view text) {
+  constexpr unsigned kFlags = rapidjson::kParseIterativeFlag | rapidjson::kParseFullPrecisionFlag |
+                              rapidjson::kParseNanAndInfFlag;  // the last two as cereal parses
+  rapidjson::MemoryStream stream(text.data(), text.size());
+  rapidjson::Reader reader;
+  JsonShapeCheck handler;
+  const rapidjson::ParseResult result = reader.Parse<kFlags>(stream, handler);
+  if (result) return {};
+  if (!handler.error().empty()) return handler.error();
+  return "JSON syntax error at byte offset " + std::to_string(result.Offset()) + ": " +
+         rapidjson::GetParseError_En(result.Code());
+}
+
+template <class Base>
+void load_root(std::string_view bytes, detail::DecodeContext& ctx, Snapshot& snapshot) {
+  detail::InputView view(bytes);
+  std::istream stream(&view);
+  ctx.input = &view;
+  detail::ContextArchive<Base> archive(ctx, stream);
+  load(static_cast<Base&>(archive), snapshot);
+  if constexpr (std::is_same_v<Base, cereal::PortableBinaryInputArchive>) {
+    if (view.remaining() != 0) {
+      throw detail::DecodeError(std::to_string(view.remaining()) + " bytes left over after the snapshot (at byte offset " +
+                                std::to_string(view.offset()) + ")");
+    }
+  }
+  ctx.input = nullptr;
+}
+
+SnapshotDecodeResult failure(std::string message) {
+  SnapshotDecodeResult result;
+  result.error = std::move(message);
+  return result;
+}
+
+bool has_json_extension(const std::string& path) {
+  constexpr std::string_view kExt = ".json";
+  return path.size() >= kExt.size() && path.compare(path.size() - kExt.size(), kExt.size(), kExt) == 0;
+}
+
+}  // namespace
+
+std::string encode_snapshot(const Snapshot& snapshot, SnapshotFormat format) {
+  try {
+    std::ostringstream out;
+    if (format == SnapshotFormat::kJson) {
+      cereal::JSONOutputArchive archive(out, cereal::JSONOutputArchive::Options(
+                                                 324, cereal::JSONOutputArchive::Options::IndentChar::space, 2));
+      save(archive, snapshot);
+    } else {
+      cereal::PortableBinaryOutputArchive archive(out);
+      save(archive, snapshot);
+    }  // the JSON archive closes its object when destroyed
+    return std::move(out).str();
+  } catch (...) {
+    return {};  // only allocation can fail here; an empty string never decodes
+  }
+}
+
+SnapshotDecodeResult decode_snapshot(std::string_view bytes, SnapshotFormat format,
+                                     const SnapshotLimits& limits) {
+  try {
+    if (bytes.empty()) return failure("empty input");
+    SnapshotDecodeResult result;
+    detail::DecodeContext ctx;
+    ctx.limits = limits;
+    if (format == SnapshotFormat::kJson) {
+      if (std::string shape = check_json_shape(bytes); !shape.empty()) return failure(std::move(shape));
+      load_root<cereal::JSONInputArchive>(bytes, ctx, result.snapshot);
+    } else {
+      const auto endian = static_cast<unsigned char>(bytes.front());
+      if (endian > 1) {
+        return failure("not a binary snapshot: byte 0 (the endianness flag) is " + std::to_string(endian) +
+                       ", not 0 or 1");
+      }
+      load_root<cereal::PortableBinaryInputArchive>(bytes, ctx, result.snapshot);
+    }
+    if (const Validation v = validate(result.snapshot, limits); !v.ok()) {
+      return failure("invalid snapshot: " + v.message);
+    }
+    result.ok = true;
+    return result;
+  } catch (const detail::DecodeError& e) {
+    return failure(e.text());
+  } catch (const cereal::Exception& e) {  // outside any field: the top-level object itself
+    return failure(std::string("malformed snapshot: ") + e.what());
+  } catch (const std::bad_alloc&) {
+    return failure("out of memory while decoding");
+  } catch (const std::exception& e) {
+    return failure(std::string("decoding failed: ") + e.what());
+  } catch (...) {
+    return failure("decoding failed");
+  }
+}
+
+SnapshotDecodeResult read_snapshot_file(const std::string& path, const SnapshotLimits& limits) {
+  try {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return failure("cannot open " + path);
+    std::ostringstream content;
+    content << in.rdbuf();
+    if (in.bad()) return failure("cannot read " + path);
+    SnapshotDecodeResult result =
+        decode_snapshot(content.view(), has_json_extension(path) ? SnapshotFormat::kJson : SnapshotFormat::kBinary,
+                        limits);
+    if (!result.ok) result.error = path + ": " + result.error;
+    return result;
+  } catch (const std::exception& e) {
+    return failure(path + ": " + e.what());
+  } catch (...) {
+    return failure(path + ": reading failed");
+  }
+}
+
+bool write_snapshot_file(const std::string& path, const Snapshot& snapshot, std::string* error) {
+  auto fail = [&](std::string message) {
+    if (error != nullptr) *error = std::move(message);
+    return false;
+  };
+  try {
+    const std::string bytes =
+        encode_snapshot(snapshot, has_json_extension(path) ? SnapshotFormat::kJson : SnapshotFormat::kBinary);
+    if (bytes.empty()) return fail("encoding " + path + " failed");
+    // Write a sibling and rename it, so a reader never sees half a file.
+    const std::string partial = path + ".partial";
+    {
+      std::ofstream out(partial, std::ios::binary | std::ios::trunc);
+      if (!out) return fail("cannot create " + partial);
+      out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+      out.close();
+      if (!out) {
+        std::remove(partial.c_str());
+        return fail("cannot write " + partial);
+      }
+    }
+    if (std::rename(partial.c_str(), path.c_str()) != 0) {
+      std::remove(partial.c_str());
+      return fail("cannot rename " + partial + " to " + path);
+    }
+    return true;
+  } catch (const std::exception& e) {
+    return fail(path + ": " + e.what());
+  } catch (...) {
+    return fail(path + ": writing failed");
+  }
+}
+
+}  // namespace sluice
