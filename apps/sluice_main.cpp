@@ -8,11 +8,17 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <string>
 
 #include "cuda_device.hpp"
 #include "sluice/dimacs.hpp"
 #include "sluice/generators.hpp"
+#include "sluice/openb.hpp"
+#include "sluice/snapshot_generator.hpp"
+#ifdef SLUICE_HAVE_TRANSPORT
+#include "sluice/snapshot_io.hpp"
+#endif
 #include "sluice/solver.hpp"
 
 namespace {
@@ -179,6 +185,90 @@ int run_gen(const GenArgs& args) {
   return 0;
 }
 
+#ifdef SLUICE_HAVE_TRANSPORT
+// Writes a snapshot (format by extension: .json, else portable binary) and a summary line.
+int write_snapshot(const sluice::Snapshot& snapshot, const std::string& path, double seconds) {
+  std::string error;
+  if (!sluice::write_snapshot_file(path, snapshot, &error)) {
+    std::cerr << "sluice: " << error << "\n";
+    return 2;
+  }
+  std::size_t gpus = 0;
+  for (const auto& m : snapshot.machines) gpus += m.gpus.size();
+  std::cerr << "wrote " << path << ": " << snapshot.machines.size() << " machines (" << gpus << " GPUs), "
+            << snapshot.jobs.size() << " jobs, " << snapshot.task_count() << " tasks, built in "
+            << seconds << " s\n";
+  return 0;
+}
+
+struct GenSnapshotArgs {
+  sluice::SnapshotGenParams params;
+  std::string output;
+};
+
+int run_gen_snapshot(const GenSnapshotArgs& args) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const sluice::Snapshot snapshot = sluice::generate_snapshot(args.params);
+  return write_snapshot(snapshot, args.output,
+                        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+}
+
+struct ImportOpenbArgs {
+  std::string nodes;
+  std::string pods;
+  std::string mode = "queue";
+  std::int64_t at = 0;
+  std::string output;
+};
+
+int run_import_openb(const ImportOpenbArgs& args) {
+  sluice::OpenbImportOptions options;
+  if (args.mode == "queue") {
+    options.mode = sluice::OpenbImportOptions::Mode::kPendingQueue;
+  } else if (args.mode == "alive") {
+    options.mode = sluice::OpenbImportOptions::Mode::kAliveAt;
+    options.at_time = args.at;
+  } else {
+    std::cerr << "sluice: --mode must be queue or alive\n";
+    return 2;
+  }
+  const auto t0 = std::chrono::steady_clock::now();
+  const sluice::OpenbImportResult result = sluice::import_openb(args.nodes, args.pods, options);
+  if (!result.ok) {
+    std::cerr << "sluice: " << result.error << "\n";
+    return 2;
+  }
+  return write_snapshot(result.snapshot, args.output,
+                        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+}
+
+// Decodes and validates a snapshot file and prints what it holds.
+int run_inspect(const std::string& path) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const sluice::SnapshotDecodeResult r = sluice::read_snapshot_file(path);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (!r.ok) {
+    std::cerr << "sluice: " << r.error << "\n";
+    return 2;
+  }
+  const sluice::Snapshot& s = r.snapshot;
+  std::size_t gpus = 0, pending = 0, running = 0;
+  std::map<std::string, std::size_t> racks;
+  for (const auto& m : s.machines) {
+    gpus += m.gpus.size();
+    ++racks[m.rack];
+  }
+  for (const auto& job : s.jobs) {
+    for (const auto& t : job.tasks) (t.state == sluice::TaskState::kRunning ? running : pending) += 1;
+  }
+  std::printf("%s: valid snapshot (version %lld, time %lld), decoded and validated in %.3f s\n", path.c_str(),
+              static_cast<long long>(s.version), static_cast<long long>(s.time), seconds);
+  std::printf("  %zu machines in %zu racks, %zu GPUs\n", s.machines.size(), racks.size(), gpus);
+  std::printf("  %zu jobs, %zu tasks: %zu pending, %zu running\n", s.jobs.size(), s.task_count(), pending, running);
+  return 0;
+}
+#endif
+
 int run_devices() {
   const auto query = sluice::cuda::query_devices();
   std::printf("built with CUDA: %s\n", query.built_with_cuda ? "yes" : "no");
@@ -200,7 +290,10 @@ int main(int argc, char** argv) {
       "Subcommands:\n"
       "  solve    solve a DIMACS min-cost-flow file and print status, cost, time, solver\n"
       "  gen-mcf  write a seeded instance of a family (quincy, netgen, grid, assignment)\n"
-      "  devices  list the CUDA devices this build can use"};
+      "  devices  list the CUDA devices this build can use\n"
+      "  gen-snapshot  write a seeded synthetic cluster snapshot\n"
+      "  import-openb  turn the Alibaba openb GPU trace into a snapshot\n"
+      "  inspect  decode and validate a snapshot file"};
   app.require_subcommand(1);
 
   SolveArgs solve_args;
@@ -246,9 +339,43 @@ int main(int argc, char** argv) {
 
   auto* devices = app.add_subcommand("devices", "List the CUDA devices this build can use.");
 
+#ifdef SLUICE_HAVE_TRANSPORT
+  GenSnapshotArgs snap_args;
+  auto* gen_snapshot = app.add_subcommand(
+      "gen-snapshot", "Write a seeded synthetic cluster snapshot (.json, or binary otherwise).");
+  gen_snapshot->add_option("--machines", snap_args.params.machines, "machines")->capture_default_str();
+  gen_snapshot->add_option("--tasks", snap_args.params.tasks, "tasks over all jobs")->capture_default_str();
+  gen_snapshot->add_option("--gpu-machines", snap_args.params.gpu_machine_share, "share of GPU machines")
+      ->capture_default_str();
+  gen_snapshot->add_option("--running", snap_args.params.running_share, "share of tasks already running")
+      ->capture_default_str();
+  gen_snapshot->add_option("--seed", snap_args.params.seed, "random seed")->capture_default_str();
+  gen_snapshot->add_option("-o,--output", snap_args.output, "snapshot file (.json or binary)")->required();
+
+  ImportOpenbArgs openb_args;
+  auto* import_openb = app.add_subcommand(
+      "import-openb", "Turn the Alibaba openb GPU trace (nodes + pods CSV) into a snapshot.");
+  import_openb->add_option("--nodes", openb_args.nodes, "openb_node_list_*.csv")->required();
+  import_openb->add_option("--pods", openb_args.pods, "openb_pod_list_*.csv")->required();
+  import_openb->add_option("--mode", openb_args.mode,
+                           "queue: every pod pending in creation order; alive: pods alive at --at")
+      ->capture_default_str();
+  import_openb->add_option("--at", openb_args.at, "trace time in seconds, with --mode alive");
+  import_openb->add_option("-o,--output", openb_args.output, "snapshot file (.json or binary)")->required();
+
+  std::string inspect_path;
+  auto* inspect = app.add_subcommand("inspect", "Decode and validate a snapshot file, and summarise it.");
+  inspect->add_option("snapshot", inspect_path, "snapshot file (.json or binary)")->required();
+#endif
+
   CLI11_PARSE(app, argc, argv);
   if (*solve) return run_solve(solve_args);
   if (*gen) return run_gen(gen_args);
   if (*devices) return run_devices();
+#ifdef SLUICE_HAVE_TRANSPORT
+  if (*gen_snapshot) return run_gen_snapshot(snap_args);
+  if (*import_openb) return run_import_openb(openb_args);
+  if (*inspect) return run_inspect(inspect_path);
+#endif
   return 0;
 }
