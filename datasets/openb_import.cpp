@@ -42,6 +42,8 @@
 // ("FILE:LINE: expected ..., found '...'"); nothing throws out of import_openb.
 #include "sluice/openb.hpp"
 
+#include "text_excerpt.hpp"
+
 #include <algorithm>
 #include <array>
 #include <cerrno>
@@ -80,18 +82,8 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-// The offending text as it goes into a message: cut short, control bytes shown as '?'.
-std::string excerpt(std::string_view s) {
-  std::string out;
-  const std::size_t n = std::min(s.size(), kExcerptChars);
-  out.reserve(n + 3);
-  for (std::size_t i = 0; i < n; ++i) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    out.push_back(c < 0x20 || c == 0x7f ? '?' : static_cast<char>(c));
-  }
-  if (s.size() > n) out += "...";
-  return out;
-}
+// The offending text as it goes into a message (see src/common/text_excerpt.hpp).
+std::string excerpt(std::string_view s) { return detail::excerpt(s, kExcerptChars); }
 
 bool read_whole_file(const std::string& path, std::string& text, std::string& error) {
   std::FILE* f = std::fopen(path.c_str(), "rb");

@@ -16,6 +16,8 @@
 // or `a` line) names nothing. Names are metadata: they never make a file fail.
 #include "sluice/dimacs.hpp"
 
+#include "text_excerpt.hpp"
+
 #include <unistd.h>
 
 #include <algorithm>
@@ -60,18 +62,7 @@ std::string_view trim(std::string_view s) {
 
 // The offending text as it goes into a message: trimmed, cut short, control bytes shown
 // as '?', so a binary file cannot garble the error.
-std::string excerpt(std::string_view s) {
-  s = trim(s);
-  std::string out;
-  const std::size_t n = std::min(s.size(), kExcerptChars);
-  out.reserve(n + 3);
-  for (std::size_t i = 0; i < n; ++i) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    out.push_back(c < 0x20 || c == 0x7f ? '?' : static_cast<char>(c));
-  }
-  if (s.size() > n) out += "...";
-  return out;
-}
+std::string excerpt(std::string_view s) { return detail::excerpt(trim(s), kExcerptChars); }
 
 // Splits a buffer into lines ('\n'-terminated; the last may lack it), refilling from the
 // source as needed. Lines are views into the buffer, valid until the next call.
