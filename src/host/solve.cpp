@@ -76,9 +76,11 @@ SolveResult solve_cpu(const Network& network, const SolveOptions& options) {
   return result;
 }
 
-// Why the GPU cannot serve this request, or empty when it can.
+// Why the GPU cannot serve this request, or empty when it can. Devices are queried once
+// per process: with a driver present the first query initialises the CUDA runtime, which
+// no solve should pay for again.
 std::string gpu_unavailable_reason() {
-  const cuda::DeviceQuery query = cuda::query_devices();
+  static const cuda::DeviceQuery query = cuda::query_devices();
   if (!query.built_with_cuda || query.devices.empty()) return query.error;
   return "a CUDA device (" + query.devices.front().name +
          ") is present, but the GPU min-cost-flow solver is not part of this build yet";
