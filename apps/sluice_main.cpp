@@ -2,6 +2,8 @@
 //   sluice solve FILE.min [--solver auto|cpu|gpu|lemon|lemon-cs] [--verify] [--flows]
 //   sluice gen-mcf --family quincy|netgen|grid|assignment [sizes] --seed N -o FILE.min
 //   sluice devices
+//   sluice allocate SNAPSHOT [--cost-model NAME] [--solver ...] [-o OUT]
+//   sluice gen-snapshot | import-openb | inspect
 #include <CLI/CLI.hpp>
 
 #include <chrono>
@@ -12,6 +14,7 @@
 #include <string>
 
 #include "cuda_device.hpp"
+#include "sluice/allocate.hpp"
 #include "sluice/dimacs.hpp"
 #include "sluice/generators.hpp"
 #include "sluice/openb.hpp"
@@ -267,6 +270,98 @@ int run_inspect(const std::string& path) {
   std::printf("  %zu jobs, %zu tasks: %zu pending, %zu running\n", s.jobs.size(), s.task_count(), pending, running);
   return 0;
 }
+
+struct AllocateArgs {
+  std::string snapshot;
+  std::string cost_model = "spread";
+  std::string solver = "auto";
+  bool verify = false;
+  bool no_aggregate = false;
+  bool no_migration = false;
+  bool no_preemption = false;
+  std::int64_t migration_cost = 300;
+  double candidate_slack = 2.0;
+  bool quiet = false;
+  std::string output;
+  std::string dump_network;
+};
+
+// Decodes a snapshot, allocates it and writes the placements as JSON; a summary with the
+// timing breakdown goes to stderr.
+int run_allocate(const AllocateArgs& args) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const sluice::SnapshotDecodeResult input = sluice::read_snapshot_file(args.snapshot);
+  const double decode_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (!input.ok) {
+    std::cerr << "sluice: " << input.error << "\n";
+    return 2;
+  }
+  const auto model = sluice::parse_cost_model(args.cost_model);
+  if (!model) {
+    std::cerr << "sluice: unknown cost model '" << args.cost_model << "' (spread, pack, quincy, priority, fgd)\n";
+    return 2;
+  }
+  const auto backend = sluice::parse_backend(args.solver);
+  if (!backend) {
+    std::cerr << "sluice: unknown solver '" << args.solver << "'\n";
+    return 2;
+  }
+  sluice::AllocateOptions options;
+  options.cost_model = *model;
+  options.solve.backend = *backend;
+  options.solve.verify = args.verify;
+  options.aggregate = !args.no_aggregate;
+  options.allow_migration = !args.no_migration;
+  options.allow_preemption = !args.no_preemption;
+  options.migration_cost = args.migration_cost;
+  options.candidate_slack = args.candidate_slack;
+  options.validate = false;  // read_snapshot_file has validated it
+  if (!args.dump_network.empty()) {
+    const auto network = sluice::allocation_network(input.snapshot, options);
+    std::ofstream out(args.dump_network, std::ios::binary);
+    sluice::write_dimacs(out, *network, "sluice allocation network: " + args.snapshot + ", cost model " + args.cost_model);
+    if (!out) {
+      std::cerr << "sluice: cannot write '" << args.dump_network << "'\n";
+      return 2;
+    }
+  }
+  sluice::Allocation a = sluice::allocate(input.snapshot, options);
+  a.timings.decode_s = decode_s;
+  a.timings.total_s += decode_s;
+  if (a.status != sluice::Status::kOptimal) {
+    std::cerr << "sluice: " << sluice::to_string(a.status) << ": " << a.message << "\n";
+    return 1;
+  }
+  const std::string json = sluice::allocation_to_json(a);
+  if (args.output.empty()) {
+    std::cout << json;
+  } else {
+    std::ofstream out(args.output, std::ios::binary);
+    out << json;
+    if (!out) {
+      std::cerr << "sluice: cannot write '" << args.output << "'\n";
+      return 2;
+    }
+  }
+  if (!args.quiet) {
+    const auto& t = a.timings;
+    std::fprintf(stderr,
+                 "%s: %zu placed, %zu kept, %zu migrated, %zu preempted, %zu unscheduled; objective %lld (%s, %s%s)\n"
+                 "  %lld shapes from %lld pending tasks, %lld machine classes; network %lld nodes, %lld arcs; %lld repaired\n"
+                 "  time: decode %.3f s, validate %.3f s, build %.3f s, solve %.3f s, repair %.3f s, extract %.3f s, total %.3f s\n",
+                 args.snapshot.c_str(), a.placements.size(), a.kept.size(), a.migrations.size(), a.preemptions.size(),
+                 a.unscheduled.size(), static_cast<long long>(a.objective), std::string(sluice::to_string(a.cost_model)).c_str(),
+                 a.backend.c_str(), a.fell_back ? (", fell back: " + a.fallback_reason).c_str() : "",
+                 static_cast<long long>(a.stats.shapes), static_cast<long long>(a.stats.pending_tasks),
+                 static_cast<long long>(a.stats.machine_classes), static_cast<long long>(a.stats.nodes),
+                 static_cast<long long>(a.stats.arcs), static_cast<long long>(a.stats.repaired), t.decode_s, t.validate_s,
+                 t.build_s, t.solve_s, t.repair_s, t.extract_s, t.total_s);
+    if (a.certificate) {
+      std::fprintf(stderr, "  certificate: %s\n", a.certificate->valid() ? "optimal (verified)" : a.certificate->message.c_str());
+    }
+  }
+  return a.certificate && !a.certificate->valid() ? 1 : 0;
+}
 #endif
 
 int run_devices() {
@@ -293,7 +388,8 @@ int main(int argc, char** argv) {
       "  devices  list the CUDA devices this build can use\n"
       "  gen-snapshot  write a seeded synthetic cluster snapshot\n"
       "  import-openb  turn the Alibaba openb GPU trace into a snapshot\n"
-      "  inspect  decode and validate a snapshot file"};
+      "  inspect  decode and validate a snapshot file\n"
+      "  allocate  place a snapshot's tasks on its machines (JSON out)"};
   app.require_subcommand(1);
 
   SolveArgs solve_args;
@@ -366,6 +462,29 @@ int main(int argc, char** argv) {
   std::string inspect_path;
   auto* inspect = app.add_subcommand("inspect", "Decode and validate a snapshot file, and summarise it.");
   inspect->add_option("snapshot", inspect_path, "snapshot file (.json or binary)")->required();
+
+  AllocateArgs alloc_args;
+  auto* alloc = app.add_subcommand(
+      "allocate", "Place a snapshot's pending tasks (and revisit running ones) under a cost model; JSON out.");
+  alloc->add_option("snapshot", alloc_args.snapshot, "snapshot file (.json or binary)")->required();
+  alloc->add_option("--cost-model", alloc_args.cost_model,
+                    "spread (least allocated), pack (best fit), quincy (locality, wait time), "
+                    "priority (preempts lower priority), fgd (GPU fragmentation); see docs/allocation.md")
+      ->capture_default_str();
+  alloc->add_option("--solver", alloc_args.solver, "auto, cpu, gpu, lemon, lemon-cs")->capture_default_str();
+  alloc->add_flag("--verify", alloc_args.verify, "prove the flow optimal (certificate)");
+  alloc->add_flag("--no-aggregate", alloc_args.no_aggregate, "one flow node per task instead of per shape");
+  alloc->add_flag("--no-migration", alloc_args.no_migration, "running tasks never move");
+  alloc->add_flag("--no-preemption", alloc_args.no_preemption, "running tasks are never stopped");
+  alloc->add_option("--migration-cost", alloc_args.migration_cost, "added to the cost of moving a running task")
+      ->capture_default_str();
+  alloc->add_option("--candidate-slack", alloc_args.candidate_slack,
+                    "candidate machines per shape hold this × its tasks; 0 = every fitting machine")
+      ->capture_default_str();
+  alloc->add_flag("-q,--quiet", alloc_args.quiet, "no summary on stderr");
+  alloc->add_option("--dump-network", alloc_args.dump_network,
+                    "also write the min-cost-flow network it solves, in DIMACS (for solver benchmarks)");
+  alloc->add_option("-o,--output", alloc_args.output, "write the JSON here instead of stdout");
 #endif
 
   CLI11_PARSE(app, argc, argv);
@@ -376,6 +495,7 @@ int main(int argc, char** argv) {
   if (*gen_snapshot) return run_gen_snapshot(snap_args);
   if (*import_openb) return run_import_openb(openb_args);
   if (*inspect) return run_inspect(inspect_path);
+  if (*alloc) return run_allocate(alloc_args);
 #endif
   return 0;
 }

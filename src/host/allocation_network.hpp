@@ -1,0 +1,124 @@
+// Building the allocation network from a snapshot (Quincy/Firmament formulation with
+// identical tasks aggregated), and reading its flow back as per-task decisions.
+//
+//   pending shape s (supply k) ──cost c(s,m), cap fit(s,m)──▶ machine m ──▶ sink
+//        │                                                     ▲
+//        └──U(job), cap = the job's tasks in s──▶ unscheduled aggregator of the job ──▶ sink
+//   running group (shape, m) ──stay──▶ m;  ──migrate (+migration cost)──▶ m';  ──preempt──▶ U
+//
+// Tasks are grouped into shapes (same demand, constraints, preferences and cost class);
+// machines into classes (same capacity, free resources, devices and labels). For each
+// shape the builder evaluates fit and cost per machine class (or a window of classes when
+// shapes × classes is too large), and connects the shape to machines of the cheapest
+// classes until their fit capacity covers the shape with slack, plus every preferred
+// machine and rack member that fits. Quincy's cluster and rack aggregators are replaced by
+// these per-shape arcs: an aggregator that is not shape-aware would send a task to a
+// machine it does not fit on, and one per shape is the same number of arcs.
+//
+// Capacities count tasks, not resource vectors, so the flow is a relaxation: the repair
+// pass (allocate.cpp) packs each machine for real and moves what does not fit.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "cluster_state.hpp"
+#include "cost_models.hpp"
+#include "sluice/allocate.hpp"
+#include "sluice/network.hpp"
+
+namespace sluice::detail {
+
+struct TaskRef {
+  std::int32_t job = 0;
+  std::int32_t task = 0;
+};
+
+struct Candidate {
+  std::int32_t machine = 0;
+  std::int64_t fit = 0;           // tasks of the shape that fit there (arc capacity)
+  std::int64_t cost = 0;          // placement cost, preferences included
+  std::int64_t fixed_running = 0; // running tasks on the machine this shape cannot displace
+};
+
+struct Shape {
+  Demand demand;
+  std::vector<std::pair<std::string, std::string>> selector;
+  std::vector<std::pair<std::int32_t, std::int64_t>> preferred_machines;  // machine, weight
+  std::vector<std::pair<std::int32_t, std::int64_t>> preferred_racks;     // rack, weight
+  std::int32_t priority = 0;  // of the first job seen (the cost class when it matters)
+  std::int64_t wait_s = 0;
+  std::vector<TaskRef> pending;  // snapshot order
+  std::int64_t running = 0;
+  std::vector<Candidate> candidates;  // cheapest first
+};
+
+struct RunningTask {
+  TaskRef ref;
+  std::int32_t shape = 0;
+  std::int32_t machine = 0;
+  std::vector<std::int32_t> devices;  // positions in the machine's device list
+  std::int32_t priority = 0;
+};
+
+struct RunningGroup {
+  std::int32_t shape = 0;
+  std::int32_t machine = 0;
+  std::vector<std::int32_t> tasks;  // indexes into Cluster::running
+};
+
+// The snapshot, interned, with its shapes and machine classes.
+struct Cluster {
+  const Snapshot* snapshot = nullptr;
+  Names names;
+  std::vector<std::string> racks;
+  std::vector<MachineInfo> machines;
+  std::vector<std::vector<std::int32_t>> rack_members;
+  std::vector<std::int32_t> class_rep;                   // a machine of each class
+  std::vector<std::vector<std::int32_t>> class_members;
+  std::vector<Shape> shapes;
+  std::vector<RunningTask> running;
+  std::vector<RunningGroup> running_groups;
+  std::vector<std::vector<std::int32_t>> running_on;     // per machine: indexes into running
+};
+
+// With SLUICE_TRACE set, prints the time since `since` for a step and resets it.
+void trace_step(const char* what, std::chrono::steady_clock::time_point& since);
+
+// Interns the snapshot and groups tasks and machines (the snapshot must be valid).
+[[nodiscard]] Cluster index_cluster(const Snapshot& snapshot, const AllocateOptions& options);
+
+// True when machine `m`'s labels satisfy every selector pair of the shape.
+[[nodiscard]] bool labels_match(const Cluster& c, const Shape& s, std::int32_t m);
+
+// Per-task outcome of the flow.
+struct FlowDecision {
+  std::vector<std::vector<std::int32_t>> pending_machine;  // [shape][i]: machine or -1
+  std::vector<std::int32_t> running_machine;               // [running]: machine or -1 (preempt)
+};
+
+struct BuiltNetwork {
+  Network network;
+  // Arc bookkeeping for reading the flow back.
+  struct NodeArcs {
+    std::int32_t first = 0;   // first arc id
+    std::int32_t count = 0;   // arcs to machines; the unscheduled / preemption arcs follow
+    std::vector<std::int32_t> targets;  // machine per arc (machine arcs only)
+    bool fixed = false;       // a running group with no choice: not in the network, stays
+  };
+  std::vector<NodeArcs> shape_arcs;      // per shape
+  std::vector<std::vector<std::int32_t>> shape_job_runs;  // per shape: end of each job's run in pending
+  std::vector<NodeArcs> group_arcs;      // per running group (stay is first)
+  std::int64_t cost_evaluations = 0;
+};
+
+// Candidate search and network construction.
+[[nodiscard]] BuiltNetwork build_network(Cluster& cluster, const CostContext& costs, const AllocateOptions& options);
+
+// Reads the flow back into per-task decisions (deterministic: snapshot order).
+[[nodiscard]] FlowDecision read_flow(const Cluster& cluster, const BuiltNetwork& built, const std::vector<std::int64_t>& flow,
+                                     const AllocateOptions& options);
+
+}  // namespace sluice::detail
