@@ -1,0 +1,342 @@
+// Hand-made snapshots whose optimal placement is known, one or more per cost model, and
+// the unscheduled reasons. The formulas these numbers follow are in docs/allocation.md.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <map>
+#include <string>
+
+#include "sluice/allocate.hpp"
+
+namespace sluice {
+namespace {
+
+Machine machine(const std::string& id, std::int64_t cpu, std::int64_t memory, std::int64_t free_cpu, std::int64_t free_memory,
+                const std::string& rack = "r0") {
+  Machine m;
+  m.id = id;
+  m.rack = rack;
+  m.zone = "z0";
+  m.cpu_milli = cpu;
+  m.memory_mib = memory;
+  m.free_cpu_milli = free_cpu;
+  m.free_memory_mib = free_memory;
+  return m;
+}
+
+Task task(const std::string& id, std::int64_t cpu, std::int64_t memory) {
+  Task t;
+  t.id = id;
+  t.cpu_milli = cpu;
+  t.memory_mib = memory;
+  return t;
+}
+
+Job job(const std::string& id, std::vector<Task> tasks, std::int32_t priority = 0, std::int64_t submit = 0) {
+  Job j;
+  j.id = id;
+  j.priority = priority;
+  j.submit_time = submit;
+  j.tasks = std::move(tasks);
+  return j;
+}
+
+Allocation run(const Snapshot& s, CostModel model, bool aggregate = true) {
+  AllocateOptions o;
+  o.cost_model = model;
+  o.aggregate = aggregate;
+  o.solve.backend = Backend::kCpu;
+  o.solve.verify = true;
+  Allocation a = allocate(s, o);
+  EXPECT_EQ(a.status, Status::kOptimal) << a.message;
+  EXPECT_TRUE(a.certificate && a.certificate->valid());
+  return a;
+}
+
+std::map<std::string, std::string> where(const Allocation& a) {
+  std::map<std::string, std::string> out;
+  for (const Placement& p : a.placements) out[p.task] = p.machine;
+  return out;
+}
+
+TEST(AllocateSpread, PrefersTheEmptierMachine) {
+  Snapshot s;
+  s.machines = {machine("busy", 10000, 10000, 2000, 2000), machine("idle", 10000, 10000, 10000, 10000)};
+  s.jobs = {job("j", {task("t", 1000, 1000)})};
+  const Allocation a = run(s, CostModel::kLoadSpreading);
+  EXPECT_EQ(where(a)["t"], "idle");
+}
+
+TEST(AllocateSpread, ConvexSlotsSpreadIdenticalTasksEvenly) {
+  // Two empty machines that hold 4 tasks each. Each placement costs util after = 250; the
+  // machine → sink slices cost 0, 250, 500, 750: 2 + 2 costs 4·250 + 2·(0 + 250) = 1500,
+  // 4 + 0 would cost 1000 + 1500.
+  Snapshot s;
+  s.machines = {machine("a", 4000, 4000, 4000, 4000), machine("b", 4000, 4000, 4000, 4000)};
+  s.jobs = {job("j", {task("t0", 1000, 1000), task("t1", 1000, 1000), task("t2", 1000, 1000), task("t3", 1000, 1000)})};
+  const Allocation a = run(s, CostModel::kLoadSpreading);
+  EXPECT_EQ(a.objective, 1500);
+  std::map<std::string, int> per_machine;
+  for (const Placement& p : a.placements) ++per_machine[p.machine];
+  EXPECT_EQ(per_machine["a"], 2);
+  EXPECT_EQ(per_machine["b"], 2);
+}
+
+TEST(AllocatePack, PrefersTheFullerMachineAndFillsIt) {
+  Snapshot s;
+  s.machines = {machine("half", 4000, 4000, 2000, 2000), machine("empty", 4000, 4000, 4000, 4000)};
+  s.jobs = {job("j", {task("t0", 1000, 1000), task("t1", 1000, 1000)})};
+  const Allocation a = run(s, CostModel::kPacking);
+  // pack = 1000 − util after one more task: half → 1000 − 750 = 250, empty → 750.
+  EXPECT_EQ(where(a)["t0"], "half");
+  EXPECT_EQ(where(a)["t1"], "half");
+  EXPECT_EQ(a.objective, 500);
+}
+
+TEST(AllocateQuincy, PreferenceWinsOverEqualMachines) {
+  Snapshot s;
+  s.machines = {machine("m1", 8000, 8000, 8000, 8000, "r1"), machine("m2", 8000, 8000, 8000, 8000, "r2"),
+                machine("m3", 8000, 8000, 8000, 8000, "r3")};
+  Task t = task("t", 1000, 1000);
+  t.preferred_machines = {{"m2", 300}};
+  Task u = task("u", 1000, 1000);
+  u.preferred_racks = {{"r3", 100}};
+  s.jobs = {job("j", {t}), job("k", {u})};
+  const Allocation a = run(s, CostModel::kQuincy);
+  EXPECT_EQ(where(a)["t"], "m2");
+  EXPECT_EQ(where(a)["u"], "m3");
+}
+
+TEST(AllocateQuincy, LongerWaitWinsTheLastSlot) {
+  Snapshot s;
+  s.time = 3600;
+  s.machines = {machine("m", 1000, 1000, 1000, 1000)};
+  // Same shape; "old" has waited 3600 s (U = 5000 + 100·6), "new" 600 s (U = 5100).
+  s.jobs = {job("new", {task("n", 1000, 1000)}, 0, 3000), job("old", {task("o", 1000, 1000)}, 0, 0)};
+  const Allocation a = run(s, CostModel::kQuincy);
+  ASSERT_EQ(a.placements.size(), 1u);
+  EXPECT_EQ(a.placements[0].task, "o");
+  ASSERT_EQ(a.unscheduled.size(), 1u);
+  EXPECT_EQ(a.unscheduled[0].task, "n");
+  EXPECT_EQ(a.unscheduled[0].reason, UnscheduledReason::kNoFreeCapacity);
+}
+
+TEST(AllocatePriority, HigherPriorityPreemptsLower) {
+  Snapshot s;
+  s.machines = {machine("m", 4000, 4000, 0, 0)};
+  Task low = task("low", 4000, 4000);
+  low.state = TaskState::kRunning;
+  low.machine = "m";
+  s.jobs = {job("batch", {low}, 1), job("prod", {task("high", 4000, 4000)}, 9)};
+  const Allocation a = run(s, CostModel::kPriority);
+  ASSERT_EQ(a.placements.size(), 1u);
+  EXPECT_EQ(a.placements[0].task, "high");
+  EXPECT_EQ(a.placements[0].machine, "m");
+  ASSERT_EQ(a.preemptions.size(), 1u);
+  EXPECT_EQ(a.preemptions[0].task, "low");
+  EXPECT_TRUE(a.kept.empty());
+}
+
+TEST(AllocatePriority, EqualOrLowerPriorityDoesNotPreempt) {
+  Snapshot s;
+  s.machines = {machine("m", 4000, 4000, 0, 0)};
+  Task running = task("running", 4000, 4000);
+  running.state = TaskState::kRunning;
+  running.machine = "m";
+  s.jobs = {job("a", {running}, 5), job("b", {task("same", 4000, 4000)}, 5), job("c", {task("lower", 4000, 4000)}, 2)};
+  const Allocation a = run(s, CostModel::kPriority);
+  EXPECT_TRUE(a.preemptions.empty());
+  ASSERT_EQ(a.kept.size(), 1u);
+  EXPECT_EQ(a.unscheduled.size(), 2u);
+}
+
+TEST(AllocatePriority, OtherModelsNeverPreempt) {
+  Snapshot s;
+  s.machines = {machine("m", 4000, 4000, 0, 0)};
+  Task low = task("low", 4000, 4000);
+  low.state = TaskState::kRunning;
+  low.machine = "m";
+  s.jobs = {job("batch", {low}, 1), job("prod", {task("high", 4000, 4000)}, 9)};
+  for (const CostModel m : {CostModel::kLoadSpreading, CostModel::kPacking, CostModel::kQuincy, CostModel::kFgd}) {
+    const Allocation a = run(s, m);
+    EXPECT_TRUE(a.preemptions.empty()) << to_string(m);
+    ASSERT_EQ(a.unscheduled.size(), 1u) << to_string(m);
+    EXPECT_EQ(a.unscheduled[0].reason, UnscheduledReason::kNoFreeCapacity) << to_string(m);
+  }
+}
+
+Machine gpu_machine(const std::string& id, std::vector<std::int32_t> free_shares, const std::string& model = "A100") {
+  Machine m = machine(id, 64000, 262144, 64000, 262144);
+  for (std::size_t g = 0; g < free_shares.size(); ++g) {
+    m.gpus.push_back(Gpu{static_cast<std::int32_t>(g), model, free_shares[g]});
+  }
+  return m;
+}
+
+TEST(AllocateFgd, ShareGoesWhereItFragmentsLeast) {
+  // "whole" has one free GPU; "partial" has a GPU with 700 free. The workload (the running
+  // whole-GPU tasks and the pending share) makes whole GPUs valuable: a 500 share on the
+  // free GPU leaves 500 no whole-GPU task can use (+), on the 700 GPU it uses up most of a
+  // fragment (−). FGD places it on "partial", device 1.
+  Snapshot s;
+  s.machines = {gpu_machine("whole", {0, 1000}), gpu_machine("partial", {0, 700})};
+  std::vector<Task> running;
+  for (int i = 0; i < 2; ++i) {
+    Task r = task("r" + std::to_string(i), 1000, 1000);
+    r.gpus = 1;
+    r.state = TaskState::kRunning;
+    r.machine = i == 0 ? "whole" : "partial";
+    r.gpu_indexes = {0};
+    running.push_back(r);
+  }
+  s.machines[0].free_cpu_milli -= 1000;
+  s.machines[0].free_memory_mib -= 1000;
+  s.machines[1].free_cpu_milli -= 1000;
+  s.machines[1].free_memory_mib -= 1000;
+  s.machines[1].gpus[1].free_milli = 700;  // a share held outside this snapshot
+  Task share = task("share", 1000, 1000);
+  share.gpu_milli = 500;
+  s.jobs = {job("train", running), job("notebook", {share})};
+  const Allocation fgd = run(s, CostModel::kFgd);
+  ASSERT_EQ(fgd.placements.size(), 1u);
+  EXPECT_EQ(fgd.placements[0].machine, "partial");
+  EXPECT_EQ(fgd.placements[0].gpu_indexes, std::vector<std::int32_t>{1});
+  // Spreading prefers the emptier GPUs of "whole".
+  const Allocation spread = run(s, CostModel::kLoadSpreading);
+  ASSERT_EQ(spread.placements.size(), 1u);
+  EXPECT_EQ(spread.placements[0].machine, "whole");
+}
+
+TEST(AllocateFgd, WholeGpuTasksGetDistinctFreeDevices) {
+  Snapshot s;
+  s.machines = {gpu_machine("m", {1000, 400, 1000, 1000})};
+  Task t = task("t", 1000, 1000);
+  t.gpus = 3;
+  s.jobs = {job("j", {t})};
+  for (const CostModel m : {CostModel::kFgd, CostModel::kPacking}) {
+    const Allocation a = run(s, m);
+    ASSERT_EQ(a.placements.size(), 1u);
+    EXPECT_EQ(a.placements[0].gpu_indexes, (std::vector<std::int32_t>{0, 2, 3}));
+  }
+}
+
+TEST(AllocateRepair, MixedShapesNeverOverfillAMachine) {
+  // One machine, many small and a few large tasks: the flow counts tasks, so its slot
+  // capacity alone could overfill; repair must keep every resource within what is free.
+  Snapshot s;
+  s.machines = {machine("m", 8000, 8000, 8000, 8000)};
+  std::vector<Task> small;
+  std::vector<Task> large;
+  for (int i = 0; i < 20; ++i) {
+    const std::string n = std::to_string(i);
+    small.push_back(task(std::string("s").append(n), 500, 500));
+    if (i < 4) large.push_back(task(std::string("l").append(n), 4000, 4000));
+  }
+  s.jobs = {job("small", small), job("large", large)};
+  for (const CostModel m : {CostModel::kLoadSpreading, CostModel::kPacking, CostModel::kQuincy, CostModel::kPriority, CostModel::kFgd}) {
+    const Allocation a = run(s, m);
+    std::int64_t cpu = 0;
+    for (const Placement& p : a.placements) cpu += p.task[0] == 's' ? 500 : 4000;
+    EXPECT_LE(cpu, 8000) << to_string(m);
+    EXPECT_EQ(a.placements.size() + a.unscheduled.size(), 24u) << to_string(m);
+    EXPECT_GE(cpu, 7500) << to_string(m) << ": repair should fill what the flow left";
+  }
+}
+
+TEST(AllocateReasons, NameTheMissingResourceOrConstraint) {
+  Snapshot s;
+  s.machines = {machine("m", 4000, 4000, 4000, 4000), gpu_machine("g", {1000, 1000}, "V100")};
+  Task huge = task("huge", 1000, 1'000'000);
+  Task picky = task("picky", 100, 100);
+  picky.selector = {{"ssd", "true"}};
+  Task model = task("model", 100, 100);
+  model.gpus = 1;
+  model.gpu_models = {"H100"};
+  Task many = task("many", 100, 100);
+  many.gpus = 4;
+  s.jobs = {job("j", {huge, picky, model, many})};
+  const Allocation a = run(s, CostModel::kLoadSpreading);
+  std::map<std::string, Unscheduled> by_task;
+  for (const Unscheduled& u : a.unscheduled) by_task[u.task] = u;
+  ASSERT_EQ(by_task.size(), 4u);
+  EXPECT_EQ(by_task["huge"].reason, UnscheduledReason::kNoMachineWithResource);
+  EXPECT_NE(by_task["huge"].message.find("memory"), std::string::npos) << by_task["huge"].message;
+  EXPECT_EQ(by_task["picky"].reason, UnscheduledReason::kConstraintUnsatisfiable);
+  EXPECT_NE(by_task["picky"].message.find("ssd=true"), std::string::npos) << by_task["picky"].message;
+  EXPECT_EQ(by_task["model"].reason, UnscheduledReason::kConstraintUnsatisfiable);
+  EXPECT_EQ(by_task["many"].reason, UnscheduledReason::kNoMachineWithResource);
+  EXPECT_NE(by_task["many"].message.find("4 GPUs"), std::string::npos) << by_task["many"].message;
+}
+
+TEST(AllocateReasons, OutbidByHigherPriority) {
+  Snapshot s;
+  s.machines = {machine("m", 2000, 2000, 2000, 2000)};
+  s.jobs = {job("low", {task("l", 2000, 2000)}, 1), job("high", {task("h", 2000, 2000)}, 7)};
+  const Allocation a = run(s, CostModel::kPriority);
+  ASSERT_EQ(a.placements.size(), 1u);
+  EXPECT_EQ(a.placements[0].task, "h");
+  ASSERT_EQ(a.unscheduled.size(), 1u);
+  EXPECT_EQ(a.unscheduled[0].reason, UnscheduledReason::kOutbidByPriority);
+}
+
+TEST(AllocateMigration, MovesOnlyWhenTheGainBeatsTheMigrationCost) {
+  // A task running on a 90%-full machine next to an empty one: spreading gains about 400
+  // units by moving it (util 950 → 250 minus the machine's own load), more than the
+  // migration cost of 300, so it moves; with a migration cost of 2000 it stays.
+  Snapshot s;
+  s.machines = {machine("full", 4000, 4000, 200, 200), machine("empty", 4000, 4000, 4000, 4000)};
+  Task r = task("r", 1000, 1000);
+  r.state = TaskState::kRunning;
+  r.machine = "full";
+  s.jobs = {job("j", {r})};
+  AllocateOptions o;
+  o.cost_model = CostModel::kLoadSpreading;
+  Allocation a = allocate(s, o);
+  ASSERT_EQ(a.status, Status::kOptimal);
+  ASSERT_EQ(a.migrations.size(), 1u);
+  EXPECT_EQ(a.migrations[0].machine, "empty");
+  EXPECT_EQ(a.migrations[0].from_machine, "full");
+  o.migration_cost = 2000;
+  a = allocate(s, o);
+  EXPECT_TRUE(a.migrations.empty());
+  ASSERT_EQ(a.kept.size(), 1u);
+  o.migration_cost = 300;
+  o.allow_migration = false;
+  a = allocate(s, o);
+  EXPECT_TRUE(a.migrations.empty());
+}
+
+TEST(AllocateInput, InvalidSnapshotIsRefusedByName) {
+  Snapshot s;
+  s.machines = {machine("m", 1000, 1000, 1000, 1000)};
+  Task t = task("t", 100, 100);
+  t.state = TaskState::kRunning;
+  t.machine = "ghost";
+  s.jobs = {job("j", {t})};
+  const Allocation a = allocate(s);
+  EXPECT_EQ(a.status, Status::kInvalidInput);
+  EXPECT_NE(a.message.find("ghost"), std::string::npos) << a.message;
+}
+
+TEST(AllocateInput, CostModelNamesRoundTrip) {
+  for (const CostModel m : {CostModel::kLoadSpreading, CostModel::kPacking, CostModel::kQuincy, CostModel::kPriority, CostModel::kFgd}) {
+    EXPECT_EQ(parse_cost_model(to_string(m)), m);
+  }
+  EXPECT_FALSE(parse_cost_model("cheapest").has_value());
+}
+
+TEST(AllocateJson, CarriesPlacementsGpuIndexesAndReasons) {
+  Snapshot s;
+  s.version = 17;
+  s.machines = {gpu_machine("g", {1000, 1000})};
+  Task t = task("t\"1", 1000, 1000);
+  t.gpus = 2;
+  s.jobs = {job("j", {t, task("too-big", 1'000'000, 1)})};
+  const std::string json = allocation_to_json(run(s, CostModel::kPacking));
+  EXPECT_NE(json.find("\"snapshot_version\": 17"), std::string::npos);
+  EXPECT_NE(json.find("{\"job\": \"j\", \"task\": \"t\\\"1\", \"machine\": \"g\", \"gpus\": [0,1]}"), std::string::npos) << json;
+  EXPECT_NE(json.find("\"reason\": \"no-machine-with-resource\""), std::string::npos) << json;
+}
+
+}  // namespace
+}  // namespace sluice
