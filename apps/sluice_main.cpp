@@ -443,6 +443,9 @@ int main(int argc, char** argv) {
   gen_snapshot->add_option("--tasks", snap_args.params.tasks, "tasks over all jobs")->capture_default_str();
   gen_snapshot->add_option("--gpu-machines", snap_args.params.gpu_machine_share, "share of GPU machines")
       ->capture_default_str();
+  gen_snapshot->add_option("--shapes", snap_args.params.shape_catalogue,
+                            "jobs pick from this many task shapes (0: every job draws its own)")
+      ->capture_default_str();
   gen_snapshot->add_option("--running", snap_args.params.running_share, "share of tasks already running")
       ->capture_default_str();
   gen_snapshot->add_option("--seed", snap_args.params.seed, "random seed")->capture_default_str();

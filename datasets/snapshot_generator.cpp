@@ -4,6 +4,8 @@
 // CPU-large (96 cores, 384 GiB), GPU "V100" (8 devices, 64 cores, 368 GiB) and GPU "A100"
 // (8 devices, 128 cores, 1 TiB); GPU machines make up gpu_machine_share. Labels: "kind",
 // "zone", and "ssd"="true" on one machine in three (with an "ssd_gib" extra resource).
+// With shape_catalogue > 0, jobs pick from a fixed menu of that many shapes (as clusters
+// with standard container sizes do), so identical tasks recur across jobs.
 // Job sizes follow a truncated power law (P(size >= s) ~ 1/s, 1..5000 tasks), so most jobs
 // are small and a few are very large, as in production traces. All tasks of a job share
 // one shape, constraints and preferences, so identical tasks can be aggregated.
@@ -132,16 +134,7 @@ Snapshot generate_snapshot(const SnapshotGenParams& params) {
   }
   const std::int32_t n_racks = (n_machines + per_rack - 1) / per_rack;
 
-  // 2. Jobs of identical tasks, until the task budget is spent.
-  const std::int64_t total = std::max<std::int64_t>(0, params.tasks);
-  std::int64_t made = 0;
-  for (std::int64_t j = 0; made < total; ++j) {
-    Job job;
-    job.id = padded("job-", j, 7);
-    job.priority = static_cast<std::int32_t>(rng.below(10));
-    job.submit_time = rng.range(0, 86400);
-    const std::int64_t size = std::min(job_size(rng, 5000), total - made);
-
+  const auto draw_shape = [&] {
     Task shape;
     shape.cpu_milli = 250 * rng.range(1, 32);     // 0.25 .. 8 cores
     shape.memory_mib = 512 * rng.range(1, 64);    // 0.5 .. 32 GiB
@@ -170,6 +163,24 @@ Snapshot generate_snapshot(const SnapshotGenParams& params) {
       }
       shape.preferred_racks.push_back({padded("rack-", rng.index(n_racks), 4), rng.range(5, 200)});
     }
+    return shape;
+  };
+  std::vector<Task> catalogue;  // a fixed menu of shapes, when asked for one
+  for (std::int32_t k = 0; k < params.shape_catalogue; ++k) catalogue.push_back(draw_shape());
+
+  // 2. Jobs of identical tasks, until the task budget is spent.
+  const std::int64_t total = std::max<std::int64_t>(0, params.tasks);
+  std::int64_t made = 0;
+  for (std::int64_t j = 0; made < total; ++j) {
+    Job job;
+    job.id = padded("job-", j, 7);
+    job.priority = static_cast<std::int32_t>(rng.below(10));
+    job.submit_time = rng.range(0, 86400);
+    const std::int64_t size = std::min(job_size(rng, 5000), total - made);
+
+    const Task shape = params.shape_catalogue > 0
+                           ? catalogue[static_cast<std::size_t>(rng.index(static_cast<std::int32_t>(catalogue.size())))]
+                           : draw_shape();
     job.tasks.reserve(static_cast<std::size_t>(size));
     for (std::int64_t t = 0; t < size; ++t) {
       Task task = shape;

@@ -34,27 +34,28 @@ std::optional<CostModel> parse_cost_model(std::string_view name);
 
 struct AllocateOptions {
   CostModel cost_model = CostModel::kLoadSpreading;
-  SolveOptions solve;        // backend, verify, heuristics
-  bool aggregate = true;     // one flow node per group of identical tasks; false: per task
-  bool allow_migration = true;   // running tasks may move when that is cheaper
-  bool allow_preemption = true;  // running tasks may be stopped (priority model only pays)
-  std::int64_t migration_cost = 300;   // added to the cost of moving a running task
+  SolveOptions solve;                     // backend, verify, heuristics
+  bool aggregate = true;                  // one flow node per group of identical tasks; false: per task
+  bool allow_migration = true;            // running tasks may move when that is cheaper
+  bool allow_preemption = true;           // running tasks may be stopped (priority model only pays)
+  std::int64_t migration_cost = 300;      // added to the cost of moving a running task
   std::int32_t migration_candidates = 2;  // cheapest other machines a running group may move to
-  bool validate = true;  // false only when the caller has validated (decode_snapshot does)
+  bool validate = true;                   // false only when the caller has validated (decode_snapshot does)
   // Candidate machines per task shape: enough to hold `candidate_slack` × the shape's
   // tasks, at least `min_candidates`; 0 for `candidate_slack` = every fitting machine.
   double candidate_slack = 2.0;
   std::int32_t min_candidates = 8;
   // Cost evaluations (shape × machine class) before candidate search samples a window of
-  // machine classes per shape instead of all of them.
-  std::int64_t max_evaluations = 8'000'000;
+  // machine classes per shape instead of all of them; 0 = 16 per machine and task of the
+  // snapshot, at most 8 million (measured: beyond that, build time outgrows solve time).
+  std::int64_t max_evaluations = 0;
 };
 
 enum class UnscheduledReason {
-  kNoMachineWithResource,  // no machine in the cluster has enough of some resource at all
+  kNoMachineWithResource,    // no machine in the cluster has enough of some resource at all
   kConstraintUnsatisfiable,  // no machine matches the selector / GPU models
-  kNoFreeCapacity,          // machines could hold it, but none has it free now
-  kOutbidByPriority,        // the room it needed went to higher-priority tasks
+  kNoFreeCapacity,           // machines could hold it, but none has it free now
+  kOutbidByPriority,         // the room it needed went to higher-priority tasks
 };
 std::string_view to_string(UnscheduledReason r);
 
@@ -88,9 +89,9 @@ struct Unscheduled {
 };
 
 struct AllocationTimings {
-  double decode_s = 0;   // filled by callers that decode (CLI, service)
+  double decode_s = 0;  // filled by callers that decode (CLI, service)
   double validate_s = 0;
-  double build_s = 0;    // shapes, candidate search, costs, network
+  double build_s = 0;  // shapes, candidate search, costs, network
   double solve_s = 0;
   double repair_s = 0;   // per-machine packing and GPU indexes
   double extract_s = 0;  // per-task results
@@ -114,15 +115,15 @@ struct Allocation {
   std::string message;
   std::int64_t snapshot_version = 0;
   CostModel cost_model = CostModel::kLoadSpreading;
-  std::string backend;    // the solver backend that ran
+  std::string backend;  // the solver backend that ran
   std::string algorithm;
   bool fell_back = false;
   std::string fallback_reason;
-  std::int64_t objective = 0;  // the min-cost-flow optimum of the built network
-  std::vector<Placement> placements;   // pending tasks newly placed
-  std::vector<Placement> kept;         // running tasks that stay where they are
-  std::vector<Migration> migrations;   // running tasks moved
-  std::vector<Preemption> preemptions; // running tasks stopped
+  std::int64_t objective = 0;           // the min-cost-flow optimum of the built network
+  std::vector<Placement> placements;    // pending tasks newly placed
+  std::vector<Placement> kept;          // running tasks that stay where they are
+  std::vector<Migration> migrations;    // running tasks moved
+  std::vector<Preemption> preemptions;  // running tasks stopped
   std::vector<Unscheduled> unscheduled;
   AllocationTimings timings;
   AllocationStats stats;

@@ -22,6 +22,8 @@ struct SnapshotGenParams {
   double constrained_share = 0.1;      // share of jobs with a label selector or GPU model list
   double preference_share = 0.3;       // share of jobs whose tasks prefer machines/racks
   double running_share = 0.0;          // share of tasks placed as running (first fit)
+  std::int32_t shape_catalogue = 0;    // > 0: jobs pick one of this many shapes (with their
+                                       // constraints and preferences); 0: each job draws its own
   std::uint64_t seed = 1;
 };
 

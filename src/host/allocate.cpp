@@ -21,6 +21,7 @@
 #include <chrono>
 #include <map>
 #include <numeric>
+#include <thread>
 #include <unordered_map>
 
 #include "allocation_network.hpp"
@@ -30,11 +31,16 @@ namespace sluice {
 
 std::string_view to_string(CostModel m) {
   switch (m) {
-    case CostModel::kLoadSpreading: return "spread";
-    case CostModel::kPacking: return "pack";
-    case CostModel::kQuincy: return "quincy";
-    case CostModel::kPriority: return "priority";
-    case CostModel::kFgd: return "fgd";
+    case CostModel::kLoadSpreading:
+      return "spread";
+    case CostModel::kPacking:
+      return "pack";
+    case CostModel::kQuincy:
+      return "quincy";
+    case CostModel::kPriority:
+      return "priority";
+    case CostModel::kFgd:
+      return "fgd";
   }
   return "unknown";
 }
@@ -50,10 +56,14 @@ std::optional<CostModel> parse_cost_model(std::string_view name) {
 
 std::string_view to_string(UnscheduledReason r) {
   switch (r) {
-    case UnscheduledReason::kNoMachineWithResource: return "no-machine-with-resource";
-    case UnscheduledReason::kConstraintUnsatisfiable: return "constraint-unsatisfiable";
-    case UnscheduledReason::kNoFreeCapacity: return "no-free-capacity";
-    case UnscheduledReason::kOutbidByPriority: return "outbid-by-priority";
+    case UnscheduledReason::kNoMachineWithResource:
+      return "no-machine-with-resource";
+    case UnscheduledReason::kConstraintUnsatisfiable:
+      return "constraint-unsatisfiable";
+    case UnscheduledReason::kNoFreeCapacity:
+      return "no-free-capacity";
+    case UnscheduledReason::kOutbidByPriority:
+      return "outbid-by-priority";
   }
   return "unknown";
 }
@@ -210,7 +220,7 @@ class Repairer {
   std::vector<Resources> free_;
   std::vector<std::vector<TaskOutcome>> pending_;  // [shape][i]
   std::vector<TaskOutcome> running_;
-  FirstFitIndex first_fit_;                    // live during step 4
+  FirstFitIndex first_fit_;  // live during step 4
   bool first_fit_live_ = false;
   std::vector<std::size_t> scan_cursor_;       // per shape: machines before it cannot fit it
   std::vector<std::size_t> candidate_cursor_;  // per shape: likewise for its candidates
@@ -260,9 +270,10 @@ bool Repairer::pack(const Move& mv, std::int32_t m, bool may_displace) {
   if (!ok && may_displace) {
     // Displace running tasks of lower priority on m, lowest first, if that makes room.
     std::vector<std::int32_t> victims;
-    for (const std::int32_t id : c_.running_on[static_cast<std::size_t>(m)]) {
+    for (const std::int32_t id : c_.running_on(m)) {
       const TaskOutcome& o = running_[static_cast<std::size_t>(id)];
-      if (o.fate == Fate::kKept && c_.running[static_cast<std::size_t>(id)].priority < mv.priority) victims.push_back(id);
+      if (o.fate == Fate::kKept && c_.running[static_cast<std::size_t>(id)].priority < mv.priority)
+        victims.push_back(id);
     }
     std::stable_sort(victims.begin(), victims.end(), [&](std::int32_t a, std::int32_t b) {
       return c_.running[static_cast<std::size_t>(a)].priority < c_.running[static_cast<std::size_t>(b)].priority;
@@ -271,18 +282,18 @@ bool Repairer::pack(const Move& mv, std::int32_t m, bool may_displace) {
     std::size_t used = 0;
     for (; used < victims.size(); ++used) {
       const RunningTask& v = c_.running[static_cast<std::size_t>(victims[used])];
-      give_back(c_.shapes[static_cast<std::size_t>(v.shape)].demand, trial, v.devices);
+      give_back(c_.shapes[static_cast<std::size_t>(v.shape)].demand, trial, c_.devices(v));
       if (fit_count(d, trial, info.gpu_model) > 0) break;
     }
     if (used < victims.size()) {
       for (std::size_t k = 0; k <= used; ++k) {
         const RunningTask& v = c_.running[static_cast<std::size_t>(victims[k])];
-        give_back(c_.shapes[static_cast<std::size_t>(v.shape)].demand, r, v.devices);
+        give_back(c_.shapes[static_cast<std::size_t>(v.shape)].demand, r, c_.devices(v));
         TaskOutcome& o = running_[static_cast<std::size_t>(victims[k])];
         o.fate = Fate::kPreempted;
         const Job& job = c_.snapshot->jobs[static_cast<std::size_t>(mv.ref.job)];
-        o.why = "displaced by higher-priority task " + job.tasks[static_cast<std::size_t>(mv.ref.task)].id + " (priority " +
-                std::to_string(job.priority) + ")";
+        o.why = "displaced by higher-priority task " + job.tasks[static_cast<std::size_t>(mv.ref.task)].id +
+                " (priority " + std::to_string(job.priority) + ")";
       }
       ok = take(d, r, info.gpu_model, devices, pick);
     }
@@ -312,17 +323,17 @@ bool Repairer::restore(std::int32_t running_id) {
     if (amount > r.extra[static_cast<std::size_t>(res)]) return false;
   }
   const std::int32_t per_device = d.gpus > 0 ? kGpuMilliWhole : d.gpu_milli;
-  for (const std::int32_t g : t.devices) {
+  for (const std::int32_t g : c_.devices(t)) {
     if (r.gpu_free[static_cast<std::size_t>(g)] < per_device) return false;
   }
   r.cpu -= d.cpu;
   r.memory -= d.memory;
   for (const auto& [res, amount] : d.extra) r.extra[static_cast<std::size_t>(res)] -= amount;
-  for (const std::int32_t g : t.devices) r.gpu_free[static_cast<std::size_t>(g)] -= per_device;
+  for (const std::int32_t g : c_.devices(t)) r.gpu_free[static_cast<std::size_t>(g)] -= per_device;
   TaskOutcome& o = running_[static_cast<std::size_t>(running_id)];
   o.fate = Fate::kKept;
   o.machine = t.machine;
-  o.devices = t.devices;
+  o.devices.assign(c_.devices(t).begin(), c_.devices(t).end());
   o.why.clear();
   return true;
 }
@@ -369,18 +380,19 @@ std::int64_t Repairer::run(const FlowDecision& flow) {
     if (target == t.machine) {
       o.fate = Fate::kKept;
       o.machine = t.machine;
-      o.devices = t.devices;
+      o.devices.assign(c_.devices(t).begin(), c_.devices(t).end());
       continue;
     }
     // A task the flow moves keeps what it holds until its new place is packed.
     o.fate = Fate::kKept;
     o.machine = t.machine;
-    o.devices = t.devices;
+    o.devices.assign(c_.devices(t).begin(), c_.devices(t).end());
     if (target >= 0) {
       moves.push_back(mv);
       continue;
     }
-    give_back(c_.shapes[static_cast<std::size_t>(t.shape)].demand, free_[static_cast<std::size_t>(t.machine)], t.devices);
+    give_back(c_.shapes[static_cast<std::size_t>(t.shape)].demand, free_[static_cast<std::size_t>(t.machine)],
+              c_.devices(t));
     o.fate = Fate::kPreempted;
     o.why = "its resources were worth more to higher-priority tasks";
     to_restore.push_back(static_cast<std::int32_t>(id));
@@ -389,8 +401,12 @@ std::int64_t Repairer::run(const FlowDecision& flow) {
     const Shape& shape = c_.shapes[s];
     for (std::size_t i = 0; i < shape.pending.size(); ++i) {
       const TaskRef ref = shape.pending[i];
-      Move mv{snap.jobs[static_cast<std::size_t>(ref.job)].priority, static_cast<std::int32_t>(s), ref, -1,
-              flow.pending_machine[s][i], static_cast<std::int32_t>(i)};
+      Move mv{snap.jobs[static_cast<std::size_t>(ref.job)].priority,
+              static_cast<std::int32_t>(s),
+              ref,
+              -1,
+              flow.pending_machine[s][i],
+              static_cast<std::int32_t>(i)};
       (mv.machine >= 0 ? moves : leftovers).push_back(mv);
     }
   }
@@ -405,7 +421,8 @@ std::int64_t Repairer::run(const FlowDecision& flow) {
     if (pack(mv, mv.machine, displace)) {
       if (mv.running >= 0) {  // moved: what it held is free now
         const RunningTask& t = c_.running[static_cast<std::size_t>(mv.running)];
-        give_back(c_.shapes[static_cast<std::size_t>(t.shape)].demand, free_[static_cast<std::size_t>(t.machine)], t.devices);
+        give_back(c_.shapes[static_cast<std::size_t>(t.shape)].demand, free_[static_cast<std::size_t>(t.machine)],
+                  c_.devices(t));
       }
       continue;
     }
@@ -461,17 +478,27 @@ std::pair<UnscheduledReason, std::string> Repairer::reason(std::int32_t shape_id
     std::string what;
     for (const auto& [k, v] : s.selector) what += (what.empty() ? "" : ", ") + k + "=" + v;
     if (d.wants_gpu()) what += std::string(what.empty() ? "" : " and ") + "an allowed GPU model";
-    return {UnscheduledReason::kConstraintUnsatisfiable, "no machine matches " + (what.empty() ? std::string("its constraints") : what)};
+    return {UnscheduledReason::kConstraintUnsatisfiable,
+            "no machine matches " + (what.empty() ? std::string("its constraints") : what)};
   }
   if (could_hold == 0) {
-    if (d.cpu > max_cpu) return {UnscheduledReason::kNoMachineWithResource, "no machine has " + std::to_string(d.cpu) + " milli-CPU (largest: " + std::to_string(max_cpu) + ")"};
-    if (d.memory > max_memory) return {UnscheduledReason::kNoMachineWithResource, "no machine has " + std::to_string(d.memory) + " MiB of memory (largest: " + std::to_string(max_memory) + ")"};
-    if (d.gpus > max_whole) return {UnscheduledReason::kNoMachineWithResource, "no machine has " + std::to_string(d.gpus) + " GPUs of an allowed model (most: " + std::to_string(max_whole) + ")"};
-    return {UnscheduledReason::kNoMachineWithResource, "no single machine has all of its CPU, memory, GPU and extra resources"};
+    if (d.cpu > max_cpu)
+      return {UnscheduledReason::kNoMachineWithResource,
+              "no machine has " + std::to_string(d.cpu) + " milli-CPU (largest: " + std::to_string(max_cpu) + ")"};
+    if (d.memory > max_memory)
+      return {UnscheduledReason::kNoMachineWithResource, "no machine has " + std::to_string(d.memory) +
+                                                             " MiB of memory (largest: " + std::to_string(max_memory) +
+                                                             ")"};
+    if (d.gpus > max_whole)
+      return {UnscheduledReason::kNoMachineWithResource,
+              "no machine has " + std::to_string(d.gpus) +
+                  " GPUs of an allowed model (most: " + std::to_string(max_whole) + ")"};
+    return {UnscheduledReason::kNoMachineWithResource,
+            "no single machine has all of its CPU, memory, GPU and extra resources"};
   }
   if (outbid) {
-    return {UnscheduledReason::kOutbidByPriority,
-            "the room it needed on " + std::to_string(could_hold) + " machines that could hold it went to higher-priority tasks"};
+    return {UnscheduledReason::kOutbidByPriority, "the room it needed on " + std::to_string(could_hold) +
+                                                      " machines that could hold it went to higher-priority tasks"};
   }
   return {UnscheduledReason::kNoFreeCapacity,
           "none of the " + std::to_string(could_hold) + " machines that could hold it has room left"};
@@ -482,57 +509,80 @@ Allocation Repairer::extract(Allocation out) const {
   const auto indexes = [&](std::int32_t m, const std::vector<std::int32_t>& devices) {
     std::vector<std::int32_t> idx;
     idx.reserve(devices.size());
-    for (const std::int32_t g : devices) idx.push_back(c_.machines[static_cast<std::size_t>(m)].gpu_index[static_cast<std::size_t>(g)]);
+    for (const std::int32_t g : devices)
+      idx.push_back(c_.machines[static_cast<std::size_t>(m)].gpu_index[static_cast<std::size_t>(g)]);
     return idx;
   };
-  const auto& machine_id = [&](std::int32_t m) -> const std::string& { return snap.machines[static_cast<std::size_t>(m)].id; };
+  const auto& machine_id = [&](std::int32_t m) -> const std::string& {
+    return snap.machines[static_cast<std::size_t>(m)].id;
+  };
   std::map<std::pair<std::int32_t, std::int32_t>, std::pair<UnscheduledReason, std::string>> reasons;
-  // Pending tasks, in snapshot order: where each task sits among its shape's.
-  std::vector<std::size_t> job_offset(snap.jobs.size() + 1, 0);
-  for (std::size_t j = 0; j < snap.jobs.size(); ++j) job_offset[j + 1] = job_offset[j] + snap.jobs[j].tasks.size();
-  std::vector<std::pair<std::int32_t, std::int32_t>> slot(job_offset.back(), {-1, -1});  // (shape, i)
-  std::size_t placed = 0;
-  std::size_t unplaced = 0;
-  for (std::size_t s = 0; s < c_.shapes.size(); ++s) {
-    for (std::size_t i = 0; i < c_.shapes[s].pending.size(); ++i) {
-      const TaskRef ref = c_.shapes[s].pending[i];
-      slot[job_offset[static_cast<std::size_t>(ref.job)] + static_cast<std::size_t>(ref.task)] = {static_cast<std::int32_t>(s), static_cast<std::int32_t>(i)};
-      (pending_[s][i].fate == Fate::kPlaced ? placed : unplaced) += 1;
-    }
-  }
-  out.placements.reserve(placed);
-  out.unscheduled.reserve(unplaced);
-  for (std::size_t j = 0; j < snap.jobs.size(); ++j) {
-    const Job& job = snap.jobs[j];
-    for (std::size_t ti = 0; ti < job.tasks.size(); ++ti) {
-      const auto [shape, i] = slot[job_offset[j] + ti];
-      if (shape < 0) continue;  // running
-      const TaskOutcome& o = pending_[static_cast<std::size_t>(shape)][static_cast<std::size_t>(i)];
-      const Task& t = job.tasks[ti];
-      if (o.fate == Fate::kPlaced) {
-        out.placements.push_back(Placement{job.id, t.id, machine_id(o.machine), indexes(o.machine, o.devices)});
-        continue;
+  const auto pending_part = [&] {
+    // Pending tasks, in snapshot order: where each task sits among its shape's.
+    std::vector<std::size_t> job_offset(snap.jobs.size() + 1, 0);
+    for (std::size_t j = 0; j < snap.jobs.size(); ++j) job_offset[j + 1] = job_offset[j] + snap.jobs[j].tasks.size();
+    std::vector<std::pair<std::int32_t, std::int32_t>> slot(job_offset.back(), {-1, -1});  // (shape, i)
+    std::size_t placed = 0;
+    std::size_t unplaced = 0;
+    for (std::size_t s = 0; s < c_.shapes.size(); ++s) {
+      for (std::size_t i = 0; i < c_.shapes[s].pending.size(); ++i) {
+        const TaskRef ref = c_.shapes[s].pending[i];
+        slot[job_offset[static_cast<std::size_t>(ref.job)] + static_cast<std::size_t>(ref.task)] = {
+            static_cast<std::int32_t>(s), static_cast<std::int32_t>(i)};
+        (pending_[s][i].fate == Fate::kPlaced ? placed : unplaced) += 1;
       }
-      const auto key = std::make_pair(shape, job.priority);
-      auto it = reasons.find(key);
-      if (it == reasons.end()) it = reasons.emplace(key, reason(shape, job.priority)).first;
-      out.unscheduled.push_back(Unscheduled{job.id, t.id, it->second.first, it->second.second});
     }
-  }
-  out.kept.reserve(c_.running.size());
-  for (std::size_t id = 0; id < c_.running.size(); ++id) {
-    const RunningTask& rt = c_.running[id];
-    const TaskOutcome& o = running_[id];
-    const Job& job = snap.jobs[static_cast<std::size_t>(rt.ref.job)];
-    const Task& t = job.tasks[static_cast<std::size_t>(rt.ref.task)];
-    switch (o.fate) {
-      case Fate::kKept: out.kept.push_back(Placement{job.id, t.id, machine_id(o.machine), indexes(o.machine, o.devices)}); break;
-      case Fate::kMigrated:
-        out.migrations.push_back(Migration{job.id, t.id, machine_id(rt.machine), machine_id(o.machine), indexes(o.machine, o.devices)});
-        break;
-      default: out.preemptions.push_back(Preemption{job.id, t.id, machine_id(rt.machine), o.why}); break;
+    out.placements.reserve(placed);
+    out.unscheduled.reserve(unplaced);
+    for (std::size_t j = 0; j < snap.jobs.size(); ++j) {
+      const Job& job = snap.jobs[j];
+      for (std::size_t ti = 0; ti < job.tasks.size(); ++ti) {
+        const auto [shape, i] = slot[job_offset[j] + ti];
+        if (shape < 0) continue;  // running
+        const TaskOutcome& o = pending_[static_cast<std::size_t>(shape)][static_cast<std::size_t>(i)];
+        const Task& t = job.tasks[ti];
+        if (o.fate == Fate::kPlaced) {
+          out.placements.push_back(Placement{job.id, t.id, machine_id(o.machine), indexes(o.machine, o.devices)});
+          continue;
+        }
+        const auto key = std::make_pair(shape, job.priority);
+        auto it = reasons.find(key);
+        if (it == reasons.end()) it = reasons.emplace(key, reason(shape, job.priority)).first;
+        out.unscheduled.push_back(Unscheduled{job.id, t.id, it->second.first, it->second.second});
+      }
     }
+  };
+  // The running tasks' lists are independent of the pending ones: a second thread fills
+  // them when there are many.
+  const auto running_part = [&] {
+    out.kept.reserve(c_.running.size());
+    for (std::size_t id = 0; id < c_.running.size(); ++id) {
+      const RunningTask& rt = c_.running[id];
+      const TaskOutcome& o = running_[id];
+      const Job& job = snap.jobs[static_cast<std::size_t>(rt.ref.job)];
+      const Task& t = job.tasks[static_cast<std::size_t>(rt.ref.task)];
+      switch (o.fate) {
+        case Fate::kKept:
+          out.kept.push_back(Placement{job.id, t.id, machine_id(o.machine), indexes(o.machine, o.devices)});
+          break;
+        case Fate::kMigrated:
+          out.migrations.push_back(
+              Migration{job.id, t.id, machine_id(rt.machine), machine_id(o.machine), indexes(o.machine, o.devices)});
+          break;
+        default:
+          out.preemptions.push_back(Preemption{job.id, t.id, machine_id(rt.machine), o.why});
+          break;
+      }
+    }
+  };
+  std::thread helper;
+  if (c_.running.size() >= 10'000 && std::thread::hardware_concurrency() > 1) {
+    helper = std::thread(running_part);
+  } else {
+    running_part();
   }
+  pending_part();
+  if (helper.joinable()) helper.join();
   return out;
 }
 
@@ -551,7 +601,8 @@ CostContext cost_context(const Cluster& cluster, const Snapshot& snapshot, const
   std::vector<WorkloadType> workload;
   if (options.cost_model == CostModel::kFgd) {
     std::vector<std::pair<const Demand*, std::int64_t>> demands;
-    for (const Shape& s : cluster.shapes) demands.emplace_back(&s.demand, static_cast<std::int64_t>(s.pending.size()) + s.running);
+    for (const Shape& s : cluster.shapes)
+      demands.emplace_back(&s.demand, static_cast<std::int64_t>(s.pending.size()) + s.running);
     workload = workload_types(demands, 16);
   }
   return CostContext(options.cost_model, all_priorities(snapshot), std::move(workload));

@@ -161,12 +161,22 @@ Cluster index_cluster(const Snapshot& snapshot, const AllocateOptions& options) 
     c.class_members[static_cast<std::size_t>(info.machine_class)].push_back(static_cast<std::int32_t>(i));
     c.machines.push_back(std::move(info));
   }
-  c.running_on.resize(c.machines.size());
 
   trace_step("index: machines", t);
   // 3. Shapes: tasks with the same demand, constraints, preferences and cost class.
   std::unordered_map<std::string, std::int32_t> shape_index;
   std::unordered_map<std::uint64_t, std::int32_t> group_index;  // (shape, machine) → group
+  const std::string no_machine;
+  const std::string* last_machine_id = &no_machine;
+  std::int32_t last_machine = -1;
+  std::size_t running_count = 0;
+  for (const Job& j : snapshot.jobs) {
+    for (const Task& t : j.tasks) running_count += t.state == TaskState::kRunning ? 1 : 0;
+  }
+  c.running.reserve(running_count);
+  std::vector<std::int32_t> group_of;  // per running task
+  group_of.reserve(running_count);
+  group_index.reserve(running_count);
   for (std::size_t j = 0; j < snapshot.jobs.size(); ++j) {
     const Job& job = snapshot.jobs[j];
     const std::int64_t wait = std::max<std::int64_t>(0, snapshot.time - job.submit_time);
@@ -177,59 +187,59 @@ Cluster index_cluster(const Snapshot& snapshot, const AllocateOptions& options) 
       const bool same_as_previous = ti > 0 && same_shape(t, job.tasks[ti - 1]);
       std::int32_t shape = previous_shape;
       if (!same_as_previous) {
-      key.clear();
-      append_raw(key, t.cpu_milli);
-      append_raw(key, t.memory_mib);
-      append_raw(key, t.gpus);
-      append_raw(key, t.gpus > 0 ? 0 : t.gpu_milli);
-      std::vector<std::string> models = t.gpu_models;
-      std::sort(models.begin(), models.end());
-      models.erase(std::unique(models.begin(), models.end()), models.end());
-      append_raw(key, models.size());
-      for (const auto& s : models) append_str(key, s);
-      for (const auto& [k, v] : t.extra) {
-        append_str(key, k);
-        append_raw(key, v);
-      }
-      append_raw(key, t.selector.size());
-      for (const auto& [k, v] : t.selector) {
-        append_str(key, k);
-        append_str(key, v);
-      }
-      std::vector<std::pair<std::int32_t, std::int64_t>> pm;
-      std::vector<std::pair<std::int32_t, std::int64_t>> pr;
-      for (const Preference& p : t.preferred_machines) pm.emplace_back(machine_index.at(p.target), p.weight);
-      for (const Preference& p : t.preferred_racks) {
-        const auto it = rack_index.find(p.target);
-        if (it != rack_index.end()) pr.emplace_back(it->second, p.weight);
-      }
-      std::sort(pm.begin(), pm.end());
-      std::sort(pr.begin(), pr.end());
-      append_raw(key, pm.size());
-      for (const auto& [target, weight] : pm) {  // field by field: a pair has padding bytes
-        append_raw(key, target);
-        append_raw(key, weight);
-      }
-      append_raw(key, pr.size());
-      for (const auto& [target, weight] : pr) {
-        append_raw(key, target);
-        append_raw(key, weight);
-      }
-      if (by_priority) append_raw(key, job.priority);
-      if (by_wait) append_raw(key, std::min<std::int64_t>(wait / 600, 10'000));
+        key.clear();
+        append_raw(key, t.cpu_milli);
+        append_raw(key, t.memory_mib);
+        append_raw(key, t.gpus);
+        append_raw(key, t.gpus > 0 ? 0 : t.gpu_milli);
+        std::vector<std::string> models = t.gpu_models;
+        std::sort(models.begin(), models.end());
+        models.erase(std::unique(models.begin(), models.end()), models.end());
+        append_raw(key, models.size());
+        for (const auto& s : models) append_str(key, s);
+        for (const auto& [k, v] : t.extra) {
+          append_str(key, k);
+          append_raw(key, v);
+        }
+        append_raw(key, t.selector.size());
+        for (const auto& [k, v] : t.selector) {
+          append_str(key, k);
+          append_str(key, v);
+        }
+        std::vector<std::pair<std::int32_t, std::int64_t>> pm;
+        std::vector<std::pair<std::int32_t, std::int64_t>> pr;
+        for (const Preference& p : t.preferred_machines) pm.emplace_back(machine_index.at(p.target), p.weight);
+        for (const Preference& p : t.preferred_racks) {
+          const auto it = rack_index.find(p.target);
+          if (it != rack_index.end()) pr.emplace_back(it->second, p.weight);
+        }
+        std::sort(pm.begin(), pm.end());
+        std::sort(pr.begin(), pr.end());
+        append_raw(key, pm.size());
+        for (const auto& [target, weight] : pm) {  // field by field: a pair has padding bytes
+          append_raw(key, target);
+          append_raw(key, weight);
+        }
+        append_raw(key, pr.size());
+        for (const auto& [target, weight] : pr) {
+          append_raw(key, target);
+          append_raw(key, weight);
+        }
+        if (by_priority) append_raw(key, job.priority);
+        if (by_wait) append_raw(key, std::min<std::int64_t>(wait / 600, 10'000));
 
-      const auto [it, fresh] = shape_index.try_emplace(key, static_cast<std::int32_t>(c.shapes.size()));
-      if (fresh) {
-        Shape s;
-        s.demand = demand_of(t, c.names);
-        s.selector.assign(t.selector.begin(), t.selector.end());
-        s.preferred_machines = std::move(pm);
-        s.preferred_racks = std::move(pr);
-        s.priority = job.priority;
-        s.wait_s = wait;
-        c.shapes.push_back(std::move(s));
-      }
-      shape = it->second;
+        const auto [it, fresh] = shape_index.try_emplace(key, static_cast<std::int32_t>(c.shapes.size()));
+        if (fresh) {
+          Shape s;
+          s.demand = demand_of(t, c.names);
+          s.selector.assign(t.selector.begin(), t.selector.end());
+          s.preferred_machines = std::move(pm);
+          s.preferred_racks = std::move(pr);
+          s.priority = job.priority;
+          s.wait_s = wait;
+          c.shapes.push_back(std::move(s));
+        }
+        shape = it->second;
       }
       previous_shape = shape;
       Shape& s = c.shapes[static_cast<std::size_t>(shape)];
@@ -242,21 +252,49 @@ Cluster index_cluster(const Snapshot& snapshot, const AllocateOptions& options) 
       RunningTask r;
       r.ref = ref;
       r.shape = shape;
-      r.machine = machine_index.at(t.machine);
+      // Tasks of a job often run side by side: skip the lookup when the machine repeats.
+      if (t.machine != *last_machine_id) {
+        last_machine = machine_index.at(t.machine);
+        last_machine_id = &t.machine;
+      }
+      r.machine = last_machine;
       r.priority = job.priority;
       const MachineInfo& m = c.machines[static_cast<std::size_t>(r.machine)];
+      r.device_begin = static_cast<std::int32_t>(c.running_devices.size());
       for (const std::int32_t index : t.gpu_indexes) {
         const auto pos = std::find(m.gpu_index.begin(), m.gpu_index.end(), index) - m.gpu_index.begin();
-        r.devices.push_back(static_cast<std::int32_t>(pos));
+        c.running_devices.push_back(static_cast<std::int32_t>(pos));
       }
-      const std::int32_t running_id = static_cast<std::int32_t>(c.running.size());
-      c.running_on[static_cast<std::size_t>(r.machine)].push_back(running_id);
+      r.device_count = static_cast<std::int32_t>(t.gpu_indexes.size());
       const std::uint64_t gkey = (static_cast<std::uint64_t>(shape) << 32) | static_cast<std::uint32_t>(r.machine);
       const auto [git, gfresh] = group_index.try_emplace(gkey, static_cast<std::int32_t>(c.running_groups.size()));
-      if (gfresh) c.running_groups.push_back(RunningGroup{shape, r.machine, {}});
-      c.running_groups[static_cast<std::size_t>(git->second)].tasks.push_back(running_id);
-      c.running.push_back(std::move(r));
+      if (gfresh) c.running_groups.push_back(RunningGroup{shape, r.machine, 0, 0});
+      ++c.running_groups[static_cast<std::size_t>(git->second)].count;
+      group_of.push_back(git->second);
+      c.running.push_back(r);
     }
+  }
+
+  // 4. Flat lists: each group's tasks and each machine's running tasks, in snapshot order.
+  std::int32_t offset = 0;
+  for (RunningGroup& g : c.running_groups) {
+    g.begin = offset;
+    offset += g.count;
+    g.count = 0;
+  }
+  c.group_tasks.resize(c.running.size());
+  c.running_on_begin.assign(c.machines.size() + 1, 0);
+  for (std::size_t id = 0; id < c.running.size(); ++id) {
+    RunningGroup& g = c.running_groups[static_cast<std::size_t>(group_of[id])];
+    c.group_tasks[static_cast<std::size_t>(g.begin + g.count++)] = static_cast<std::int32_t>(id);
+    ++c.running_on_begin[static_cast<std::size_t>(c.running[id].machine) + 1];
+  }
+  for (std::size_t m = 0; m < c.machines.size(); ++m) c.running_on_begin[m + 1] += c.running_on_begin[m];
+  c.running_on_ids.resize(c.running.size());
+  std::vector<std::int32_t> fill(c.running_on_begin.begin(), c.running_on_begin.end() - 1);
+  for (std::size_t id = 0; id < c.running.size(); ++id) {
+    c.running_on_ids[static_cast<std::size_t>(fill[static_cast<std::size_t>(c.running[id].machine)]++)] =
+        static_cast<std::int32_t>(id);
   }
   return c;
 }
@@ -268,10 +306,10 @@ Resources without_lower_priority(const Cluster& c, std::int32_t m, std::int32_t 
   const MachineInfo& info = c.machines[static_cast<std::size_t>(m)];
   Resources r = info.free;
   displaceable = 0;
-  for (const std::int32_t id : c.running_on[static_cast<std::size_t>(m)]) {
+  for (const std::int32_t id : c.running_on(m)) {
     const RunningTask& t = c.running[static_cast<std::size_t>(id)];
     if (t.priority >= priority) continue;
-    give_back(c.shapes[static_cast<std::size_t>(t.shape)].demand, r, t.devices);
+    give_back(c.shapes[static_cast<std::size_t>(t.shape)].demand, r, c.devices(t));
     ++displaceable;
   }
   return r;
@@ -305,8 +343,8 @@ class Builder {
   BuiltNetwork out_;
   std::vector<std::vector<Scored>> scored_;  // per shape
   std::vector<std::int32_t> class_cursor_;
-  std::vector<std::int32_t> stamp_;         // per machine: last shape that took it
-  std::vector<std::int32_t> stamp_slot_;    // per machine: its index in that shape's candidates
+  std::vector<std::int32_t> stamp_;       // per machine: last shape that took it
+  std::vector<std::int32_t> stamp_slot_;  // per machine: its index in that shape's candidates
   std::vector<std::int32_t> machine_node_;
   std::vector<std::int64_t> sink_sum_;    // per machine: Σ over shapes of (fit + fixed running)
   std::vector<std::int64_t> sink_count_;  // per machine: shapes connected
@@ -340,9 +378,7 @@ void Builder::find_candidates(std::int32_t shape_id) {
     stamp_slot_[static_cast<std::size_t>(m)] = static_cast<std::int32_t>(s.candidates.size());
     s.candidates.push_back(Candidate{m, fit, cost, fixed});
   };
-  const auto running_on = [&](std::int32_t m) {
-    return static_cast<std::int64_t>(c_.running_on[static_cast<std::size_t>(m)].size());
-  };
+  const auto running_on = [&](std::int32_t m) { return static_cast<std::int64_t>(c_.running_on(m).size()); };
 
   // 1. Fit and cost per machine class, cheapest first (computed in parallel beforehand).
   const std::vector<Scored>& scored = scored_[static_cast<std::size_t>(shape_id)];
@@ -376,8 +412,8 @@ void Builder::find_candidates(std::int32_t shape_id) {
     const std::int64_t fit = fit_count(d, info.free, info.gpu_model);
     ++out_.cost_evaluations;
     if (fit <= 0) return;
-    add(m, std::min(fit, supply), costs_.placement(d, info.capacity, info.free, info.gpu_model) - preference_discount(s, m),
-        running_on(m));
+    add(m, std::min(fit, supply),
+        costs_.placement(d, info.capacity, info.free, info.gpu_model) - preference_discount(s, m), running_on(m));
   };
   for (const auto& [m, w] : s.preferred_machines) consider(m);
   // Rack members: the cheapest that fit, until they cover the shape like the classes do.
@@ -388,11 +424,12 @@ void Builder::find_candidates(std::int32_t shape_id) {
       const MachineInfo& info = c_.machines[static_cast<std::size_t>(m)];
       const std::int64_t fit = fit_count(d, info.free, info.gpu_model);
       ++out_.cost_evaluations;
-      if (fit > 0) members.push_back({costs_.placement(d, info.capacity, info.free, info.gpu_model) - preference_discount(s, m), m, fit});
+      if (fit > 0)
+        members.push_back(
+            {costs_.placement(d, info.capacity, info.free, info.gpu_model) - preference_discount(s, m), m, fit});
     }
-    std::sort(members.begin(), members.end(), [](const Scored& a, const Scored& b) {
-      return a.cost != b.cost ? a.cost < b.cost : a.cls < b.cls;
-    });
+    std::sort(members.begin(), members.end(),
+              [](const Scored& a, const Scored& b) { return a.cost != b.cost ? a.cost < b.cost : a.cls < b.cls; });
     std::int64_t rack_covered = 0;
     for (const Scored& sc : members) {  // .cls holds the machine here
       if (!all && rack_covered >= need) break;
@@ -409,7 +446,7 @@ void Builder::find_candidates(std::int32_t shape_id) {
     const std::int64_t want = all ? kUnlimitedFit : std::max<std::int64_t>(need, pending);
     for (const std::int32_t m : by_min_running_priority_) {
       if (free_room >= want) break;
-      const auto& on = c_.running_on[static_cast<std::size_t>(m)];
+      const auto& on = c_.running_on(m);
       std::int32_t lowest = c_.running[static_cast<std::size_t>(on.front())].priority;
       for (const std::int32_t id : on) lowest = std::min(lowest, c_.running[static_cast<std::size_t>(id)].priority);
       if (lowest >= s.priority) break;  // sorted: no later machine has lower priority
@@ -421,7 +458,8 @@ void Builder::find_candidates(std::int32_t shape_id) {
       ++out_.cost_evaluations;
       if (fit <= 0) continue;
       free_room += fit;
-      add(m, std::min(fit, supply), costs_.placement(d, info.capacity, room, info.gpu_model) - preference_discount(s, m),
+      add(m, std::min(fit, supply),
+          costs_.placement(d, info.capacity, room, info.gpu_model) - preference_discount(s, m),
           running_on(m) - displaceable);
     }
   }
@@ -449,16 +487,16 @@ std::vector<Scored> Builder::score_classes(std::int32_t shape_id, std::int64_t& 
     scored.push_back({costs_.placement(d, m.capacity, m.free, m.gpu_model), cls, fit});
   }
   evaluations += count;
-  std::sort(scored.begin(), scored.end(), [](const Scored& a, const Scored& b) {
-    return a.cost != b.cost ? a.cost < b.cost : a.cls < b.cls;
-  });
+  std::sort(scored.begin(), scored.end(),
+            [](const Scored& a, const Scored& b) { return a.cost != b.cost ? a.cost < b.cost : a.cls < b.cls; });
   if (o_.candidate_slack > 0) {  // keep the prefix that could ever be taken
     const double need = std::ceil(o_.candidate_slack * static_cast<double>(supply));
     double covered = 0;
     std::int64_t machines = 0;
     std::size_t keep = 0;
     while (keep < scored.size() && (covered < need || machines < o_.min_candidates)) {
-      const auto members = static_cast<std::int64_t>(c_.class_members[static_cast<std::size_t>(scored[keep].cls)].size());
+      const auto members =
+          static_cast<std::int64_t>(c_.class_members[static_cast<std::size_t>(scored[keep].cls)].size());
       covered += static_cast<double>(scored[keep].fit) * static_cast<double>(members);
       machines += members;
       ++keep;
@@ -473,7 +511,8 @@ void Builder::score_all_shapes() {
   const auto n = static_cast<std::int32_t>(c_.shapes.size());
   scored_.assign(c_.shapes.size(), {});
   const unsigned hw = std::max(1u, std::thread::hardware_concurrency());
-  const auto threads = static_cast<std::int32_t>(std::min<unsigned>(std::min(hw, 8u), static_cast<unsigned>(n / 256 + 1)));
+  const auto threads =
+      static_cast<std::int32_t>(std::min<unsigned>(std::min(hw, 8u), static_cast<unsigned>(n / 256 + 1)));
   std::atomic<std::int32_t> next{0};
   std::vector<std::int64_t> evaluations(static_cast<std::size_t>(threads), 0);
   const auto work = [&](std::int32_t worker) {
@@ -517,15 +556,24 @@ BuiltNetwork Builder::run() {
   sink_sum_.assign(c_.machines.size(), 0);
   sink_count_.assign(c_.machines.size(), 0);
   u_node_.assign(snap.jobs.size(), -1);
-  const std::int64_t budget = std::max<std::int64_t>(1, o_.max_evaluations / costs_.evaluation_weight());
-  window_ = n_shapes * n_classes <= budget ? n_classes : std::max<std::int64_t>(64, budget / std::max<std::int64_t>(1, n_shapes));
+  std::int64_t evaluations = o_.max_evaluations;
+  if (evaluations <= 0) {
+    std::int64_t tasks = 0;
+    for (const Job& j : snap.jobs) tasks += static_cast<std::int64_t>(j.tasks.size());
+    evaluations = std::min<std::int64_t>(8'000'000, 16 * (tasks + static_cast<std::int64_t>(c_.machines.size())));
+  }
+  const std::int64_t budget = std::max<std::int64_t>(1, evaluations / costs_.evaluation_weight());
+  window_ = n_shapes * n_classes <= budget ? n_classes
+                                           : std::max<std::int64_t>(64, budget / std::max<std::int64_t>(1, n_shapes));
 
   if (costs_.preempts() && o_.allow_preemption) {
     std::vector<std::pair<std::int32_t, std::int32_t>> order;  // (lowest running priority, machine)
     for (std::size_t m = 0; m < c_.machines.size(); ++m) {
-      if (c_.running_on[m].empty()) continue;
-      std::int32_t lowest = c_.running[static_cast<std::size_t>(c_.running_on[m].front())].priority;
-      for (const std::int32_t id : c_.running_on[m]) lowest = std::min(lowest, c_.running[static_cast<std::size_t>(id)].priority);
+      if (c_.running_on(static_cast<std::int32_t>(m)).empty()) continue;
+      std::int32_t lowest =
+          c_.running[static_cast<std::size_t>(c_.running_on(static_cast<std::int32_t>(m)).front())].priority;
+      for (const std::int32_t id : c_.running_on(static_cast<std::int32_t>(m)))
+        lowest = std::min(lowest, c_.running[static_cast<std::size_t>(id)].priority);
       order.emplace_back(lowest, static_cast<std::int32_t>(m));
     }
     std::sort(order.begin(), order.end());
@@ -550,16 +598,19 @@ BuiltNetwork Builder::run() {
     const Shape& s = c_.shapes[si];
     const auto pending = static_cast<std::int64_t>(s.pending.size());
     for (const Candidate& cand : s.candidates) {  // room: see step 4
-      sink_sum_[static_cast<std::size_t>(cand.machine)] += std::min(cand.fit, std::max<std::int64_t>(pending, 1)) + cand.fixed_running;
+      sink_sum_[static_cast<std::size_t>(cand.machine)] +=
+          std::min(cand.fit, std::max<std::int64_t>(pending, 1)) + cand.fixed_running;
       ++sink_count_[static_cast<std::size_t>(cand.machine)];
     }
     if (pending == 0) continue;
     auto& runs = out_.shape_job_runs[si];
     for (std::size_t i = 1; i <= s.pending.size(); ++i) {
-      if (i == s.pending.size() || s.pending[i].job != s.pending[i - 1].job) runs.push_back(static_cast<std::int32_t>(i));
+      if (i == s.pending.size() || s.pending[i].job != s.pending[i - 1].job)
+        runs.push_back(static_cast<std::int32_t>(i));
     }
     const Job* first_job = &snap.jobs[static_cast<std::size_t>(s.pending.front().job)];
-    const std::int64_t u_cost = costs_.unscheduled(s.priority, std::max<std::int64_t>(0, snap.time - first_job->submit_time));
+    const std::int64_t u_cost =
+        costs_.unscheduled(s.priority, std::max<std::int64_t>(0, snap.time - first_job->submit_time));
     total_supply += pending;
     const auto emit = [&](std::int32_t node, std::int64_t cap_limit, BuiltNetwork::NodeArcs& arcs) {
       arcs.first = net.num_arcs();
@@ -597,20 +648,23 @@ BuiltNetwork Builder::run() {
   out_.group_arcs.resize(c_.running_groups.size());
   for (std::size_t gi = 0; gi < c_.running_groups.size(); ++gi) {
     const RunningGroup& g = c_.running_groups[gi];
-    const auto k = static_cast<std::int64_t>(g.tasks.size());
+    const auto k = static_cast<std::int64_t>(g.count);
     const Shape& s = c_.shapes[static_cast<std::size_t>(g.shape)];
-    const RunningTask& first = c_.running[static_cast<std::size_t>(g.tasks.front())];
+    const RunningTask& first = c_.running[static_cast<std::size_t>(c_.members(g).front())];
     const MachineInfo& here = c_.machines[static_cast<std::size_t>(g.machine)];
     Resources as_if_new = here.free;
-    give_back(s.demand, as_if_new, first.devices);
-    const std::int64_t stay = costs_.placement(s.demand, here.capacity, as_if_new, here.gpu_model) - preference_discount(s, g.machine);
+    give_back(s.demand, as_if_new, c_.devices(first));
+    const std::int64_t stay =
+        costs_.placement(s.demand, here.capacity, as_if_new, here.gpu_model) - preference_discount(s, g.machine);
     ++out_.cost_evaluations;
     std::vector<const Candidate*> moves;
     if (o_.allow_migration) {
       for (const Candidate& cand : s.candidates) {
         if (static_cast<std::int32_t>(moves.size()) >= o_.migration_candidates) break;
         if (cand.cost + o_.migration_cost >= stay) break;  // sorted: no later one is cheaper
-        if (cand.machine == g.machine || cand.fixed_running < static_cast<std::int64_t>(c_.running_on[static_cast<std::size_t>(cand.machine)].size())) continue;
+        if (cand.machine == g.machine ||
+            cand.fixed_running < static_cast<std::int64_t>(c_.running_on(cand.machine).size()))
+          continue;
         moves.push_back(&cand);
       }
     }
@@ -649,7 +703,7 @@ BuiltNetwork Builder::run() {
   for (std::size_t m = 0; m < c_.machines.size(); ++m) {
     const std::int32_t node = machine_node_[m];
     if (node < 0) continue;
-    const auto all_running = static_cast<std::int64_t>(c_.running_on[m].size());
+    const auto all_running = static_cast<std::int64_t>(c_.running_on(static_cast<std::int32_t>(m)).size());
     const std::int64_t running = all_running - fixed_on[m];
     const std::int64_t count = sink_count_[m];
     const std::int64_t mean = count > 0 ? (sink_sum_[m] + count - 1) / count : 0;
@@ -705,13 +759,13 @@ FlowDecision read_flow(const Cluster& c, const BuiltNetwork& built, const std::v
     const RunningGroup& g = c.running_groups[gi];
     const auto& arcs = built.group_arcs[gi];
     if (arcs.fixed) {
-      for (const std::int32_t id : g.tasks) out.running_machine[static_cast<std::size_t>(id)] = g.machine;
+      for (const std::int32_t id : c.members(g)) out.running_machine[static_cast<std::size_t>(id)] = g.machine;
       continue;
     }
     std::size_t next = 0;
     for (std::int32_t a = 0; a < arcs.count; ++a) {
-      for (std::int64_t k = f(arcs.first + a); k > 0 && next < g.tasks.size(); --k) {
-        out.running_machine[static_cast<std::size_t>(g.tasks[next++])] = arcs.targets[static_cast<std::size_t>(a)];
+      for (std::int64_t k = f(arcs.first + a); k > 0 && next < c.members(g).size(); --k) {
+        out.running_machine[static_cast<std::size_t>(c.members(g)[next++])] = arcs.targets[static_cast<std::size_t>(a)];
       }
     }
   }

@@ -21,6 +21,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -38,9 +39,9 @@ struct TaskRef {
 
 struct Candidate {
   std::int32_t machine = 0;
-  std::int64_t fit = 0;           // tasks of the shape that fit there (arc capacity)
-  std::int64_t cost = 0;          // placement cost, preferences included
-  std::int64_t fixed_running = 0; // running tasks on the machine this shape cannot displace
+  std::int64_t fit = 0;            // tasks of the shape that fit there (arc capacity)
+  std::int64_t cost = 0;           // placement cost, preferences included
+  std::int64_t fixed_running = 0;  // running tasks on the machine this shape cannot displace
 };
 
 struct Shape {
@@ -59,14 +60,16 @@ struct RunningTask {
   TaskRef ref;
   std::int32_t shape = 0;
   std::int32_t machine = 0;
-  std::vector<std::int32_t> devices;  // positions in the machine's device list
+  std::int32_t device_begin = 0;  // its devices: Cluster::devices()
+  std::int32_t device_count = 0;
   std::int32_t priority = 0;
 };
 
 struct RunningGroup {
   std::int32_t shape = 0;
   std::int32_t machine = 0;
-  std::vector<std::int32_t> tasks;  // indexes into Cluster::running
+  std::int32_t begin = 0;  // its tasks: Cluster::members()
+  std::int32_t count = 0;
 };
 
 // The snapshot, interned, with its shapes and machine classes.
@@ -76,12 +79,30 @@ struct Cluster {
   std::vector<std::string> racks;
   std::vector<MachineInfo> machines;
   std::vector<std::vector<std::int32_t>> rack_members;
-  std::vector<std::int32_t> class_rep;                   // a machine of each class
+  std::vector<std::int32_t> class_rep;  // a machine of each class
   std::vector<std::vector<std::int32_t>> class_members;
   std::vector<Shape> shapes;
   std::vector<RunningTask> running;
   std::vector<RunningGroup> running_groups;
-  std::vector<std::vector<std::int32_t>> running_on;     // per machine: indexes into running
+  // Flat storage behind the accessors below (one allocation each, not one per task).
+  std::vector<std::int32_t> running_devices;
+  std::vector<std::int32_t> group_tasks;
+  std::vector<std::int32_t> running_on_begin;  // per machine + 1
+  std::vector<std::int32_t> running_on_ids;
+
+  // Device positions (in the machine's device list) a running task holds.
+  [[nodiscard]] std::span<const std::int32_t> devices(const RunningTask& t) const {
+    return {running_devices.data() + t.device_begin, static_cast<std::size_t>(t.device_count)};
+  }
+  // Indexes into `running` of a group's tasks, in snapshot order.
+  [[nodiscard]] std::span<const std::int32_t> members(const RunningGroup& g) const {
+    return {group_tasks.data() + g.begin, static_cast<std::size_t>(g.count)};
+  }
+  // Indexes into `running` of the tasks running on machine m.
+  [[nodiscard]] std::span<const std::int32_t> running_on(std::int32_t m) const {
+    const auto b = running_on_begin[static_cast<std::size_t>(m)];
+    return {running_on_ids.data() + b, static_cast<std::size_t>(running_on_begin[static_cast<std::size_t>(m) + 1] - b)};
+  }
 };
 
 // With SLUICE_TRACE set, prints the time since `since` for a step and resets it.
@@ -103,14 +124,14 @@ struct BuiltNetwork {
   Network network;
   // Arc bookkeeping for reading the flow back.
   struct NodeArcs {
-    std::int32_t first = 0;   // first arc id
-    std::int32_t count = 0;   // arcs to machines; the unscheduled / preemption arcs follow
+    std::int32_t first = 0;             // first arc id
+    std::int32_t count = 0;             // arcs to machines; the unscheduled / preemption arcs follow
     std::vector<std::int32_t> targets;  // machine per arc (machine arcs only)
-    bool fixed = false;       // a running group with no choice: not in the network, stays
+    bool fixed = false;                 // a running group with no choice: not in the network, stays
   };
-  std::vector<NodeArcs> shape_arcs;      // per shape
+  std::vector<NodeArcs> shape_arcs;                       // per shape
   std::vector<std::vector<std::int32_t>> shape_job_runs;  // per shape: end of each job's run in pending
-  std::vector<NodeArcs> group_arcs;      // per running group (stay is first)
+  std::vector<NodeArcs> group_arcs;                       // per running group (stay is first)
   std::int64_t cost_evaluations = 0;
 };
 
@@ -118,7 +139,7 @@ struct BuiltNetwork {
 [[nodiscard]] BuiltNetwork build_network(Cluster& cluster, const CostContext& costs, const AllocateOptions& options);
 
 // Reads the flow back into per-task decisions (deterministic: snapshot order).
-[[nodiscard]] FlowDecision read_flow(const Cluster& cluster, const BuiltNetwork& built, const std::vector<std::int64_t>& flow,
-                                     const AllocateOptions& options);
+[[nodiscard]] FlowDecision read_flow(const Cluster& cluster, const BuiltNetwork& built,
+                                     const std::vector<std::int64_t>& flow, const AllocateOptions& options);
 
 }  // namespace sluice::detail

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <limits>
+#include <span>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -34,28 +35,28 @@ struct Names {
 struct Resources {
   std::int64_t cpu = 0;
   std::int64_t memory = 0;
-  std::vector<std::int32_t> gpu_free;    // per device, in the machine's device order
-  std::vector<std::int64_t> extra;       // per interned extra resource
+  std::vector<std::int32_t> gpu_free;  // per device, in the machine's device order
+  std::vector<std::int64_t> extra;     // per interned extra resource
 };
 
 struct MachineInfo {
-  std::int32_t rack = 0;                 // interned rack
-  std::vector<std::int32_t> gpu_model;   // per device
-  std::vector<std::int32_t> gpu_index;   // per device: the snapshot's device index
+  std::int32_t rack = 0;                // interned rack
+  std::vector<std::int32_t> gpu_model;  // per device
+  std::vector<std::int32_t> gpu_index;  // per device: the snapshot's device index
   Resources capacity;
   Resources free;
-  std::int32_t machine_class = 0;        // machines with identical capacity, free and labels
+  std::int32_t machine_class = 0;  // machines with identical capacity, free and labels
 };
 
 // What one task needs; identical for every task of a shape.
 struct Demand {
   std::int64_t cpu = 0;
   std::int64_t memory = 0;
-  std::int32_t gpus = 0;       // whole devices
-  std::int32_t gpu_milli = 0;  // share of one device
-  std::vector<std::uint8_t> model_allowed;  // per interned model; empty = any model
+  std::int32_t gpus = 0;                                     // whole devices
+  std::int32_t gpu_milli = 0;                                // share of one device
+  std::vector<std::uint8_t> model_allowed;                   // per interned model; empty = any model
   std::vector<std::pair<std::int32_t, std::int64_t>> extra;  // (interned resource, amount)
-  bool any_model_known = true;  // false when the task lists only models no machine has
+  bool any_model_known = true;                               // false when the task lists only models no machine has
 
   [[nodiscard]] bool wants_gpu() const { return gpus > 0 || gpu_milli > 0; }
   [[nodiscard]] bool model_ok(std::int32_t model) const {
@@ -72,7 +73,8 @@ inline std::int64_t fit_count(const Demand& d, const Resources& r, const std::ve
   if (d.memory > 0) k = std::min(k, r.memory / d.memory);
   for (const auto& [res, amount] : d.extra) {
     if (amount <= 0) continue;
-    const std::int64_t have = static_cast<std::size_t>(res) < r.extra.size() ? r.extra[static_cast<std::size_t>(res)] : 0;
+    const std::int64_t have =
+        static_cast<std::size_t>(res) < r.extra.size() ? r.extra[static_cast<std::size_t>(res)] : 0;
     k = std::min(k, have / amount);
   }
   if (k <= 0) return 0;
@@ -101,7 +103,8 @@ bool take(const Demand& d, Resources& r, const std::vector<std::int32_t>& models
   devices.clear();
   if (!d.any_model_known || d.cpu > r.cpu || d.memory > r.memory) return false;
   for (const auto& [res, amount] : d.extra) {
-    const std::int64_t have = static_cast<std::size_t>(res) < r.extra.size() ? r.extra[static_cast<std::size_t>(res)] : 0;
+    const std::int64_t have =
+        static_cast<std::size_t>(res) < r.extra.size() ? r.extra[static_cast<std::size_t>(res)] : 0;
     if (amount > have) return false;
   }
   if (d.gpus > 0) {
@@ -120,7 +123,8 @@ bool take(const Demand& d, Resources& r, const std::vector<std::int32_t>& models
   r.cpu -= d.cpu;
   r.memory -= d.memory;
   for (const auto& [res, amount] : d.extra) r.extra[static_cast<std::size_t>(res)] -= amount;
-  for (const std::int32_t g : devices) r.gpu_free[static_cast<std::size_t>(g)] -= d.gpus > 0 ? kGpuMilliWhole : d.gpu_milli;
+  for (const std::int32_t g : devices)
+    r.gpu_free[static_cast<std::size_t>(g)] -= d.gpus > 0 ? kGpuMilliWhole : d.gpu_milli;
   return true;
 }
 
@@ -135,11 +139,12 @@ inline std::int32_t best_fit_share(const Demand& d, const Resources& r, const st
 }
 
 // Gives back what `take` took (device positions as `take` returned them).
-inline void give_back(const Demand& d, Resources& r, const std::vector<std::int32_t>& devices) {
+inline void give_back(const Demand& d, Resources& r, std::span<const std::int32_t> devices) {
   r.cpu += d.cpu;
   r.memory += d.memory;
   for (const auto& [res, amount] : d.extra) r.extra[static_cast<std::size_t>(res)] += amount;
-  for (const std::int32_t g : devices) r.gpu_free[static_cast<std::size_t>(g)] += d.gpus > 0 ? kGpuMilliWhole : d.gpu_milli;
+  for (const std::int32_t g : devices)
+    r.gpu_free[static_cast<std::size_t>(g)] += d.gpus > 0 ? kGpuMilliWhole : d.gpu_milli;
 }
 
 }  // namespace sluice::detail

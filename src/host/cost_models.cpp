@@ -41,7 +41,8 @@ std::int64_t utilisation_after(const Demand& d, const Resources& capacity, const
 // Fragmentation of one machine state for the workload; device `changed` (or -1) reads as
 // `changed_free` instead of its value in gpu_free.
 std::int64_t fragmentation_of(const std::vector<WorkloadType>& workload, std::int64_t cpu, std::int64_t memory,
-                              const std::vector<std::int32_t>& gpu_free, std::int32_t changed, std::int32_t changed_free) {
+                              const std::vector<std::int32_t>& gpu_free, std::int32_t changed,
+                              std::int32_t changed_free) {
   if (gpu_free.empty()) return 0;
   const auto device = [&](std::size_t g) {
     return static_cast<std::int32_t>(g) == changed ? changed_free : gpu_free[g];
@@ -87,10 +88,14 @@ std::int64_t CostContext::placement(const Demand& d, const Resources& capacity, 
                                     const std::vector<std::int32_t>& models) const {
   const std::int64_t util = utilisation_after(d, capacity, free);
   switch (model_) {
-    case CostModel::kLoadSpreading: return util;
-    case CostModel::kPacking: return kUnit - util;
-    case CostModel::kQuincy: return kUnit + util / 20;
-    case CostModel::kPriority: return kUnit - util;
+    case CostModel::kLoadSpreading:
+      return util;
+    case CostModel::kPacking:
+      return kUnit - util;
+    case CostModel::kQuincy:
+      return kUnit + util / 20;
+    case CostModel::kPriority:
+      return kUnit - util;
     case CostModel::kFgd: {
       const std::int64_t tie = (kUnit - util) / 20;
       if (free.gpu_free.empty()) return tie;
@@ -126,12 +131,16 @@ std::int64_t CostContext::placement(const Demand& d, const Resources& capacity, 
 
 std::int64_t CostContext::unscheduled(std::int32_t priority, std::int64_t wait_s) const {
   switch (model_) {
-    case CostModel::kQuincy: return 5'000 + 100 * std::clamp<std::int64_t>(wait_s / 600, 0, 10'000);
-    case CostModel::kPriority: return 10'000 * (priority_rank(priority) + 1);
+    case CostModel::kQuincy:
+      return 5'000 + 100 * std::clamp<std::int64_t>(wait_s / 600, 0, 10'000);
+    case CostModel::kPriority:
+      return 10'000 * (priority_rank(priority) + 1);
     // Above any placement (at most 1000, plus 750 of load slices): every task that fits
     // is placed. FGD's fragmentation growth reaches ±8 GPUs (8000).
-    case CostModel::kFgd: return 20'000;
-    default: return 4'000;
+    case CostModel::kFgd:
+      return 20'000;
+    default:
+      return 4'000;
   }
 }
 
@@ -139,15 +148,14 @@ std::int64_t CostContext::preemption(std::int32_t priority, std::int64_t wait_s)
   return unscheduled(priority, wait_s) + (preempts() ? 5'000 : 1'000'000);
 }
 
-std::int64_t CostContext::slot_segment_cost(int k) const {
-  return model_ == CostModel::kLoadSpreading ? 250 * k : 0;
-}
+std::int64_t CostContext::slot_segment_cost(int k) const { return model_ == CostModel::kLoadSpreading ? 250 * k : 0; }
 
 std::int64_t CostContext::evaluation_weight() const {
   return model_ == CostModel::kFgd ? static_cast<std::int64_t>(std::max<std::size_t>(1, workload_.size())) : 1;
 }
 
-std::int32_t CostContext::pick_share(const Demand& d, const Resources& free, const std::vector<std::int32_t>& models) const {
+std::int32_t CostContext::pick_share(const Demand& d, const Resources& free,
+                                     const std::vector<std::int32_t>& models) const {
   if (model_ != CostModel::kFgd) return best_fit_share(d, free, models);
   std::int32_t best = -1;
   std::int64_t best_f = 0;
@@ -169,7 +177,8 @@ std::int64_t CostContext::fragmentation(const Resources& free, const std::vector
   return fragmentation_of(workload_, free.cpu, free.memory, free.gpu_free, -1, 0);
 }
 
-std::vector<WorkloadType> workload_types(const std::vector<std::pair<const Demand*, std::int64_t>>& demands, std::size_t k) {
+std::vector<WorkloadType> workload_types(const std::vector<std::pair<const Demand*, std::int64_t>>& demands,
+                                         std::size_t k) {
   using Key = std::tuple<std::int64_t, std::int64_t, std::int32_t, std::int32_t>;
   std::map<Key, std::pair<std::int64_t, const Demand*>> counts;
   std::int64_t total = 0;
@@ -182,9 +191,8 @@ std::vector<WorkloadType> workload_types(const std::vector<std::pair<const Deman
   std::vector<std::pair<std::int64_t, Key>> order;
   order.reserve(counts.size());
   for (const auto& [key, v] : counts) order.emplace_back(v.first, key);
-  std::sort(order.begin(), order.end(), [](const auto& a, const auto& b) {
-    return a.first != b.first ? a.first > b.first : a.second < b.second;
-  });
+  std::sort(order.begin(), order.end(),
+            [](const auto& a, const auto& b) { return a.first != b.first ? a.first > b.first : a.second < b.second; });
   if (order.size() > k) order.resize(k);
   std::int64_t kept = 0;
   for (const auto& o : order) kept += o.first;

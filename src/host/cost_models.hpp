@@ -47,7 +47,8 @@ class CostContext {
   [[nodiscard]] std::int64_t evaluation_weight() const;
 
   // The device for a GPU share: the one that grows fragmentation least (FGD), else best fit.
-  [[nodiscard]] std::int32_t pick_share(const Demand& d, const Resources& free, const std::vector<std::int32_t>& models) const;
+  [[nodiscard]] std::int32_t pick_share(const Demand& d, const Resources& free,
+                                        const std::vector<std::int32_t>& models) const;
 
   // Σ_t w_t · (free GPU milli-shares that workload type t could not use), in milli-GPU ×
   // 1000 (weights sum to 1000).
@@ -63,7 +64,7 @@ class CostContext {
 
 // The k most common task demands of the snapshot (pending and running), as FGD's target
 // workload.
-[[nodiscard]] std::vector<WorkloadType> workload_types(const std::vector<std::pair<const Demand*, std::int64_t>>& demands,
-                                                       std::size_t k);
+[[nodiscard]] std::vector<WorkloadType> workload_types(
+    const std::vector<std::pair<const Demand*, std::int64_t>>& demands, std::size_t k);
 
 }  // namespace sluice::detail

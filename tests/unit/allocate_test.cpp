@@ -1,18 +1,18 @@
 // Hand-made snapshots whose optimal placement is known, one or more per cost model, and
 // the unscheduled reasons. The formulas these numbers follow are in docs/allocation.md.
+#include "sluice/allocate.hpp"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <map>
 #include <string>
 
-#include "sluice/allocate.hpp"
-
 namespace sluice {
 namespace {
 
-Machine machine(const std::string& id, std::int64_t cpu, std::int64_t memory, std::int64_t free_cpu, std::int64_t free_memory,
-                const std::string& rack = "r0") {
+Machine machine(const std::string& id, std::int64_t cpu, std::int64_t memory, std::int64_t free_cpu,
+                std::int64_t free_memory, const std::string& rack = "r0") {
   Machine m;
   m.id = id;
   m.rack = rack;
@@ -233,7 +233,8 @@ TEST(AllocateRepair, MixedShapesNeverOverfillAMachine) {
     if (i < 4) large.push_back(task(std::string("l").append(n), 4000, 4000));
   }
   s.jobs = {job("small", small), job("large", large)};
-  for (const CostModel m : {CostModel::kLoadSpreading, CostModel::kPacking, CostModel::kQuincy, CostModel::kPriority, CostModel::kFgd}) {
+  for (const CostModel m :
+       {CostModel::kLoadSpreading, CostModel::kPacking, CostModel::kQuincy, CostModel::kPriority, CostModel::kFgd}) {
     const Allocation a = run(s, m);
     std::int64_t cpu = 0;
     for (const Placement& p : a.placements) cpu += p.task[0] == 's' ? 500 : 4000;
@@ -319,7 +320,8 @@ TEST(AllocateInput, InvalidSnapshotIsRefusedByName) {
 }
 
 TEST(AllocateInput, CostModelNamesRoundTrip) {
-  for (const CostModel m : {CostModel::kLoadSpreading, CostModel::kPacking, CostModel::kQuincy, CostModel::kPriority, CostModel::kFgd}) {
+  for (const CostModel m :
+       {CostModel::kLoadSpreading, CostModel::kPacking, CostModel::kQuincy, CostModel::kPriority, CostModel::kFgd}) {
     EXPECT_EQ(parse_cost_model(to_string(m)), m);
   }
   EXPECT_FALSE(parse_cost_model("cheapest").has_value());
@@ -334,7 +336,8 @@ TEST(AllocateJson, CarriesPlacementsGpuIndexesAndReasons) {
   s.jobs = {job("j", {t, task("too-big", 1'000'000, 1)})};
   const std::string json = allocation_to_json(run(s, CostModel::kPacking));
   EXPECT_NE(json.find("\"snapshot_version\": 17"), std::string::npos);
-  EXPECT_NE(json.find("{\"job\": \"j\", \"task\": \"t\\\"1\", \"machine\": \"g\", \"gpus\": [0,1]}"), std::string::npos) << json;
+  EXPECT_NE(json.find("{\"job\": \"j\", \"task\": \"t\\\"1\", \"machine\": \"g\", \"gpus\": [0,1]}"), std::string::npos)
+      << json;
   EXPECT_NE(json.find("\"reason\": \"no-machine-with-resource\""), std::string::npos) << json;
 }
 

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <set>
+#include <tuple>
 #include <string>
 
 #include "sluice/snapshot_generator.hpp"
@@ -126,3 +128,37 @@ TEST(SnapshotGenerator, HeavyTailedJobsWithConstraintsAndPreferences) {
 }
 
 }  // namespace
+
+namespace sluice {
+namespace {
+
+TEST(SnapshotGenerator, ShapeCatalogueBoundsDistinctShapes) {
+  SnapshotGenParams p;
+  p.machines = 200;
+  p.tasks = 20000;
+  p.shape_catalogue = 25;
+  p.seed = 11;
+  const Snapshot s = generate_snapshot(p);
+  ASSERT_TRUE(validate(s).ok()) << validate(s).message;
+  std::set<std::tuple<std::int64_t, std::int64_t, std::int32_t, std::int32_t, std::size_t, std::size_t>> shapes;
+  for (const Job& j : s.jobs) {
+    for (const Task& t : j.tasks) {
+      shapes.emplace(t.cpu_milli, t.memory_mib, t.gpus, t.gpu_milli, t.selector.size(), t.preferred_machines.size());
+    }
+  }
+  EXPECT_LE(shapes.size(), 25u);
+  EXPECT_GT(s.jobs.size(), 25u);  // so shapes repeat across jobs
+  // Without a catalogue, jobs draw their own shapes: many more distinct ones.
+  p.shape_catalogue = 0;
+  const Snapshot free_form = generate_snapshot(p);
+  shapes.clear();
+  for (const Job& j : free_form.jobs) {
+    for (const Task& t : j.tasks) {
+      shapes.emplace(t.cpu_milli, t.memory_mib, t.gpus, t.gpu_milli, t.selector.size(), t.preferred_machines.size());
+    }
+  }
+  EXPECT_GT(shapes.size(), 100u);
+}
+
+}  // namespace
+}  // namespace sluice
