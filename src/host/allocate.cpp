@@ -418,8 +418,11 @@ std::int64_t Repairer::run(const FlowDecision& flow) {
   const bool displace = costs_.preempts() && o_.allow_preemption;
   std::vector<Move> failed;
   for (const Move& mv : moves) {
+    // A moving task displaced by a higher-priority one before its own move was packed has
+    // already given its room back: it must not be given back twice.
+    const bool still_holds = mv.running < 0 || running_[static_cast<std::size_t>(mv.running)].fate == Fate::kKept;
     if (pack(mv, mv.machine, displace)) {
-      if (mv.running >= 0) {  // moved: what it held is free now
+      if (mv.running >= 0 && still_holds) {  // moved: what it held is free now
         const RunningTask& t = c_.running[static_cast<std::size_t>(mv.running)];
         give_back(c_.shapes[static_cast<std::size_t>(t.shape)].demand, free_[static_cast<std::size_t>(t.machine)],
                   c_.devices(t));

@@ -64,7 +64,7 @@ Demand demand_of(const Task& t, Names& names) {
   d.memory = t.memory_mib;
   d.gpus = t.gpus;
   d.gpu_milli = t.gpus > 0 ? 0 : t.gpu_milli;
-  if (!t.gpu_models.empty()) {
+  if (!t.gpu_models.empty() && (d.gpus > 0 || d.gpu_milli > 0)) {  // models matter only to GPU tasks
     d.model_allowed.assign(names.gpu_model.size(), 0);
     bool any = false;
     for (const std::string& model : t.gpu_models) {
