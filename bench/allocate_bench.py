@@ -49,14 +49,17 @@ def main():
     cases.append(("openb", 1523, 8152, 0.0, openb, MODELS, ["cpu", "lemon"]))
     sizes = [(1000, 10000), (10000, 100000)] if args.quick else [(1000, 10000), (10000, 100000), (100000, 1000000)]
     for machines, tasks in sizes:
-        for running in (0.0, 0.3):
-            path = os.path.join(work, f"syn_{machines}_{tasks}_{running}.bin")
-            print(f"generating {machines} machines, {tasks} tasks, running share {running}", flush=True)
+        variants = [(0.0, 0), (0.3, 0)] + ([(0.0, 2000)] if machines >= 100000 else [])
+        for running, shapes in variants:
+            path = os.path.join(work, f"syn_{machines}_{tasks}_{running}_{shapes}.bin")
+            print(f"generating {machines} machines, {tasks} tasks, running share {running}, "
+                  f"shape catalogue {shapes or 'none'}", flush=True)
             run([args.sluice, "gen-snapshot", "--machines", str(machines), "--tasks", str(tasks),
-                 "--running", str(running), "--seed", "1", "-o", path])
+                 "--running", str(running), "--shapes", str(shapes), "--seed", "1", "-o", path])
             models = MODELS if machines < 100000 else ["spread", "fgd"]
             solvers = ["cpu", "lemon"] if tasks <= 100000 or running == 0.0 else ["cpu"]
-            cases.append((f"synthetic-{machines}m-{tasks}t-r{running}", machines, tasks, running, path, models, solvers))
+            name = f"synthetic-{machines}m-{tasks}t-r{running}" + (f"-shapes{shapes}" if shapes else "")
+            cases.append((name, machines, tasks, running, path, models, solvers))
 
     # 2. Runs: repetitions outermost, solvers alternating, so drift hits all alike.
     rows = []
@@ -158,7 +161,8 @@ def main():
     for model in MODELS:
         for solver, style in (("cpu", "-o"), ("lemon", "--s")):
             pts = sorted((rs[0]["tasks"], statistics.median(x["total_s"] for x in rs))
-                         for (c, m, sv), rs in med.items() if m == model and sv == solver and rs[0]["running_share"] == 0.0)
+                         for (c, m, sv), rs in med.items()
+                         if m == model and sv == solver and rs[0]["running_share"] == 0.0 and "shapes" not in c)
             if pts:
                 right.plot([p[0] for p in pts], [p[1] for p in pts], style, label=f"{model} ({solver})", ms=4)
     right.set_xscale("log")
