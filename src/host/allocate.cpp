@@ -174,6 +174,8 @@ class Repairer {
     scan_cursor_.assign(c.shapes.size(), 0);
     candidate_cursor_.assign(c.shapes.size(), 0);
     exhausted_.assign(c.shapes.size(), 0);
+    signature_.assign(c.shapes.size(), -1);
+    failures_seen_.assign(c.shapes.size(), 0);
     std::unordered_map<std::string, std::int32_t> kinds;
     std::string key;
     kind_of_.resize(c.machines.size());
@@ -222,10 +224,13 @@ class Repairer {
   std::vector<TaskOutcome> running_;
   FirstFitIndex first_fit_;  // live during step 4
   bool first_fit_live_ = false;
-  std::vector<std::size_t> scan_cursor_;       // per shape: machines before it cannot fit it
-  std::vector<std::size_t> candidate_cursor_;  // per shape: likewise for its candidates
-  std::vector<std::uint8_t> exhausted_;        // per shape: no machine can take it any more
-  std::unordered_map<std::string, std::vector<const Demand*>> failed_demands_;  // by constraints
+  std::vector<std::size_t> scan_cursor_;                           // per shape: machines before it cannot fit it
+  std::vector<std::size_t> candidate_cursor_;                      // per shape: likewise for its candidates
+  std::vector<std::uint8_t> exhausted_;                            // per shape: no machine can take it any more
+  std::unordered_map<std::string, std::int32_t> signature_index_;  // constraints → group
+  std::vector<std::vector<const Demand*>> failed_demands_;         // per group: shapes that found nothing
+  std::vector<std::int32_t> signature_;                            // per shape: its group, or -1
+  std::vector<std::size_t> failures_seen_;                         // per shape
   // Machines with the same capacity, devices and labels ("kinds"): unscheduled reasons are
   // decided per kind, not per machine.
   std::vector<std::int32_t> kind_of_;
@@ -345,10 +350,16 @@ bool Repairer::place_anywhere(const Move& mv) {
   const auto shape = static_cast<std::size_t>(mv.shape);
   const Shape& s = c_.shapes[shape];
   if (exhausted_[shape] != 0) return false;
-  const std::string signature = constraint_signature(s);
-  auto& failures = failed_demands_[signature];
-  for (const Demand* f : failures) {
-    if (covers(s.demand, *f)) {
+  if (signature_[shape] < 0) {  // the shape's constraint group, looked up once
+    const auto [it, fresh] =
+        signature_index_.try_emplace(constraint_signature(s), static_cast<std::int32_t>(failed_demands_.size()));
+    if (fresh) failed_demands_.emplace_back();
+    signature_[shape] = it->second;
+  }
+  auto& failures = failed_demands_[static_cast<std::size_t>(signature_[shape])];
+  // Only failures recorded since this shape last looked can be new to it.
+  for (std::size_t& f = failures_seen_[shape]; f < failures.size(); ++f) {
+    if (covers(s.demand, *failures[f])) {
       exhausted_[shape] = 1;
       return false;
     }
@@ -681,9 +692,8 @@ Allocation allocate(const Snapshot& snapshot, const AllocateOptions& options) {
   t = Clock::now();
   const FlowDecision decision = read_flow(cluster, built, solved.flow, options);
   step = Clock::now();
-  built = BuiltNetwork{};  // the network is not needed any more: give its memory back
-  solved.flow = {};
-  solved.potential = {};
+  // The network, flow and potentials are freed when this function returns, after the
+  // timings: freeing a million small blocks costs a measurable part of repair otherwise.
   Repairer repair(cluster, costs, options);
   trace_step("read flow, repair set-up", step);
   out.stats.repaired = repair.run(decision);
