@@ -343,6 +343,7 @@ class Builder {
   BuiltNetwork out_;
   std::vector<std::vector<Scored>> scored_;  // per shape
   std::vector<std::int32_t> class_cursor_;
+  std::vector<double> claimed_;  // per machine: Σ over shapes connected of arc cap / fit
   std::vector<std::int32_t> stamp_;       // per machine: last shape that took it
   std::vector<std::int32_t> stamp_slot_;  // per machine: its index in that shape's candidates
   std::vector<std::int32_t> machine_node_;
@@ -386,23 +387,37 @@ void Builder::find_candidates(std::int32_t shape_id) {
   const double need_d = all ? 0.0 : std::ceil(o_.candidate_slack * static_cast<double>(supply));
   const std::int64_t need = static_cast<std::int64_t>(std::min(need_d, 9e15));
 
-  // 2. Machines of the cheapest classes until the shape is covered with slack.
+  // 2. Machines of the cheapest classes until the shape is covered with slack. A machine
+  //    already claimed by earlier shapes for `candidate_slack` times what it holds is
+  //    skipped in a first pass, so that when demand exceeds the cheapest classes the
+  //    candidates spread over the cluster instead of piling onto the same machines (the
+  //    flow can only use machines it is connected to). A second pass ignores the claims
+  //    when the first could not cover the shape.
   std::int64_t covered = 0;
   std::int64_t taken = 0;
-  for (const Scored& sc : scored) {
-    if (!all && covered >= need && taken >= o_.min_candidates) break;
-    const auto& members = c_.class_members[static_cast<std::size_t>(sc.cls)];
-    std::int32_t& cursor = class_cursor_[static_cast<std::size_t>(sc.cls)];
-    const auto size = static_cast<std::int32_t>(members.size());
-    std::int32_t used = 0;
-    for (; used < size; ++used) {
-      if (!all && covered >= need && taken >= o_.min_candidates) break;
-      const std::int32_t m = members[static_cast<std::size_t>((cursor + used) % size)];
-      add(m, std::min(sc.fit, supply), sc.cost - preference_discount(s, m), running_on(m));
-      covered += sc.fit;
-      ++taken;
+  const auto done = [&] { return !all && covered >= need && taken >= o_.min_candidates; };
+  const double claim_limit = all ? 0.0 : o_.candidate_slack;
+  for (int pass = all ? 1 : 0; pass < 2 && !done(); ++pass) {
+    for (const Scored& sc : scored) {
+      if (done()) break;
+      const auto& members = c_.class_members[static_cast<std::size_t>(sc.cls)];
+      std::int32_t& cursor = class_cursor_[static_cast<std::size_t>(sc.cls)];
+      const auto size = static_cast<std::int32_t>(members.size());
+      std::int32_t used = 0;
+      for (; used < size; ++used) {
+        if (done()) break;
+        const std::int32_t m = members[static_cast<std::size_t>((cursor + used) % size)];
+        double& claimed = claimed_[static_cast<std::size_t>(m)];
+        if (pass == 0 && claimed >= claim_limit) continue;
+        if (stamp_[static_cast<std::size_t>(m)] == shape_id) continue;  // taken in the first pass
+        const std::int64_t arc = std::min(sc.fit, supply);
+        add(m, arc, sc.cost - preference_discount(s, m), running_on(m));
+        claimed += static_cast<double>(arc) / static_cast<double>(sc.fit);
+        covered += sc.fit;
+        ++taken;
+      }
+      cursor = static_cast<std::int32_t>((cursor + used) % size);
     }
-    cursor = static_cast<std::int32_t>((cursor + used) % size);
   }
 
   // 3. Preferred machines and members of preferred racks, where the shape fits.
@@ -490,7 +505,8 @@ std::vector<Scored> Builder::score_classes(std::int32_t shape_id, std::int64_t& 
   std::sort(scored.begin(), scored.end(),
             [](const Scored& a, const Scored& b) { return a.cost != b.cost ? a.cost < b.cost : a.cls < b.cls; });
   if (o_.candidate_slack > 0) {  // keep the prefix that could ever be taken
-    const double need = std::ceil(o_.candidate_slack * static_cast<double>(supply));
+    // Claims (find_candidates) may skip machines: keep classes for 4× the need.
+    const double need = 4.0 * std::ceil(o_.candidate_slack * static_cast<double>(supply));
     double covered = 0;
     std::int64_t machines = 0;
     std::size_t keep = 0;
@@ -550,6 +566,7 @@ BuiltNetwork Builder::run() {
   const auto n_shapes = static_cast<std::int64_t>(c_.shapes.size());
   const auto n_classes = static_cast<std::int64_t>(c_.class_rep.size());
   class_cursor_.assign(c_.class_rep.size(), 0);
+  claimed_.assign(c_.machines.size(), 0.0);
   stamp_.assign(c_.machines.size(), -1);
   stamp_slot_.assign(c_.machines.size(), 0);
   machine_node_.assign(c_.machines.size(), -1);
