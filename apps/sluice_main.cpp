@@ -22,6 +22,9 @@
 #ifdef SLUICE_HAVE_TRANSPORT
 #include "sluice/snapshot_io.hpp"
 #endif
+#ifdef SLUICE_HAVE_SERVICE
+#include "service_commands.hpp"
+#endif
 #include "sluice/solver.hpp"
 
 namespace {
@@ -389,7 +392,10 @@ int main(int argc, char** argv) {
       "  gen-snapshot  write a seeded synthetic cluster snapshot\n"
       "  import-openb  turn the Alibaba openb GPU trace into a snapshot\n"
       "  inspect  decode and validate a snapshot file\n"
-      "  allocate  place a snapshot's tasks on its machines (JSON out)"};
+      "  allocate  place a snapshot's tasks on its machines (JSON out)\n"
+      "  serve    run the allocation service (ZeroMQ; docs/protocol.md)\n"
+      "  submit   send a snapshot to a running service\n"
+      "  replay   play the openb trace against a running service, as a master would"};
   app.require_subcommand(1);
 
   SolveArgs solve_args;
@@ -490,6 +496,10 @@ int main(int argc, char** argv) {
   alloc->add_option("-o,--output", alloc_args.output, "write the JSON here instead of stdout");
 #endif
 
+#ifdef SLUICE_HAVE_SERVICE
+  sluice::cli::ServiceCommands service_commands(app);
+#endif
+
   CLI11_PARSE(app, argc, argv);
   if (*solve) return run_solve(solve_args);
   if (*gen) return run_gen(gen_args);
@@ -499,6 +509,9 @@ int main(int argc, char** argv) {
   if (*import_openb) return run_import_openb(openb_args);
   if (*inspect) return run_inspect(inspect_path);
   if (*alloc) return run_allocate(alloc_args);
+#endif
+#ifdef SLUICE_HAVE_SERVICE
+  if (const auto code = service_commands.run()) return *code;
 #endif
   return 0;
 }

@@ -5,6 +5,7 @@
 // (see certificate.hpp). Nothing here throws.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -42,6 +43,9 @@ struct SolveOptions {
   bool progress = false;      // print each phase (ε, time, pushes, relabels) to stderr; the
                               // environment variable SLUICE_TRACE does the same
   double update_frequency = 0;  // global price update after this many × n relabels; 0 = default
+  // Raised by another thread to stop a solve early (the service's deadlines): the solve
+  // returns kCancelled at its next check (every phase and every few thousand discharges).
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 struct Timings {

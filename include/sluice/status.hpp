@@ -15,6 +15,7 @@ enum class Status {
   kInvalidInput,        // malformed network (bad node id, lower > upper, ...)
   kBackendUnavailable,  // the requested backend is not present in this build or machine
   kBackendError,        // the backend failed (e.g. a CUDA error) and no fallback ran
+  kCancelled,           // the caller's cancel flag was raised (a deadline passed)
 };
 
 constexpr std::string_view to_string(Status s) {
@@ -28,6 +29,7 @@ constexpr std::string_view to_string(Status s) {
     case Status::kInvalidInput: return "invalid-input";
     case Status::kBackendUnavailable: return "backend-unavailable";
     case Status::kBackendError: return "backend-error";
+    case Status::kCancelled: return "cancelled";
   }
   return "unknown";
 }

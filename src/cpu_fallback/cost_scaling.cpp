@@ -71,6 +71,11 @@ class CostScaling {
     while (eps > 1) {
       eps = std::max<std::int64_t>(1, eps / alpha);
       ++stats_.phases;
+      if (cancelled()) {
+        out.status = status_;
+        out.message = message_;
+        return out;
+      }
       if (params_.price_refinement && price_refine(eps)) {
         ++stats_.skipped_phases;
         continue;
@@ -321,6 +326,16 @@ class CostScaling {
     return true;
   }
 
+  static constexpr std::uint32_t kCancelCheckEvery = 4096;
+
+  // True (with the status set) once the caller's cancel flag is raised.
+  bool cancelled() {
+    if (params_.cancel == nullptr || !params_.cancel->load(std::memory_order_relaxed)) return false;
+    status_ = Status::kCancelled;
+    message_ = "cancelled during ε-scaling phase " + std::to_string(stats_.phases);
+    return true;
+  }
+
   bool refine(std::int64_t eps) {
     // Saturate every residual arc of negative reduced cost: the pseudoflow becomes
     // 0-optimal, hence ε-optimal for any ε.
@@ -350,9 +365,14 @@ class CostScaling {
     const std::int64_t update_after =
         std::max<std::int64_t>(1, static_cast<std::int64_t>(params_.update_frequency * n_));
     std::size_t qhead = 0;
+    std::uint32_t until_cancel_check = kCancelCheckEvery;
     while (qhead < queue_.size()) {
       const std::int32_t v = queue_[qhead++];
       if (excess_[v] <= 0) continue;
+      if (--until_cancel_check == 0) {
+        until_cancel_check = kCancelCheckEvery;
+        if (cancelled()) return false;
+      }
       if (!(params_.partial_augment ? augment_discharge(v, eps) : discharge(v, eps))) return false;
       if (params_.global_updates && relabels_since_update_ >= update_after) {
         // Drop processed entries, then recompute prices from the deficits.

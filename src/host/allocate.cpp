@@ -666,7 +666,13 @@ Allocation allocate(const Snapshot& snapshot, const AllocateOptions& options) {
   out.stats.arcs = built.network.num_arcs();
   out.stats.cost_evaluations = built.cost_evaluations;
 
-  // 3. Solve.
+  // 3. Solve (unless the caller gave up while the network was built).
+  if (options.solve.cancel != nullptr && options.solve.cancel->load(std::memory_order_relaxed)) {
+    out.status = Status::kCancelled;
+    out.message = "cancelled before the solve";
+    out.timings.total_s = seconds_since(t0);
+    return out;
+  }
   t = Clock::now();
   SolveOptions solve_options = options.solve;
   // Allocation networks (few nodes of large supply, many unscheduled tasks) solve fastest

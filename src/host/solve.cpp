@@ -50,6 +50,7 @@ SolveResult solve_cpu(const Network& network, const SolveOptions& options) {
   params.early_exit = options.early_exit;
   params.partial_augment = options.partial_augment;
   params.progress = options.progress;
+  params.cancel = options.cancel;
   if (options.update_frequency > 0) params.update_frequency = options.update_frequency;
   detail::CostScalingOutcome outcome =
       detail::solve_cost_scaling(g, params, options.want_potentials, result.stats);

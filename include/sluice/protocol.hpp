@@ -1,0 +1,159 @@
+// The Sluice wire protocol (docs/protocol.md): what a master and the allocation service
+// exchange over ZeroMQ. Plain data and codecs, std types only; sockets live in
+// src/transport and behind client.hpp.
+//
+// A message is a multipart ZeroMQ message:
+//   frame 0      the envelope: 48 bytes, little-endian (magic "SLCE", protocol version,
+//                message type, body format, request id, master epoch, snapshot version,
+//                reply code, body length)
+//   frames 1..   the body, in the envelope's format (cereal portable binary or JSON):
+//                allocate request  = [options][snapshot]
+//                allocate reply    = [allocation]
+//                health/stats reply= [record]
+//                error reply       = [UTF-8 message]
+// Decoders never throw and check every length against the bytes present.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sluice/allocate.hpp"
+#include "sluice/snapshot.hpp"
+
+namespace sluice {
+
+inline constexpr char kProtocolMagic[4] = {'S', 'L', 'C', 'E'};
+inline constexpr std::uint16_t kProtocolVersion = 1;
+inline constexpr std::size_t kEnvelopeBytes = 48;
+
+enum class MessageType : std::uint8_t {
+  kAllocate = 1,
+  kHealth = 2,
+  kStats = 3,
+  kAllocateReply = 129,
+  kHealthReply = 130,
+  kStatsReply = 131,
+  kError = 255,
+};
+std::string_view to_string(MessageType t);
+
+enum class BodyFormat : std::uint8_t {
+  kBinary = 0,  // cereal portable binary
+  kJson = 1,    // cereal JSON (UTF-8 text)
+};
+std::string_view to_string(BodyFormat f);
+std::optional<BodyFormat> parse_body_format(std::string_view name);  // "binary", "json"
+
+// The outcome code of a reply (0 in requests). Everything but kOk comes with a message.
+enum class ReplyCode : std::uint16_t {
+  kOk = 0,
+  kMalformed = 1,          // the envelope or body could not be decoded
+  kInvalidSnapshot = 2,    // decoded, but validate() refused it
+  kBusy = 3,               // the request queue is full: retry later
+  kStaleEpoch = 4,         // epoch below the highest seen: a newer master took over
+  kDeadlineExceeded = 5,   // the request's deadline passed before or during the solve
+  kShuttingDown = 6,       // the service is stopping and did not start this request
+  kTooLarge = 7,           // a frame or the whole message is over the service's limits
+  kUnsupportedVersion = 8, // protocol version this service does not speak
+  kSolveFailed = 9,        // allocate() returned a status other than optimal
+  kInternal = 10,          // a bug: logged, and the service keeps serving
+};
+std::string_view to_string(ReplyCode c);
+
+struct Envelope {
+  std::uint16_t version = kProtocolVersion;
+  MessageType type = MessageType::kHealth;
+  BodyFormat format = BodyFormat::kBinary;
+  std::uint64_t request_id = 0;      // chosen by the master; retries reuse it
+  std::uint64_t epoch = 0;           // the master's epoch (fencing)
+  std::int64_t snapshot_version = 0; // echoed in replies
+  ReplyCode code = ReplyCode::kOk;
+  std::uint32_t flags = 0;           // reserved, 0
+  std::uint64_t body_bytes = 0;      // the sum of the body frames' sizes
+};
+
+[[nodiscard]] std::string encode_envelope(const Envelope& envelope);
+
+struct EnvelopeDecodeResult {
+  bool ok = false;
+  ReplyCode code = ReplyCode::kOk;  // why not (kMalformed or kUnsupportedVersion)
+  std::string error;
+  Envelope envelope;
+};
+[[nodiscard]] EnvelopeDecodeResult decode_envelope(std::string_view frame);
+
+// What a master asks for besides the snapshot. JSON: every field optional, unknown
+// fields refused.
+struct AllocateRequestOptions {
+  CostModel cost_model = CostModel::kLoadSpreading;
+  Backend backend = Backend::kAuto;
+  bool verify = false;
+  bool aggregate = true;
+  bool allow_migration = true;
+  bool allow_preemption = true;
+  std::int64_t migration_cost = 300;
+  std::int64_t deadline_ms = 0;  // 0: the service's default
+};
+
+[[nodiscard]] std::string encode_request_options(const AllocateRequestOptions& options, BodyFormat format);
+struct RequestOptionsDecodeResult {
+  bool ok = false;
+  std::string error;
+  AllocateRequestOptions options;
+};
+[[nodiscard]] RequestOptionsDecodeResult decode_request_options(std::string_view bytes, BodyFormat format);
+
+// Allocation bodies. JSON is allocation_to_json()'s document (what `sluice allocate -o`
+// writes); binary carries the same fields.
+[[nodiscard]] std::string encode_allocation(const Allocation& allocation, BodyFormat format);
+struct AllocationDecodeResult {
+  bool ok = false;
+  std::string error;
+  Allocation allocation;
+};
+[[nodiscard]] AllocationDecodeResult decode_allocation(std::string_view bytes, BodyFormat format,
+                                                       const SnapshotLimits& limits = {});
+
+struct HealthInfo {
+  std::string state;             // "serving" or "draining"
+  std::string version;           // the service's build version
+  double uptime_s = 0;
+  std::int32_t workers = 0;
+  std::int64_t queue_depth = 0;  // requests waiting for a worker
+  std::int64_t queue_capacity = 0;
+  std::int64_t in_flight = 0;    // requests being solved
+  std::uint64_t highest_epoch = 0;
+  std::string gpu;               // the device, or why none is used
+};
+
+struct ServiceStats {
+  std::uint64_t received = 0;        // messages read from the socket
+  std::uint64_t replied = 0;         // replies sent
+  std::uint64_t allocations = 0;     // allocate requests solved
+  std::uint64_t cache_hits = 0;      // retries served from the reply cache
+  std::uint64_t joined_in_flight = 0;// retries that joined a solve already running
+  std::uint64_t busy = 0;
+  std::uint64_t malformed = 0;
+  std::uint64_t invalid = 0;
+  std::uint64_t stale_epoch = 0;
+  std::uint64_t deadline_exceeded = 0;
+  std::uint64_t too_large = 0;
+  std::uint64_t failed = 0;          // kSolveFailed and kInternal
+  std::uint64_t shutting_down = 0;
+  std::uint64_t bytes_in = 0;
+  std::uint64_t bytes_out = 0;
+  double solve_seconds_total = 0;
+  double decode_seconds_total = 0;
+};
+
+[[nodiscard]] std::string encode_health(const HealthInfo& health, BodyFormat format);
+[[nodiscard]] std::optional<HealthInfo> decode_health(std::string_view bytes, BodyFormat format,
+                                                      std::string* error = nullptr);
+[[nodiscard]] std::string encode_stats(const ServiceStats& stats, BodyFormat format);
+[[nodiscard]] std::optional<ServiceStats> decode_stats(std::string_view bytes, BodyFormat format,
+                                                       std::string* error = nullptr);
+
+}  // namespace sluice

@@ -1,0 +1,63 @@
+// The allocation coprocessor: a ZeroMQ ROUTER service that answers allocate, health and
+// stats requests (docs/protocol.md) from any number of masters.
+//
+//   one I/O thread      owns the socket: reads, checks envelopes, answers health/stats,
+//                       fences stale epochs, serves retries from the reply cache, queues
+//                       allocate requests (or answers BUSY when the queue is full), sends
+//   N worker threads    decode, validate, allocate(), encode the reply
+//
+// Promises: every message that reaches the I/O thread gets exactly one reply (a retried
+// request id gets the same reply, from the cache or by joining the solve in flight); a
+// request is never dropped silently; stop() drains: it finishes (or, past the drain
+// timeout, cancels and answers) every accepted request before run() returns.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "sluice/snapshot.hpp"
+
+namespace sluice {
+
+struct ServiceOptions {
+  std::string endpoint = "tcp://127.0.0.1:7600";  // "tcp://127.0.0.1:*" picks a free port
+  std::int32_t workers = 0;                       // solver threads; 0 = one per core
+  std::int64_t queue_capacity = 64;               // requests waiting for a worker
+  std::int64_t max_frame_bytes = std::int64_t{1} << 30;   // ZMQ_MAXMSGSIZE: larger frames disconnect
+  std::int64_t max_queued_bytes = std::int64_t{4} << 30;  // bytes of waiting requests
+  std::int32_t max_frames = 8;                    // frames of one message, routing included
+  std::int64_t default_deadline_ms = 60'000;      // when a request names none
+  std::int64_t max_deadline_ms = 600'000;
+  std::int64_t cache_entries = 1024;              // replies kept for retried request ids
+  std::int64_t cache_bytes = std::int64_t{256} << 20;
+  double drain_timeout_s = 30;                    // after stop(): then cancel what is left
+  std::string metrics_address;                    // "127.0.0.1:9600"; empty = no metrics
+  bool log_json = true;                           // structured logs (JSON lines) on stderr
+  std::string log_level = "info";                 // trace, debug, info, warn, error, off
+  SnapshotLimits limits;
+};
+
+class Service {
+ public:
+  explicit Service(ServiceOptions options);
+  ~Service();
+  Service(const Service&) = delete;
+  Service& operator=(const Service&) = delete;
+
+  // Binds the socket (and the metrics port). False, with the reason, when it cannot.
+  [[nodiscard]] bool start(std::string* error);
+  // Serves until stop() and the drain that follows; returns the process exit code (0).
+  int run();
+  // Thread-safe; callable from a signal-handling thread. Begins the graceful shutdown.
+  void stop();
+  // The endpoint actually bound (the port filled in when "*" was asked for).
+  [[nodiscard]] std::string bound_endpoint() const;
+  [[nodiscard]] std::string metrics_endpoint() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace sluice

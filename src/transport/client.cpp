@@ -1,0 +1,217 @@
+// The C++ client (sluice/client.hpp): one DEALER socket, lazy-pirate retries that resend
+// the same request id on a fresh socket.
+#include "sluice/client.hpp"
+
+#include <chrono>
+#include <random>
+#include <zmq.hpp>
+
+#include "sluice/snapshot_io.hpp"
+
+namespace sluice {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+struct RawReply {
+  Envelope envelope;
+  std::string body;
+};
+
+}  // namespace
+
+std::uint64_t random_request_id() {
+  thread_local std::mt19937_64 rng{std::random_device{}() ^
+                                   static_cast<std::uint64_t>(Clock::now().time_since_epoch().count())};
+  std::uint64_t id = 0;
+  while (id == 0) id = rng();
+  return id;
+}
+
+struct Client::Impl {
+  explicit Impl(ClientOptions o) : options(std::move(o)) {}
+
+  ClientOptions options;
+  zmq::context_t context{1};
+  std::unique_ptr<zmq::socket_t> socket;
+
+  void connect() {
+    socket = std::make_unique<zmq::socket_t>(context, zmq::socket_type::dealer);
+    socket->set(zmq::sockopt::linger, 0);
+    socket->set(zmq::sockopt::maxmsgsize, options.max_reply_bytes);
+    socket->connect(options.endpoint);
+  }
+
+  // Sends [envelope][body frames...] and waits for the reply to this request id, resending
+  // on silence. Replies to other ids (late answers to an earlier call) are skipped.
+  bool call(Envelope request, const std::vector<std::string>& body, CallInfo& info, RawReply& out) {
+    info.request_id = request.request_id;
+    request.body_bytes = 0;
+    for (const std::string& b : body) request.body_bytes += b.size();
+    const std::string envelope = encode_envelope(request);
+    info.request_bytes = envelope.size() + request.body_bytes;
+    const int attempts = std::max(1, options.attempts);
+    try {
+      for (int attempt = 1; attempt <= attempts; ++attempt) {
+        info.attempts = attempt;
+        if (!socket) connect();
+        const auto sent = Clock::now();
+        socket->send(zmq::buffer(envelope), body.empty() ? zmq::send_flags::none : zmq::send_flags::sndmore);
+        for (std::size_t i = 0; i < body.size(); ++i) {
+          socket->send(zmq::buffer(body[i]), i + 1 < body.size() ? zmq::send_flags::sndmore : zmq::send_flags::none);
+        }
+        const auto deadline = sent + std::chrono::milliseconds(options.timeout_ms);
+        while (true) {
+          const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+          if (left.count() <= 0) break;
+          zmq::pollitem_t item{socket->handle(), 0, ZMQ_POLLIN, 0};
+          zmq::poll(&item, 1, left);
+          if (!(item.revents & ZMQ_POLLIN)) continue;
+          std::vector<zmq::message_t> frames;
+          while (true) {
+            zmq::message_t part;
+            if (!socket->recv(part, zmq::recv_flags::none)) break;
+            const bool more = part.more();
+            if (frames.size() < 8) frames.push_back(std::move(part));
+            if (!more) break;
+          }
+          if (frames.empty()) continue;
+          const EnvelopeDecodeResult e = decode_envelope(frames[0].to_string_view());
+          if (!e.ok) {
+            info.error = "the service sent a reply this client cannot read: " + e.error;
+            info.code = ReplyCode::kMalformed;
+            return false;
+          }
+          if (e.envelope.request_id != request.request_id) continue;  // an earlier call's late reply
+          info.round_trip_s = since(sent);
+          out.envelope = e.envelope;
+          info.reply = e.envelope;
+          out.body.clear();
+          for (std::size_t i = 1; i < frames.size(); ++i) out.body += frames[i].to_string_view();
+          info.reply_bytes = frames[0].size() + out.body.size();
+          info.code = e.envelope.code;
+          if (e.envelope.code != ReplyCode::kOk) {
+            info.error = std::string(to_string(e.envelope.code)) + ": " + out.body;
+            return false;
+          }
+          return true;
+        }
+        // Silence: drop the socket (and whatever it still queues) and try again.
+        socket.reset();
+      }
+    } catch (const zmq::error_t& e) {
+      socket.reset();
+      info.error = std::string("transport error: ") + e.what();
+      info.code = ReplyCode::kInternal;
+      return false;
+    }
+    info.timed_out = true;
+    info.code = ReplyCode::kInternal;
+    info.error = "no reply from " + options.endpoint + " after " + std::to_string(attempts) + " attempt(s) of " +
+                 std::to_string(options.timeout_ms) + " ms";
+    return false;
+  }
+
+  AllocateCall allocate(std::string snapshot_bytes, std::int64_t snapshot_version,
+                        const AllocateRequestOptions& request_options, std::uint64_t request_id, std::uint64_t epoch,
+                        double encode_s) {
+    AllocateCall result;
+    const auto t0 = Clock::now();
+    Envelope e;
+    e.type = MessageType::kAllocate;
+    e.format = options.format;
+    e.request_id = request_id != 0 ? request_id : random_request_id();
+    e.epoch = epoch;
+    e.snapshot_version = snapshot_version;
+    std::vector<std::string> body{encode_request_options(request_options, options.format), std::move(snapshot_bytes)};
+    result.info.encode_s = encode_s + since(t0);
+    RawReply reply;
+    if (!call(e, body, result.info, reply)) return result;
+    if (reply.envelope.type != MessageType::kAllocateReply) {
+      result.info.ok = false;
+      result.info.error = "expected an allocate reply, got " + std::string(to_string(reply.envelope.type));
+      return result;
+    }
+    const auto t1 = Clock::now();
+    AllocationDecodeResult decoded = decode_allocation(reply.body, reply.envelope.format);
+    result.info.decode_s = since(t1);
+    if (!decoded.ok) {
+      result.info.code = ReplyCode::kMalformed;
+      result.info.error = "cannot read the service's reply: " + decoded.error;
+      return result;
+    }
+    result.allocation = std::move(decoded.allocation);
+    result.info.ok = true;
+    return result;
+  }
+};
+
+Client::Client(ClientOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
+Client::~Client() = default;
+Client::Client(Client&&) noexcept = default;
+Client& Client::operator=(Client&&) noexcept = default;
+
+const ClientOptions& Client::options() const { return impl_->options; }
+
+AllocateCall Client::allocate(const Snapshot& snapshot, const AllocateRequestOptions& options,
+                              std::uint64_t request_id, std::uint64_t epoch) {
+  const auto t0 = Clock::now();
+  std::string bytes = encode_snapshot(
+      snapshot, impl_->options.format == BodyFormat::kJson ? SnapshotFormat::kJson : SnapshotFormat::kBinary);
+  const double encode_s = since(t0);
+  if (bytes.empty()) {
+    AllocateCall call;
+    call.info.code = ReplyCode::kInternal;
+    call.info.error = "encoding the snapshot failed";
+    return call;
+  }
+  return impl_->allocate(std::move(bytes), snapshot.version, options, request_id, epoch, encode_s);
+}
+
+AllocateCall Client::allocate_encoded(std::string snapshot_bytes, std::int64_t snapshot_version,
+                                      const AllocateRequestOptions& options, std::uint64_t request_id,
+                                      std::uint64_t epoch) {
+  return impl_->allocate(std::move(snapshot_bytes), snapshot_version, options, request_id, epoch, 0);
+}
+
+HealthCall Client::health() {
+  HealthCall call;
+  Envelope e;
+  e.type = MessageType::kHealth;
+  e.format = impl_->options.format;
+  e.request_id = random_request_id();
+  RawReply reply;
+  if (!impl_->call(e, {}, call.info, reply)) return call;
+  std::string error;
+  if (auto h = decode_health(reply.body, reply.envelope.format, &error)) {
+    call.health = std::move(*h);
+    call.info.ok = true;
+  } else {
+    call.info.code = ReplyCode::kMalformed;
+    call.info.error = "cannot read the health reply: " + error;
+  }
+  return call;
+}
+
+StatsCall Client::stats() {
+  StatsCall call;
+  Envelope e;
+  e.type = MessageType::kStats;
+  e.format = impl_->options.format;
+  e.request_id = random_request_id();
+  RawReply reply;
+  if (!impl_->call(e, {}, call.info, reply)) return call;
+  std::string error;
+  if (auto s = decode_stats(reply.body, reply.envelope.format, &error)) {
+    call.stats = *s;
+    call.info.ok = true;
+  } else {
+    call.info.code = ReplyCode::kMalformed;
+    call.info.error = "cannot read the stats reply: " + error;
+  }
+  return call;
+}
+
+}  // namespace sluice

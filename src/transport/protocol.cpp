@@ -1,0 +1,880 @@
+// The wire protocol's codecs (sluice/protocol.hpp, docs/protocol.md): the fixed 48-byte
+// envelope, request options, allocation replies, health and stats records.
+//
+// Every decoder treats its input as hostile, like the snapshot codec: nothing throws out,
+// binary lengths are checked against the bytes that remain before anything is allocated
+// (the snapshot schema's helpers in snapshot_cereal.hpp do this), JSON goes through
+// rapidjson's iterative parser (no recursion on deep input) and every field's type is
+// checked, and errors name the field.
+#include "snapshot_cereal.hpp"  // first: cereal's json.hpp sets RAPIDJSON_ASSERT to throw
+
+#include <rapidjson/document.h>
+#include <rapidjson/error/en.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <array>
+#include <cstring>
+#include <functional>
+#include <limits>
+#include <new>
+#include <sstream>
+
+#include "sluice/protocol.hpp"
+
+namespace sluice {
+
+// ---- Names ----------------------------------------------------------------------------
+
+std::string_view to_string(MessageType t) {
+  switch (t) {
+    case MessageType::kAllocate: return "allocate";
+    case MessageType::kHealth: return "health";
+    case MessageType::kStats: return "stats";
+    case MessageType::kAllocateReply: return "allocate-reply";
+    case MessageType::kHealthReply: return "health-reply";
+    case MessageType::kStatsReply: return "stats-reply";
+    case MessageType::kError: return "error";
+  }
+  return "unknown";
+}
+
+std::string_view to_string(BodyFormat f) { return f == BodyFormat::kJson ? "json" : "binary"; }
+
+std::optional<BodyFormat> parse_body_format(std::string_view name) {
+  if (name == "json") return BodyFormat::kJson;
+  if (name == "binary" || name == "bin") return BodyFormat::kBinary;
+  return std::nullopt;
+}
+
+std::string_view to_string(ReplyCode c) {
+  switch (c) {
+    case ReplyCode::kOk: return "ok";
+    case ReplyCode::kMalformed: return "malformed";
+    case ReplyCode::kInvalidSnapshot: return "invalid-snapshot";
+    case ReplyCode::kBusy: return "busy";
+    case ReplyCode::kStaleEpoch: return "stale-epoch";
+    case ReplyCode::kDeadlineExceeded: return "deadline-exceeded";
+    case ReplyCode::kShuttingDown: return "shutting-down";
+    case ReplyCode::kTooLarge: return "too-large";
+    case ReplyCode::kUnsupportedVersion: return "unsupported-version";
+    case ReplyCode::kSolveFailed: return "solve-failed";
+    case ReplyCode::kInternal: return "internal";
+  }
+  return "unknown";
+}
+
+// ---- Envelope -------------------------------------------------------------------------
+// Offsets: 0 magic[4], 4 version u16, 6 type u8, 7 format u8, 8 request_id u64,
+// 16 epoch u64, 24 snapshot_version i64, 32 code u16, 34 reserved u16 (0), 36 flags u32,
+// 40 body_bytes u64. Little-endian.
+
+namespace {
+
+template <class T>
+void put_le(std::string& out, std::size_t offset, T value) {
+  using U = std::make_unsigned_t<T>;
+  auto u = static_cast<U>(value);
+  for (std::size_t i = 0; i < sizeof(T); ++i) {
+    out[offset + i] = static_cast<char>(u & 0xFF);
+    u = static_cast<U>(u >> 8);
+  }
+}
+
+template <class T>
+T get_le(std::string_view in, std::size_t offset) {
+  using U = std::make_unsigned_t<T>;
+  U u = 0;
+  for (std::size_t i = sizeof(T); i-- > 0;) {
+    u = static_cast<U>((u << 8) | static_cast<unsigned char>(in[offset + i]));
+  }
+  return static_cast<T>(u);
+}
+
+bool known_type(std::uint8_t t) {
+  switch (static_cast<MessageType>(t)) {
+    case MessageType::kAllocate:
+    case MessageType::kHealth:
+    case MessageType::kStats:
+    case MessageType::kAllocateReply:
+    case MessageType::kHealthReply:
+    case MessageType::kStatsReply:
+    case MessageType::kError: return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+std::string encode_envelope(const Envelope& e) {
+  std::string out(kEnvelopeBytes, '\0');
+  std::memcpy(out.data(), kProtocolMagic, 4);
+  put_le<std::uint16_t>(out, 4, e.version);
+  put_le<std::uint8_t>(out, 6, static_cast<std::uint8_t>(e.type));
+  put_le<std::uint8_t>(out, 7, static_cast<std::uint8_t>(e.format));
+  put_le<std::uint64_t>(out, 8, e.request_id);
+  put_le<std::uint64_t>(out, 16, e.epoch);
+  put_le<std::int64_t>(out, 24, e.snapshot_version);
+  put_le<std::uint16_t>(out, 32, static_cast<std::uint16_t>(e.code));
+  put_le<std::uint32_t>(out, 36, e.flags);
+  put_le<std::uint64_t>(out, 40, e.body_bytes);
+  return out;
+}
+
+EnvelopeDecodeResult decode_envelope(std::string_view frame) {
+  EnvelopeDecodeResult r;
+  r.code = ReplyCode::kMalformed;
+  if (frame.size() != kEnvelopeBytes) {
+    r.error = "envelope is " + std::to_string(frame.size()) + " bytes, expected " +
+              std::to_string(kEnvelopeBytes);
+    return r;
+  }
+  if (std::memcmp(frame.data(), kProtocolMagic, 4) != 0) {
+    r.error = "bad magic: the envelope must start with \"SLCE\"";
+    return r;
+  }
+  Envelope& e = r.envelope;
+  e.version = get_le<std::uint16_t>(frame, 4);
+  if (e.version != kProtocolVersion) {
+    r.code = ReplyCode::kUnsupportedVersion;
+    r.error = "protocol version " + std::to_string(e.version) + " is not supported (this service speaks " +
+              std::to_string(kProtocolVersion) + ")";
+    return r;
+  }
+  const auto type = get_le<std::uint8_t>(frame, 6);
+  if (!known_type(type)) {
+    r.error = "unknown message type " + std::to_string(type);
+    return r;
+  }
+  e.type = static_cast<MessageType>(type);
+  const auto format = get_le<std::uint8_t>(frame, 7);
+  if (format > 1) {
+    r.error = "unknown body format " + std::to_string(format) + " (0 binary, 1 JSON)";
+    return r;
+  }
+  e.format = static_cast<BodyFormat>(format);
+  e.request_id = get_le<std::uint64_t>(frame, 8);
+  e.epoch = get_le<std::uint64_t>(frame, 16);
+  e.snapshot_version = get_le<std::int64_t>(frame, 24);
+  const auto code = get_le<std::uint16_t>(frame, 32);
+  if (code > static_cast<std::uint16_t>(ReplyCode::kInternal)) {
+    r.error = "unknown reply code " + std::to_string(code);
+    return r;
+  }
+  e.code = static_cast<ReplyCode>(code);
+  if (get_le<std::uint16_t>(frame, 34) != 0) {
+    r.error = "reserved bytes 34..35 must be zero";
+    return r;
+  }
+  e.flags = get_le<std::uint32_t>(frame, 36);
+  e.body_bytes = get_le<std::uint64_t>(frame, 40);
+  r.ok = true;
+  r.code = ReplyCode::kOk;
+  return r;
+}
+
+// ---- Flat records: one field list, three codecs ----------------------------------------
+// A record lists its fields once (visit_fields); a JSON writer, a JSON reader and a binary
+// archive walk that list. Field kinds: std::string, bool, std::int32_t, std::int64_t,
+// std::uint64_t, double.
+
+namespace {
+
+class JsonOut {
+ public:
+  JsonOut() : writer_(buffer_) { writer_.StartObject(); }
+  void operator()(const char* name, const std::string& v) {
+    writer_.Key(name);
+    writer_.String(v.c_str(), static_cast<rapidjson::SizeType>(v.size()));
+  }
+  void operator()(const char* name, bool v) {
+    writer_.Key(name);
+    writer_.Bool(v);
+  }
+  void operator()(const char* name, std::int32_t v) {
+    writer_.Key(name);
+    writer_.Int(v);
+  }
+  void operator()(const char* name, std::int64_t v) {
+    writer_.Key(name);
+    writer_.Int64(v);
+  }
+  void operator()(const char* name, std::uint64_t v) {
+    writer_.Key(name);
+    writer_.Uint64(v);
+  }
+  void operator()(const char* name, double v) {
+    writer_.Key(name);
+    writer_.Double(v);
+  }
+  std::string finish() {
+    writer_.EndObject();
+    return std::string(buffer_.GetString(), buffer_.GetSize());
+  }
+
+ private:
+  rapidjson::StringBuffer buffer_;
+  rapidjson::Writer<rapidjson::StringBuffer> writer_;
+};
+
+struct FieldError {
+  std::string text;
+};
+
+constexpr unsigned kJsonParseFlags = rapidjson::kParseIterativeFlag | rapidjson::kParseFullPrecisionFlag;
+
+// Parses a JSON object; throws FieldError naming the syntax error.
+rapidjson::Document parse_object(std::string_view bytes) {
+  rapidjson::Document doc;
+  doc.Parse<kJsonParseFlags>(bytes.data(), bytes.size());
+  if (doc.HasParseError()) {
+    throw FieldError{"JSON syntax error at byte offset " + std::to_string(doc.GetErrorOffset()) + ": " +
+                     rapidjson::GetParseError_En(doc.GetParseError())};
+  }
+  if (!doc.IsObject()) throw FieldError{"the body must be a JSON object"};
+  return doc;
+}
+
+// Reads fields from a JSON object. With `all_required`, a missing field is an error;
+// fields the record does not know are always refused.
+class JsonIn {
+ public:
+  JsonIn(const rapidjson::Value& object, bool all_required) : object_(object), all_required_(all_required) {}
+
+  void operator()(const char* name, std::string& v) {
+    if (const auto* m = find(name)) {
+      if (!m->IsString()) fail(name, "expected a string");
+      v.assign(m->GetString(), m->GetStringLength());
+    }
+  }
+  void operator()(const char* name, bool& v) {
+    if (const auto* m = find(name)) {
+      if (!m->IsBool()) fail(name, "expected true or false");
+      v = m->GetBool();
+    }
+  }
+  void operator()(const char* name, std::int32_t& v) {
+    if (const auto* m = find(name)) {
+      if (!m->IsInt()) fail(name, "expected an integer from -2147483648 to 2147483647");
+      v = m->GetInt();
+    }
+  }
+  void operator()(const char* name, std::int64_t& v) {
+    if (const auto* m = find(name)) {
+      if (!m->IsInt64()) fail(name, "expected a 64-bit integer");
+      v = m->GetInt64();
+    }
+  }
+  void operator()(const char* name, std::uint64_t& v) {
+    if (const auto* m = find(name)) {
+      if (!m->IsUint64()) fail(name, "expected a non-negative 64-bit integer");
+      v = m->GetUint64();
+    }
+  }
+  void operator()(const char* name, double& v) {
+    if (const auto* m = find(name)) {
+      if (!m->IsNumber()) fail(name, "expected a number");
+      v = m->GetDouble();
+    }
+  }
+  // After the visit: refuse members no field claimed.
+  void check_unknown() const {
+    for (auto it = object_.MemberBegin(); it != object_.MemberEnd(); ++it) {
+      const std::string key(it->name.GetString(), it->name.GetStringLength());
+      bool known = false;
+      for (const std::string& seen : seen_) known = known || seen == key;
+      if (!known) throw FieldError{key.substr(0, 64) + ": unknown field"};
+    }
+  }
+
+ private:
+  const rapidjson::Value* find(const char* name) {
+    seen_.emplace_back(name);
+    const auto it = object_.FindMember(name);
+    if (it == object_.MemberEnd()) {
+      if (all_required_) fail(name, "required field is missing");
+      return nullptr;
+    }
+    return &it->value;
+  }
+  [[noreturn]] static void fail(const char* name, const std::string& what) {
+    throw FieldError{std::string(name) + ": " + what};
+  }
+
+  const rapidjson::Value& object_;
+  bool all_required_;
+  std::vector<std::string> seen_;
+};
+
+// Binary: cereal portable binary with the snapshot schema's checked strings.
+class BinaryOut {
+ public:
+  BinaryOut() : archive_(stream_) {}
+  void operator()(const char*, const std::string& v) { detail::write_string(archive_, v); }
+  void operator()(const char*, bool v) { archive_(static_cast<std::uint8_t>(v ? 1 : 0)); }
+  template <class T>
+  void operator()(const char*, T v) {
+    archive_(v);
+  }
+  std::string finish() { return std::move(stream_).str(); }
+  cereal::PortableBinaryOutputArchive& archive() { return archive_; }
+
+ private:
+  std::ostringstream stream_;
+  cereal::PortableBinaryOutputArchive archive_;
+};
+
+class BinaryIn {
+ public:
+  explicit BinaryIn(std::string_view bytes, const SnapshotLimits& limits = {})
+      : view_(bytes), stream_(&view_), archive_(context_, stream_) {
+    context_.limits = limits;
+    context_.input = &view_;
+    if (bytes.empty()) throw FieldError{"empty body"};
+    const auto endian = static_cast<unsigned char>(bytes.front());
+    if (endian > 1) {
+      throw FieldError{"not a binary body: byte 0 (the endianness flag) is " + std::to_string(endian) +
+                       ", not 0 or 1"};
+    }
+  }
+  void operator()(const char* name, std::string& v) {
+    step(name, [&] { detail::read_string(base(), context_, v); });
+  }
+  void operator()(const char* name, bool& v) {
+    step(name, [&] {
+      std::uint8_t b = 0;
+      base()(b);
+      if (b > 1) throw detail::DecodeError("expected a boolean (0 or 1), found " + std::to_string(b));
+      v = b == 1;
+    });
+  }
+  template <class T>
+  void operator()(const char* name, T& v) {
+    step(name, [&] { base()(v); });
+  }
+  void check_end() const {
+    if (view_.remaining() != 0) {
+      throw FieldError{std::to_string(view_.remaining()) + " bytes left over at byte offset " +
+                       std::to_string(view_.offset())};
+    }
+  }
+  cereal::PortableBinaryInputArchive& base() { return archive_; }
+  detail::DecodeContext& context() { return context_; }
+
+ private:
+  template <class F>
+  void step(const char* name, F&& f) {
+    try {
+      detail::named_step(base(), std::string_view(name), "", std::forward<F>(f));
+    } catch (const detail::DecodeError& e) {
+      throw FieldError{e.text()};
+    }
+  }
+
+  detail::DecodeContext context_;
+  detail::InputView view_;
+  std::istream stream_;
+  detail::ContextArchive<cereal::PortableBinaryInputArchive> archive_;
+};
+
+// Runs a decoder body, turning every failure into a message.
+template <class F>
+std::string guarded(F&& body) {
+  try {
+    body();
+    return {};
+  } catch (const FieldError& e) {
+    return e.text;
+  } catch (const detail::DecodeError& e) {
+    return e.text();
+  } catch (const cereal::Exception& e) {
+    return std::string("malformed body: ") + e.what();
+  } catch (const std::bad_alloc&) {
+    return "out of memory while decoding";
+  } catch (const std::exception& e) {
+    return std::string("decoding failed: ") + e.what();
+  } catch (...) {
+    return "decoding failed";
+  }
+}
+
+// ---- Request options ----
+
+template <class Visitor, class Options, class Str>
+void visit_options(Visitor& v, Options& o, Str& cost_model, Str& backend) {
+  v("cost_model", cost_model);
+  v("solver", backend);
+  v("verify", o.verify);
+  v("aggregate", o.aggregate);
+  v("allow_migration", o.allow_migration);
+  v("allow_preemption", o.allow_preemption);
+  v("migration_cost", o.migration_cost);
+  v("deadline_ms", o.deadline_ms);
+}
+
+void finish_options(AllocateRequestOptions& o, const std::string& cost_model, const std::string& backend) {
+  const auto model = parse_cost_model(cost_model);
+  if (!model) {
+    throw FieldError{"cost_model: unknown cost model '" + cost_model.substr(0, 64) +
+                     "' (spread, pack, quincy, priority, fgd)"};
+  }
+  o.cost_model = *model;
+  const auto b = parse_backend(backend);
+  if (!b) throw FieldError{"solver: unknown solver '" + backend.substr(0, 64) + "' (auto, cpu, gpu, lemon)"};
+  o.backend = *b;
+  if (o.migration_cost < 0 || o.migration_cost > (std::int64_t{1} << 40)) {
+    throw FieldError{"migration_cost: " + std::to_string(o.migration_cost) + " is outside 0..2^40"};
+  }
+  if (o.deadline_ms < 0) throw FieldError{"deadline_ms: must be >= 0, found " + std::to_string(o.deadline_ms)};
+}
+
+// ---- Health and stats ----
+
+template <class Visitor, class H>
+void visit_health(Visitor& v, H& h) {
+  v("state", h.state);
+  v("version", h.version);
+  v("uptime_s", h.uptime_s);
+  v("workers", h.workers);
+  v("queue_depth", h.queue_depth);
+  v("queue_capacity", h.queue_capacity);
+  v("in_flight", h.in_flight);
+  v("highest_epoch", h.highest_epoch);
+  v("gpu", h.gpu);
+}
+
+template <class Visitor, class S>
+void visit_stats(Visitor& v, S& s) {
+  v("received", s.received);
+  v("replied", s.replied);
+  v("allocations", s.allocations);
+  v("cache_hits", s.cache_hits);
+  v("joined_in_flight", s.joined_in_flight);
+  v("busy", s.busy);
+  v("malformed", s.malformed);
+  v("invalid", s.invalid);
+  v("stale_epoch", s.stale_epoch);
+  v("deadline_exceeded", s.deadline_exceeded);
+  v("too_large", s.too_large);
+  v("failed", s.failed);
+  v("shutting_down", s.shutting_down);
+  v("bytes_in", s.bytes_in);
+  v("bytes_out", s.bytes_out);
+  v("solve_seconds_total", s.solve_seconds_total);
+  v("decode_seconds_total", s.decode_seconds_total);
+}
+
+template <class Record, class Visit>
+std::string encode_record(const Record& record, BodyFormat format, Visit visit) {
+  try {
+    auto& r = const_cast<Record&>(record);  // the writers only read
+    if (format == BodyFormat::kJson) {
+      JsonOut out;
+      visit(out, r);
+      return out.finish();
+    }
+    BinaryOut out;
+    visit(out, r);
+    return out.finish();
+  } catch (...) {
+    return {};
+  }
+}
+
+template <class Record, class Visit>
+std::optional<Record> decode_record(std::string_view bytes, BodyFormat format, std::string* error, Visit visit) {
+  Record record;
+  const std::string message = guarded([&] {
+    if (format == BodyFormat::kJson) {
+      const rapidjson::Document doc = parse_object(bytes);
+      JsonIn in(doc, true);
+      visit(in, record);
+      in.check_unknown();
+    } else {
+      BinaryIn in(bytes);
+      visit(in, record);
+      in.check_end();
+    }
+  });
+  if (!message.empty()) {
+    if (error != nullptr) *error = message;
+    return std::nullopt;
+  }
+  return record;
+}
+
+}  // namespace
+
+std::string encode_request_options(const AllocateRequestOptions& options, BodyFormat format) {
+  struct View {
+    AllocateRequestOptions o;
+    std::string model, backend;
+  } v{options, std::string(to_string(options.cost_model)), std::string(to_string(options.backend))};
+  return encode_record(v, format, [](auto& visitor, View& r) { visit_options(visitor, r.o, r.model, r.backend); });
+}
+
+RequestOptionsDecodeResult decode_request_options(std::string_view bytes, BodyFormat format) {
+  RequestOptionsDecodeResult result;
+  std::string model(to_string(result.options.cost_model));
+  std::string backend(to_string(result.options.backend));
+  result.error = guarded([&] {
+    if (format == BodyFormat::kJson) {
+      const rapidjson::Document doc = parse_object(bytes);
+      JsonIn in(doc, false);  // every option may be left out
+      visit_options(in, result.options, model, backend);
+      in.check_unknown();
+    } else {
+      BinaryIn in(bytes);
+      visit_options(in, result.options, model, backend);
+      in.check_end();
+    }
+    finish_options(result.options, model, backend);
+  });
+  if (!result.error.empty()) result.error = "options: " + result.error;
+  result.ok = result.error.empty();
+  return result;
+}
+
+std::string encode_health(const HealthInfo& health, BodyFormat format) {
+  return encode_record(health, format, [](auto& v, HealthInfo& h) { visit_health(v, h); });
+}
+std::optional<HealthInfo> decode_health(std::string_view bytes, BodyFormat format, std::string* error) {
+  return decode_record<HealthInfo>(bytes, format, error, [](auto& v, HealthInfo& h) { visit_health(v, h); });
+}
+std::string encode_stats(const ServiceStats& stats, BodyFormat format) {
+  return encode_record(stats, format, [](auto& v, ServiceStats& s) { visit_stats(v, s); });
+}
+std::optional<ServiceStats> decode_stats(std::string_view bytes, BodyFormat format, std::string* error) {
+  return decode_record<ServiceStats>(bytes, format, error, [](auto& v, ServiceStats& s) { visit_stats(v, s); });
+}
+
+// ---- Allocation -------------------------------------------------------------------------
+// Binary: the fields below in this order, lists with a 64-bit length each. JSON: the
+// document allocation_to_json() writes (docs/allocation.md).
+
+namespace detail {
+// The fewest bytes one record takes: strings and lists are at least their 8-byte length.
+template <> struct MinBytes<Placement> { static constexpr std::size_t value = 4 * 8; };
+template <> struct MinBytes<Migration> { static constexpr std::size_t value = 5 * 8; };
+template <> struct MinBytes<Preemption> { static constexpr std::size_t value = 4 * 8; };
+template <> struct MinBytes<Unscheduled> { static constexpr std::size_t value = 4 * 8; };
+}  // namespace detail
+
+namespace {
+
+std::optional<UnscheduledReason> parse_reason(std::string_view name) {
+  for (const UnscheduledReason r :
+       {UnscheduledReason::kNoMachineWithResource, UnscheduledReason::kConstraintUnsatisfiable,
+        UnscheduledReason::kNoFreeCapacity, UnscheduledReason::kOutbidByPriority}) {
+    if (to_string(r) == name) return r;
+  }
+  return std::nullopt;
+}
+
+std::optional<Status> parse_status(std::string_view name) {
+  for (int i = 0; i <= static_cast<int>(Status::kCancelled); ++i) {
+    if (to_string(static_cast<Status>(i)) == name) return static_cast<Status>(i);
+  }
+  return std::nullopt;
+}
+
+// Binary records: archive-level save/load through the snapshot schema's helpers.
+template <class Archive>
+void write_placement(Archive& ar, const Placement& p) {
+  detail::write_field(ar, "job", p.job);
+  detail::write_field(ar, "task", p.task);
+  detail::write_field(ar, "machine", p.machine);
+  detail::write_field(ar, "gpus", p.gpu_indexes);
+}
+
+}  // namespace
+
+template <class Archive> void save(Archive& ar, const Placement& p) { write_placement(ar, p); }
+template <class Archive> void load(Archive& ar, Placement& p) {
+  detail::DecodeContext& ctx = detail::decode_context(ar);
+  const detail::CountLimit gpus{ctx.limits.max_gpus_per_machine, "max_gpus_per_machine"};
+  detail::read_field(ar, ctx, "job", p.job);
+  detail::read_field(ar, ctx, "task", p.task);
+  detail::read_field(ar, ctx, "machine", p.machine);
+  detail::read_field(ar, ctx, "gpus", p.gpu_indexes, gpus);
+}
+template <class Archive> void save(Archive& ar, const Migration& m) {
+  detail::write_field(ar, "job", m.job);
+  detail::write_field(ar, "task", m.task);
+  detail::write_field(ar, "from", m.from_machine);
+  detail::write_field(ar, "machine", m.machine);
+  detail::write_field(ar, "gpus", m.gpu_indexes);
+}
+template <class Archive> void load(Archive& ar, Migration& m) {
+  detail::DecodeContext& ctx = detail::decode_context(ar);
+  const detail::CountLimit gpus{ctx.limits.max_gpus_per_machine, "max_gpus_per_machine"};
+  detail::read_field(ar, ctx, "job", m.job);
+  detail::read_field(ar, ctx, "task", m.task);
+  detail::read_field(ar, ctx, "from", m.from_machine);
+  detail::read_field(ar, ctx, "machine", m.machine);
+  detail::read_field(ar, ctx, "gpus", m.gpu_indexes, gpus);
+}
+template <class Archive> void save(Archive& ar, const Preemption& p) {
+  detail::write_field(ar, "job", p.job);
+  detail::write_field(ar, "task", p.task);
+  detail::write_field(ar, "machine", p.machine);
+  detail::write_field(ar, "reason", p.reason);
+}
+template <class Archive> void load(Archive& ar, Preemption& p) {
+  detail::DecodeContext& ctx = detail::decode_context(ar);
+  detail::read_field(ar, ctx, "job", p.job);
+  detail::read_field(ar, ctx, "task", p.task);
+  detail::read_field(ar, ctx, "machine", p.machine);
+  detail::read_field(ar, ctx, "reason", p.reason);
+}
+template <class Archive> void save(Archive& ar, const Unscheduled& u) {
+  detail::write_field(ar, "job", u.job);
+  detail::write_field(ar, "task", u.task);
+  detail::write_field(ar, "reason", std::string(to_string(u.reason)));
+  detail::write_field(ar, "message", u.message);
+}
+template <class Archive> void load(Archive& ar, Unscheduled& u) {
+  detail::DecodeContext& ctx = detail::decode_context(ar);
+  detail::read_field(ar, ctx, "job", u.job);
+  detail::read_field(ar, ctx, "task", u.task);
+  std::string reason;
+  detail::read_field(ar, ctx, "reason", reason);
+  const auto r = parse_reason(reason);
+  if (!r) {
+    detail::DecodeError e("unknown reason '" + reason.substr(0, 64) + "'");
+    e.add_field("reason");
+    throw e;
+  }
+  u.reason = *r;
+  detail::read_field(ar, ctx, "message", u.message);
+}
+
+namespace {
+
+// The scalar part of an Allocation, shared by both binary directions.
+template <class Visitor, class A, class Str>
+void visit_allocation_scalars(Visitor& v, A& a, Str& status, Str& model, bool& has_certificate) {
+  v("status", status);
+  v("message", a.message);
+  v("snapshot_version", a.snapshot_version);
+  v("cost_model", model);
+  v("backend", a.backend);
+  v("algorithm", a.algorithm);
+  v("fell_back", a.fell_back);
+  v("fallback_reason", a.fallback_reason);
+  v("objective", a.objective);
+  v("decode", a.timings.decode_s);
+  v("validate", a.timings.validate_s);
+  v("build", a.timings.build_s);
+  v("solve", a.timings.solve_s);
+  v("repair", a.timings.repair_s);
+  v("extract", a.timings.extract_s);
+  v("total", a.timings.total_s);
+  v("pending_tasks", a.stats.pending_tasks);
+  v("running_tasks", a.stats.running_tasks);
+  v("shapes", a.stats.shapes);
+  v("running_groups", a.stats.running_groups);
+  v("machine_classes", a.stats.machine_classes);
+  v("nodes", a.stats.nodes);
+  v("arcs", a.stats.arcs);
+  v("cost_evaluations", a.stats.cost_evaluations);
+  v("repaired", a.stats.repaired);
+  v("has_certificate", has_certificate);
+}
+
+template <class Visitor, class C>
+void visit_certificate(Visitor& v, C& c) {
+  v("feasible", c.feasible);
+  v("complementary_slackness", c.complementary_slackness);
+  v("costs_equal", c.costs_equal);
+  v("primal_cost", c.primal_cost);
+  v("dual_cost", c.dual_cost);
+  v("message", c.message);
+}
+
+void set_status_and_model(Allocation& a, const std::string& status, const std::string& model) {
+  const auto s = parse_status(status);
+  if (!s) throw FieldError{"status: unknown status '" + status.substr(0, 64) + "'"};
+  a.status = *s;
+  const auto m = parse_cost_model(model);
+  if (!m) throw FieldError{"cost_model: unknown cost model '" + model.substr(0, 64) + "'"};
+  a.cost_model = *m;
+}
+
+// ---- JSON allocation (the allocation_to_json document) ----
+
+const rapidjson::Value& member(const rapidjson::Value& object, const char* name) {
+  const auto it = object.FindMember(name);
+  if (it == object.MemberEnd()) throw FieldError{std::string(name) + ": required field is missing"};
+  return it->value;
+}
+
+std::string get_string(const rapidjson::Value& object, const char* name) {
+  const rapidjson::Value& v = member(object, name);
+  if (!v.IsString()) throw FieldError{std::string(name) + ": expected a string"};
+  return {v.GetString(), v.GetStringLength()};
+}
+
+std::int64_t get_int(const rapidjson::Value& object, const char* name) {
+  const rapidjson::Value& v = member(object, name);
+  if (!v.IsInt64()) throw FieldError{std::string(name) + ": expected an integer"};
+  return v.GetInt64();
+}
+
+double get_double(const rapidjson::Value& object, const char* name) {
+  const rapidjson::Value& v = member(object, name);
+  if (!v.IsNumber()) throw FieldError{std::string(name) + ": expected a number"};
+  return v.GetDouble();
+}
+
+bool get_bool(const rapidjson::Value& object, const char* name) {
+  const rapidjson::Value& v = member(object, name);
+  if (!v.IsBool()) throw FieldError{std::string(name) + ": expected true or false"};
+  return v.GetBool();
+}
+
+const rapidjson::Value& get_object(const rapidjson::Value& object, const char* name) {
+  const rapidjson::Value& v = member(object, name);
+  if (!v.IsObject()) throw FieldError{std::string(name) + ": expected an object"};
+  return v;
+}
+
+template <class T, class Read>
+std::vector<T> get_list(const rapidjson::Value& object, const char* name, Read read) {
+  const rapidjson::Value& v = member(object, name);
+  if (!v.IsArray()) throw FieldError{std::string(name) + ": expected an array"};
+  std::vector<T> out;
+  out.reserve(v.Size());
+  for (rapidjson::SizeType i = 0; i < v.Size(); ++i) {
+    if (!v[i].IsObject()) throw FieldError{std::string(name) + "[" + std::to_string(i) + "]: expected an object"};
+    try {
+      out.push_back(read(v[i]));
+    } catch (const FieldError& e) {
+      throw FieldError{std::string(name) + "[" + std::to_string(i) + "]." + e.text};
+    }
+  }
+  return out;
+}
+
+std::vector<std::int32_t> get_indexes(const rapidjson::Value& object, const char* name) {
+  const rapidjson::Value& v = member(object, name);
+  if (!v.IsArray()) throw FieldError{std::string(name) + ": expected an array"};
+  std::vector<std::int32_t> out;
+  out.reserve(v.Size());
+  for (rapidjson::SizeType i = 0; i < v.Size(); ++i) {
+    if (!v[i].IsInt()) throw FieldError{std::string(name) + "[" + std::to_string(i) + "]: expected an integer"};
+    out.push_back(v[i].GetInt());
+  }
+  return out;
+}
+
+Placement read_placement(const rapidjson::Value& o) {
+  return Placement{get_string(o, "job"), get_string(o, "task"), get_string(o, "machine"), get_indexes(o, "gpus")};
+}
+
+Allocation allocation_from_json(std::string_view bytes) {
+  const rapidjson::Document doc = parse_object(bytes);
+  Allocation a;
+  set_status_and_model(a, get_string(doc, "status"), get_string(doc, "cost_model"));
+  a.message = get_string(doc, "message");
+  a.snapshot_version = get_int(doc, "snapshot_version");
+  a.backend = get_string(doc, "backend");
+  a.algorithm = get_string(doc, "algorithm");
+  a.fell_back = get_bool(doc, "fell_back");
+  a.fallback_reason = get_string(doc, "fallback_reason");
+  a.objective = get_int(doc, "objective");
+  const rapidjson::Value& t = get_object(doc, "timings_s");
+  a.timings = AllocationTimings{get_double(t, "decode"),  get_double(t, "validate"), get_double(t, "build"),
+                                get_double(t, "solve"),   get_double(t, "repair"),   get_double(t, "extract"),
+                                get_double(t, "total")};
+  const rapidjson::Value& n = get_object(doc, "network");
+  a.stats = AllocationStats{get_int(n, "pending_tasks"),   get_int(n, "running_tasks"),   get_int(n, "shapes"),
+                            get_int(n, "running_groups"),  get_int(n, "machine_classes"), get_int(n, "nodes"),
+                            get_int(n, "arcs"),            get_int(n, "cost_evaluations"), get_int(n, "repaired")};
+  if (doc.HasMember("certificate")) {
+    const rapidjson::Value& c = get_object(doc, "certificate");
+    Certificate cert;
+    const bool valid = get_bool(c, "valid");
+    cert.feasible = cert.complementary_slackness = cert.costs_equal = valid;
+    cert.message = get_string(c, "message");
+    a.certificate = std::move(cert);
+  }
+  a.placements = get_list<Placement>(doc, "placements", read_placement);
+  a.kept = get_list<Placement>(doc, "kept", read_placement);
+  a.migrations = get_list<Migration>(doc, "migrations", [](const rapidjson::Value& o) {
+    return Migration{get_string(o, "job"), get_string(o, "task"), get_string(o, "from"), get_string(o, "machine"),
+                     get_indexes(o, "gpus")};
+  });
+  a.preemptions = get_list<Preemption>(doc, "preemptions", [](const rapidjson::Value& o) {
+    return Preemption{get_string(o, "job"), get_string(o, "task"), get_string(o, "machine"), get_string(o, "reason")};
+  });
+  a.unscheduled = get_list<Unscheduled>(doc, "unscheduled", [](const rapidjson::Value& o) {
+    const std::string reason = get_string(o, "reason");
+    const auto r = parse_reason(reason);
+    if (!r) throw FieldError{"reason: unknown reason '" + reason.substr(0, 64) + "'"};
+    return Unscheduled{get_string(o, "job"), get_string(o, "task"), *r, get_string(o, "message")};
+  });
+  return a;
+}
+
+}  // namespace
+
+std::string encode_allocation(const Allocation& allocation, BodyFormat format) {
+  if (format == BodyFormat::kJson) return allocation_to_json(allocation);
+  try {
+    BinaryOut out;
+    std::string status(to_string(allocation.status));
+    std::string model(to_string(allocation.cost_model));
+    bool has_certificate = allocation.certificate.has_value();
+    auto& a = const_cast<Allocation&>(allocation);  // the writer only reads
+    visit_allocation_scalars(out, a, status, model, has_certificate);
+    if (has_certificate) visit_certificate(out, *a.certificate);
+    auto& ar = out.archive();
+    detail::write_field(ar, "placements", allocation.placements);
+    detail::write_field(ar, "kept", allocation.kept);
+    detail::write_field(ar, "migrations", allocation.migrations);
+    detail::write_field(ar, "preemptions", allocation.preemptions);
+    detail::write_field(ar, "unscheduled", allocation.unscheduled);
+    return out.finish();
+  } catch (...) {
+    return {};
+  }
+}
+
+AllocationDecodeResult decode_allocation(std::string_view bytes, BodyFormat format, const SnapshotLimits& limits) {
+  AllocationDecodeResult result;
+  result.error = guarded([&] {
+    if (format == BodyFormat::kJson) {
+      result.allocation = allocation_from_json(bytes);
+      return;
+    }
+    BinaryIn in(bytes, limits);
+    Allocation& a = result.allocation;
+    std::string status, model;
+    bool has_certificate = false;
+    visit_allocation_scalars(in, a, status, model, has_certificate);
+    set_status_and_model(a, status, model);
+    if (has_certificate) {
+      Certificate c;
+      visit_certificate(in, c);
+      a.certificate = std::move(c);
+    }
+    auto& ar = in.base();
+    auto& ctx = in.context();
+    try {
+      detail::read_field(ar, ctx, "placements", a.placements);
+      detail::read_field(ar, ctx, "kept", a.kept);
+      detail::read_field(ar, ctx, "migrations", a.migrations);
+      detail::read_field(ar, ctx, "preemptions", a.preemptions);
+      detail::read_field(ar, ctx, "unscheduled", a.unscheduled);
+    } catch (const detail::DecodeError& e) {
+      throw FieldError{e.text()};
+    }
+    in.check_end();
+  });
+  result.ok = result.error.empty();
+  if (!result.ok) result.error = "allocation: " + result.error;
+  return result;
+}
+
+}  // namespace sluice

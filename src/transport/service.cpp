@@ -1,0 +1,869 @@
+// The allocation service (sluice/service.hpp): a ROUTER socket, one I/O thread, a pool of
+// solver workers, a bounded queue, a reply cache for retried request ids, epoch fencing,
+// deadlines, graceful drain, Prometheus metrics and structured logs.
+//
+// Threading: only the I/O thread touches the ROUTER socket (ZeroMQ sockets are not thread-
+// safe). Workers take jobs from a mutex-guarded queue and hand finished replies back
+// through another one, then nudge the I/O thread over an inproc PUSH/PULL pair (each
+// worker has its own PUSH socket). The I/O thread also wakes every 20 ms to check
+// deadlines and the stop flag.
+//
+// Memory stays bounded under hostile input: ZMQ_MAXMSGSIZE caps each frame (ZeroMQ drops
+// the connection of a peer that sends more), frames past max_frames are read and thrown
+// away one by one, the queue is bounded in requests and bytes, the reply cache in entries
+// and bytes, and the decoders never allocate more than their input justifies.
+#include "sluice/service.hpp"
+
+#include <prometheus/counter.h>
+#include <prometheus/exposer.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <list>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+#include <zmq.hpp>
+
+#include "cuda_device.hpp"
+#include "sluice/allocate.hpp"
+#include "sluice/protocol.hpp"
+#include "sluice/snapshot_io.hpp"
+
+namespace sluice {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_between(Clock::time_point a, Clock::time_point b) {
+  return std::chrono::duration<double>(b - a).count();
+}
+
+std::string json_escape(std::string_view s) {
+  std::string out;
+  out.reserve(s.size() + 2);
+  for (const char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (ch == '"' || ch == '\\') {
+      out += '\\';
+      out += ch;
+    } else if (c < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", c);
+      out += buf;
+    } else {
+      out += ch;
+    }
+  }
+  return out;
+}
+
+// A route back to a client: the ROUTER identity, and the empty delimiter if a REQ socket
+// sent one.
+struct Route {
+  std::string identity;
+  bool delimiter = false;
+};
+
+// A cheap fingerprint of a request's body (size, and a hash of at most 1 MiB from each
+// end), so that a request id reused for a different request is refused instead of being
+// answered from the cache.
+std::uint64_t fingerprint(const zmq::message_t& options, const zmq::message_t& snapshot, const Envelope& e) {
+  constexpr std::size_t kSample = std::size_t{1} << 20;
+  const std::string_view opt(static_cast<const char*>(options.data()), options.size());
+  const std::string_view snap(static_cast<const char*>(snapshot.data()), snapshot.size());
+  std::uint64_t h = std::hash<std::string_view>{}(opt);
+  auto mix = [&h](std::uint64_t v) { h ^= v + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2); };
+  mix(std::hash<std::string_view>{}(snap.substr(0, kSample)));
+  if (snap.size() > kSample) mix(std::hash<std::string_view>{}(snap.substr(snap.size() - kSample)));
+  mix(snap.size());
+  mix(static_cast<std::uint64_t>(e.snapshot_version));
+  mix(static_cast<std::uint64_t>(e.format));
+  return h;
+}
+
+// Shared by a job's worker and the I/O thread: the cancel flag the solver polls, and the
+// deadline (steady-clock nanoseconds) that the worker tightens once it has read the
+// request's own deadline_ms; the I/O thread raises the flag when the deadline passes.
+struct Control {
+  std::atomic<bool> cancel{false};
+  std::atomic<std::int64_t> deadline_ns{0};
+  void set_deadline(Clock::time_point t) { deadline_ns.store(t.time_since_epoch().count()); }
+  [[nodiscard]] bool past(Clock::time_point now) const { return now.time_since_epoch().count() >= deadline_ns.load(); }
+};
+
+struct QueuedRequest {
+  Envelope envelope;
+  AllocateRequestOptions request;
+  std::int64_t deadline_ms = 0;
+  std::uint64_t fingerprint = 0;
+  zmq::message_t options;
+  zmq::message_t snapshot;
+  Clock::time_point received;
+  std::shared_ptr<Control> control = std::make_shared<Control>();
+};
+
+struct Reply {
+  Envelope envelope;
+  std::string body;
+  bool cacheable = false;
+};
+
+// A finished job, from a worker back to the I/O thread.
+struct Done {
+  std::uint64_t request_id = 0;
+  Reply reply;
+  std::string backend;
+  double queue_s = 0, decode_s = 0, solve_s = 0, encode_s = 0;
+};
+
+// Requests accepted and not yet answered, by request id: who waits for the reply.
+struct InFlight {
+  std::uint64_t fingerprint = 0;
+  std::vector<Route> routes;
+  std::shared_ptr<Control> control;
+};
+
+struct CacheEntry {
+  std::uint64_t fingerprint = 0;
+  std::shared_ptr<const Reply> reply;
+  std::list<std::uint64_t>::iterator lru;
+};
+
+}  // namespace
+
+struct Service::Impl {
+  explicit Impl(ServiceOptions o) : options(std::move(o)) {}
+
+  ServiceOptions options;
+  zmq::context_t context{1};
+  std::unique_ptr<zmq::socket_t> router;
+  std::unique_ptr<zmq::socket_t> wake;
+  std::string wake_endpoint;
+  std::string bound;
+  std::shared_ptr<spdlog::logger> log;
+  Clock::time_point started_at = Clock::now();
+
+  // Stop and drain.
+  std::atomic<bool> stop_requested{false};
+  bool draining = false;
+  Clock::time_point drain_started;
+
+  // The queue between the I/O thread and the workers.
+  std::mutex queue_mutex;
+  std::condition_variable queue_cv;
+  std::deque<QueuedRequest> queue;
+  std::int64_t queued_bytes = 0;
+  bool workers_exit = false;
+  std::vector<std::thread> workers;
+  std::atomic<std::int64_t> solving{0};
+
+  // Finished replies, from the workers.
+  std::mutex done_mutex;
+  std::vector<Done> done;
+
+  // I/O thread only.
+  std::unordered_map<std::uint64_t, InFlight> in_flight;
+  std::unordered_map<std::uint64_t, CacheEntry> cache;
+  std::list<std::uint64_t> cache_lru;  // most recent first
+  std::int64_t cache_bytes = 0;
+  std::uint64_t highest_epoch = 0;
+  ServiceStats stats;
+  std::mutex stats_mutex;  // the seconds totals are also written by workers
+
+  // Metrics.
+  std::shared_ptr<prometheus::Registry> registry = std::make_shared<prometheus::Registry>();
+  std::unique_ptr<prometheus::Exposer> exposer;
+  std::string metrics_bound;
+  prometheus::Family<prometheus::Counter>* requests_family = nullptr;
+  prometheus::Family<prometheus::Counter>* backend_family = nullptr;
+  prometheus::Histogram* decode_hist = nullptr;
+  prometheus::Histogram* solve_hist = nullptr;
+  prometheus::Histogram* request_hist = nullptr;
+  prometheus::Histogram* snapshot_bytes_hist = nullptr;
+  prometheus::Gauge* queue_gauge = nullptr;
+  prometheus::Gauge* in_flight_gauge = nullptr;
+  prometheus::Counter* denied_counter = nullptr;
+
+  void setup_metrics() {
+    using prometheus::BuildCounter;
+    using prometheus::BuildGauge;
+    using prometheus::BuildHistogram;
+    requests_family = &BuildCounter()
+                           .Name("sluice_requests_total")
+                           .Help("Replies sent, by request type and result code")
+                           .Register(*registry);
+    backend_family = &BuildCounter()
+                          .Name("sluice_solves_total")
+                          .Help("Allocations solved, by the backend that ran")
+                          .Register(*registry);
+    const prometheus::Histogram::BucketBoundaries seconds{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
+                                                          0.25,  0.5,    1,     2.5,  5,     10,   30, 60};
+    decode_hist = &BuildHistogram()
+                       .Name("sluice_decode_seconds")
+                       .Help("Time to decode and validate a request")
+                       .Register(*registry)
+                       .Add({}, seconds);
+    solve_hist = &BuildHistogram()
+                      .Name("sluice_solve_seconds")
+                      .Help("Time in allocate(): build, solve, repair, extract")
+                      .Register(*registry)
+                      .Add({}, seconds);
+    request_hist = &BuildHistogram()
+                        .Name("sluice_request_seconds")
+                        .Help("Time from receiving an allocate request to sending its reply")
+                        .Register(*registry)
+                        .Add({}, seconds);
+    snapshot_bytes_hist = &BuildHistogram()
+                               .Name("sluice_snapshot_bytes")
+                               .Help("Size of the snapshot frame of allocate requests")
+                               .Register(*registry)
+                               .Add({}, prometheus::Histogram::BucketBoundaries{1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9});
+    queue_gauge = &BuildGauge().Name("sluice_queue_depth").Help("Requests waiting for a worker").Register(*registry).Add({});
+    in_flight_gauge =
+        &BuildGauge().Name("sluice_in_flight").Help("Requests being solved").Register(*registry).Add({});
+    denied_counter = &BuildCounter()
+                          .Name("sluice_connections_denied_total")
+                          .Help("Connections refused by authentication")
+                          .Register(*registry)
+                          .Add({});
+  }
+
+  // ---- Logging ----
+
+  void log_event(spdlog::level::level_enum level, const std::string& event, const std::string& fields) {
+    if (!log || !log->should_log(level)) return;
+    if (options.log_json) {
+      log->log(level, "\"event\":\"{}\"{}{}", event, fields.empty() ? "" : ",", fields);
+    } else {
+      log->log(level, "{} {}", event, fields);
+    }
+  }
+
+  // ---- Sending ----
+
+  void send_reply(const Route& route, const Reply& reply) {
+    try {
+      router->send(zmq::buffer(route.identity), zmq::send_flags::sndmore | zmq::send_flags::dontwait);
+      if (route.delimiter) router->send(zmq::message_t(), zmq::send_flags::sndmore | zmq::send_flags::dontwait);
+      const std::string envelope = encode_envelope(reply.envelope);
+      const bool has_body = !reply.body.empty() || reply.envelope.type == MessageType::kError;
+      router->send(zmq::buffer(envelope), has_body ? zmq::send_flags::sndmore | zmq::send_flags::dontwait
+                                                   : zmq::send_flags::dontwait);
+      if (has_body) router->send(zmq::buffer(reply.body), zmq::send_flags::dontwait);
+      ++stats.replied;
+      stats.bytes_out += envelope.size() + reply.body.size();
+    } catch (const zmq::error_t& e) {
+      // The peer is gone (ROUTER drops unroutable messages) or its pipe is full.
+      log_event(spdlog::level::warn, "send_failed", "\"error\":\"" + json_escape(e.what()) + "\"");
+    }
+    const std::string type(to_string(reply.envelope.type == MessageType::kError ? MessageType::kError
+                                                                               : reply.envelope.type));
+    requests_family->Add({{"type", type}, {"result", std::string(to_string(reply.envelope.code))}}).Increment();
+  }
+
+  static Reply error_reply(const Envelope& request, ReplyCode code, std::string message) {
+    Reply r;
+    r.envelope.type = MessageType::kError;
+    r.envelope.format = request.format;
+    r.envelope.request_id = request.request_id;
+    r.envelope.epoch = request.epoch;
+    r.envelope.snapshot_version = request.snapshot_version;
+    r.envelope.code = code;
+    r.body = std::move(message);
+    r.envelope.body_bytes = r.body.size();
+    return r;
+  }
+
+  void count_code(ReplyCode code) {
+    switch (code) {
+      case ReplyCode::kOk: break;
+      case ReplyCode::kMalformed:
+      case ReplyCode::kUnsupportedVersion: ++stats.malformed; break;
+      case ReplyCode::kInvalidSnapshot: ++stats.invalid; break;
+      case ReplyCode::kBusy: ++stats.busy; break;
+      case ReplyCode::kStaleEpoch: ++stats.stale_epoch; break;
+      case ReplyCode::kDeadlineExceeded: ++stats.deadline_exceeded; break;
+      case ReplyCode::kShuttingDown: ++stats.shutting_down; break;
+      case ReplyCode::kTooLarge: ++stats.too_large; break;
+      case ReplyCode::kSolveFailed:
+      case ReplyCode::kInternal: ++stats.failed; break;
+    }
+  }
+
+  void refuse(const Route& route, const Envelope& request, ReplyCode code, std::string message) {
+    count_code(code);
+    log_event(spdlog::level::info, "refused",
+              "\"request_id\":" + std::to_string(request.request_id) + ",\"epoch\":" + std::to_string(request.epoch) +
+                  ",\"code\":\"" + std::string(to_string(code)) + "\",\"message\":\"" + json_escape(message) + "\"");
+    send_reply(route, error_reply(request, code, std::move(message)));
+  }
+
+  // ---- Receiving ----
+
+  // Reads one whole multipart message; frames past the limit are read and discarded.
+  void receive_one() {
+    std::vector<zmq::message_t> frames;
+    std::size_t count = 0;
+    std::uint64_t bytes = 0;
+    while (true) {
+      zmq::message_t part;
+      if (!router->recv(part, zmq::recv_flags::dontwait)) break;  // cannot happen mid-message
+      ++count;
+      bytes += part.size();
+      const bool more = part.more();
+      if (count <= static_cast<std::size_t>(options.max_frames)) frames.push_back(std::move(part));
+      if (!more) break;
+    }
+    ++stats.received;
+    stats.bytes_in += bytes;
+    if (frames.empty()) return;
+    handle(std::move(frames), count);
+  }
+
+  void handle(std::vector<zmq::message_t> frames, std::size_t count) {
+    Route route;
+    route.identity.assign(static_cast<const char*>(frames[0].data()), frames[0].size());
+    std::size_t first = 1;
+    if (frames.size() > 1 && frames[1].size() == 0) {
+      route.delimiter = true;
+      first = 2;
+    }
+    Envelope unknown;
+    if (count > static_cast<std::size_t>(options.max_frames)) {
+      refuse(route, unknown, ReplyCode::kTooLarge,
+             "message has " + std::to_string(count) + " frames; at most " + std::to_string(options.max_frames) +
+                 " are accepted (routing included)");
+      return;
+    }
+    if (first >= frames.size()) {
+      refuse(route, unknown, ReplyCode::kMalformed, "message has no envelope frame");
+      return;
+    }
+    const std::string_view envelope_frame(static_cast<const char*>(frames[first].data()), frames[first].size());
+    const EnvelopeDecodeResult decoded = decode_envelope(envelope_frame);
+    if (!decoded.ok) {
+      // Echo what can be read of a 48-byte envelope (the request id), so the client can
+      // match the error to its request.
+      if (envelope_frame.size() == kEnvelopeBytes) {
+        for (std::size_t i = 16; i-- > 8;) {
+          unknown.request_id = (unknown.request_id << 8) | static_cast<unsigned char>(envelope_frame[i]);
+        }
+      }
+      refuse(route, unknown, decoded.code, decoded.error);
+      return;
+    }
+    const Envelope& e = decoded.envelope;
+    std::uint64_t body_bytes = 0;
+    for (std::size_t i = first + 1; i < frames.size(); ++i) body_bytes += frames[i].size();
+    if (body_bytes != e.body_bytes) {
+      refuse(route, e, ReplyCode::kMalformed,
+             "envelope declares " + std::to_string(e.body_bytes) + " body bytes but the body frames hold " +
+                 std::to_string(body_bytes));
+      return;
+    }
+    const std::size_t body_frames = frames.size() - first - 1;
+    switch (e.type) {
+      case MessageType::kHealth:
+      case MessageType::kStats: {
+        if (body_frames != 0) {
+          refuse(route, e, ReplyCode::kMalformed,
+                 std::string(to_string(e.type)) + " requests carry no body, found " + std::to_string(body_frames) +
+                     " frames");
+          return;
+        }
+        Reply r;
+        r.envelope = e;
+        r.envelope.type = e.type == MessageType::kHealth ? MessageType::kHealthReply : MessageType::kStatsReply;
+        r.body = e.type == MessageType::kHealth ? encode_health(health(), e.format) : encode_stats(stats, e.format);
+        r.envelope.body_bytes = r.body.size();
+        send_reply(route, r);
+        return;
+      }
+      case MessageType::kAllocate:
+        if (body_frames != 2) {
+          refuse(route, e, ReplyCode::kMalformed,
+                 "allocate requests carry 2 body frames (options, snapshot), found " + std::to_string(body_frames));
+          return;
+        }
+        accept_allocate(route, e, std::move(frames[first + 1]), std::move(frames[first + 2]));
+        return;
+      default:
+        refuse(route, e, ReplyCode::kMalformed,
+               "a service accepts allocate, health and stats requests, not " + std::string(to_string(e.type)));
+        return;
+    }
+  }
+
+  void accept_allocate(const Route& route, const Envelope& e, zmq::message_t options_frame,
+                       zmq::message_t snapshot_frame) {
+    if (e.epoch < highest_epoch) {
+      refuse(route, e, ReplyCode::kStaleEpoch,
+             "epoch " + std::to_string(e.epoch) + " is below " + std::to_string(highest_epoch) +
+                 ", the highest seen: a newer master is in charge");
+      return;
+    }
+    const std::uint64_t print = fingerprint(options_frame, snapshot_frame, e);
+    // A retry: answer from the cache, or join the request already in flight.
+    if (const auto hit = cache.find(e.request_id); hit != cache.end()) {
+      if (hit->second.fingerprint != print) {
+        refuse(route, e, ReplyCode::kMalformed,
+               "request id " + std::to_string(e.request_id) + " was already used for a different request");
+        return;
+      }
+      ++stats.cache_hits;
+      cache_lru.splice(cache_lru.begin(), cache_lru, hit->second.lru);
+      log_event(spdlog::level::info, "cache_hit", "\"request_id\":" + std::to_string(e.request_id));
+      send_reply(route, *hit->second.reply);
+      return;
+    }
+    if (const auto running = in_flight.find(e.request_id); running != in_flight.end()) {
+      if (running->second.fingerprint != print) {
+        refuse(route, e, ReplyCode::kMalformed,
+               "request id " + std::to_string(e.request_id) + " is in flight for a different request");
+        return;
+      }
+      ++stats.joined_in_flight;
+      running->second.routes.push_back(route);
+      log_event(spdlog::level::info, "joined_in_flight", "\"request_id\":" + std::to_string(e.request_id));
+      return;
+    }
+    if (draining) {
+      refuse(route, e, ReplyCode::kShuttingDown, "the service is shutting down and accepts no new requests");
+      return;
+    }
+    // The options are small: read them here, so a bad one is refused at once and the
+    // request's deadline is known while it waits in the queue.
+    constexpr std::size_t kMaxOptionsBytes = 64 * 1024;
+    if (options_frame.size() > kMaxOptionsBytes) {
+      refuse(route, e, ReplyCode::kTooLarge,
+             "options frame of " + std::to_string(options_frame.size()) + " bytes; at most " +
+                 std::to_string(kMaxOptionsBytes));
+      return;
+    }
+    RequestOptionsDecodeResult opt = decode_request_options(
+        std::string_view(static_cast<const char*>(options_frame.data()), options_frame.size()), e.format);
+    if (!opt.ok) {
+      refuse(route, e, ReplyCode::kMalformed, opt.error);
+      return;
+    }
+    const auto bytes = static_cast<std::int64_t>(options_frame.size() + snapshot_frame.size());
+    QueuedRequest job;
+    job.request = opt.options;
+    job.deadline_ms = std::min(opt.options.deadline_ms > 0 ? opt.options.deadline_ms : options.default_deadline_ms,
+                               options.max_deadline_ms);
+    job.envelope = e;
+    job.fingerprint = print;
+    job.options = std::move(options_frame);
+    job.snapshot = std::move(snapshot_frame);
+    job.received = Clock::now();
+    job.control->set_deadline(job.received + std::chrono::milliseconds(job.deadline_ms));
+    {
+      std::lock_guard lock(queue_mutex);
+      if (static_cast<std::int64_t>(queue.size()) >= options.queue_capacity ||
+          (queued_bytes + bytes > options.max_queued_bytes && !queue.empty())) {
+        // Refused below, outside the lock.
+      } else {
+        InFlight entry;
+        entry.fingerprint = print;
+        entry.routes.push_back(route);
+        entry.control = job.control;
+        in_flight.emplace(e.request_id, std::move(entry));
+        if (e.epoch > highest_epoch) highest_epoch = e.epoch;
+        snapshot_bytes_hist->Observe(static_cast<double>(job.snapshot.size()));
+        queued_bytes += bytes;
+        queue.push_back(std::move(job));
+        queue_gauge->Set(static_cast<double>(queue.size()));
+        queue_cv.notify_one();
+        return;
+      }
+    }
+    refuse(route, e, ReplyCode::kBusy,
+           "the request queue is full (" + std::to_string(options.queue_capacity) + " requests or " +
+               std::to_string(options.max_queued_bytes) + " bytes); retry later");
+  }
+
+  // ---- Finished work ----
+
+  void deliver_done() {
+    std::vector<Done> ready;
+    {
+      std::lock_guard lock(done_mutex);
+      ready.swap(done);
+    }
+    for (Done& d : ready) {
+      const auto it = in_flight.find(d.request_id);
+      if (it == in_flight.end()) continue;  // answered already (drain refusal)
+      const auto reply = std::make_shared<const Reply>(std::move(d.reply));
+      count_code(reply->envelope.code);
+      if (reply->envelope.code == ReplyCode::kOk) ++stats.allocations;
+      for (const Route& route : it->second.routes) send_reply(route, *reply);
+      log_event(spdlog::level::info, "reply",
+                "\"request_id\":" + std::to_string(d.request_id) + ",\"epoch\":" +
+                    std::to_string(reply->envelope.epoch) + ",\"snapshot_version\":" +
+                    std::to_string(reply->envelope.snapshot_version) + ",\"code\":\"" +
+                    std::string(to_string(reply->envelope.code)) + "\",\"backend\":\"" + json_escape(d.backend) +
+                    "\",\"queue_s\":" + std::to_string(d.queue_s) + ",\"decode_s\":" + std::to_string(d.decode_s) +
+                    ",\"solve_s\":" + std::to_string(d.solve_s) + ",\"encode_s\":" + std::to_string(d.encode_s) +
+                    ",\"reply_bytes\":" + std::to_string(reply->body.size()) +
+                    ",\"waiters\":" + std::to_string(it->second.routes.size()));
+      if (reply->cacheable) remember(d.request_id, it->second.fingerprint, reply);
+      in_flight.erase(it);
+    }
+    in_flight_gauge->Set(static_cast<double>(solving.load()));
+  }
+
+  void remember(std::uint64_t id, std::uint64_t print, std::shared_ptr<const Reply> reply) {
+    const auto size = static_cast<std::int64_t>(reply->body.size() + kEnvelopeBytes);
+    if (options.cache_entries <= 0 || size > options.cache_bytes) return;
+    cache_lru.push_front(id);
+    cache.emplace(id, CacheEntry{print, std::move(reply), cache_lru.begin()});
+    cache_bytes += size;
+    while (static_cast<std::int64_t>(cache.size()) > options.cache_entries || cache_bytes > options.cache_bytes) {
+      const std::uint64_t oldest = cache_lru.back();
+      cache_lru.pop_back();
+      const auto it = cache.find(oldest);
+      cache_bytes -= static_cast<std::int64_t>(it->second.reply->body.size() + kEnvelopeBytes);
+      cache.erase(it);
+    }
+  }
+
+  // Raises the cancel flag of requests past their deadline (their worker then answers
+  // kDeadlineExceeded).
+  void check_deadlines(Clock::time_point now) {
+    for (auto& [id, entry] : in_flight) {
+      if (entry.control->past(now)) entry.control->cancel.store(true, std::memory_order_relaxed);
+    }
+  }
+
+  // Answers the queued requests whose deadline passed before a worker was free.
+  void expire_queued(Clock::time_point now) {
+    std::vector<QueuedRequest> expired;
+    {
+      std::lock_guard lock(queue_mutex);
+      for (auto it = queue.begin(); it != queue.end();) {
+        if (it->control->past(now)) {
+          queued_bytes -= static_cast<std::int64_t>(it->options.size() + it->snapshot.size());
+          expired.push_back(std::move(*it));
+          it = queue.erase(it);
+        } else {
+          ++it;
+        }
+      }
+      queue_gauge->Set(static_cast<double>(queue.size()));
+    }
+    for (const QueuedRequest& job : expired) {
+      const auto it = in_flight.find(job.envelope.request_id);
+      if (it == in_flight.end()) continue;
+      const Reply r = error_reply(job.envelope, ReplyCode::kDeadlineExceeded,
+                                  "deadline of " + std::to_string(job.deadline_ms) +
+                                      " ms passed while the request waited for a worker");
+      count_code(r.envelope.code);
+      for (const Route& route : it->second.routes) send_reply(route, r);
+      in_flight.erase(it);
+    }
+  }
+
+  HealthInfo health() {
+    HealthInfo h;
+    h.state = draining ? "draining" : "serving";
+    h.version = "sluice 0.1.0";
+    h.uptime_s = seconds_between(started_at, Clock::now());
+    h.workers = static_cast<std::int32_t>(workers.size());
+    {
+      std::lock_guard lock(queue_mutex);
+      h.queue_depth = static_cast<std::int64_t>(queue.size());
+    }
+    h.queue_capacity = options.queue_capacity;
+    h.in_flight = solving.load();
+    h.highest_epoch = highest_epoch;
+    const cuda::DeviceQuery devices = cuda::query_devices();
+    h.gpu = devices.devices.empty() ? "none: " + devices.error : devices.devices.front().name;
+    return h;
+  }
+
+  // ---- Workers ----
+
+  void worker_loop(int index) {
+    zmq::socket_t nudge(context, zmq::socket_type::push);
+    nudge.set(zmq::sockopt::linger, 0);
+    nudge.connect(wake_endpoint);
+    while (true) {
+      QueuedRequest job;
+      {
+        std::unique_lock lock(queue_mutex);
+        queue_cv.wait(lock, [&] { return workers_exit || !queue.empty(); });
+        if (queue.empty()) return;  // workers_exit and nothing left
+        job = std::move(queue.front());
+        queue.pop_front();
+        queued_bytes -= static_cast<std::int64_t>(job.options.size() + job.snapshot.size());
+        queue_gauge->Set(static_cast<double>(queue.size()));
+        ++solving;
+      }
+      Done d = work(job);
+      --solving;
+      {
+        std::lock_guard lock(done_mutex);
+        done.push_back(std::move(d));
+      }
+      try {
+        nudge.send(zmq::buffer(&index, 1), zmq::send_flags::dontwait);
+      } catch (const zmq::error_t&) {
+        // The I/O thread polls every 20 ms anyway.
+      }
+    }
+  }
+
+  Done work(const QueuedRequest& job) {
+    Done d;
+    d.request_id = job.envelope.request_id;
+    const auto t0 = Clock::now();
+    d.queue_s = seconds_between(job.received, t0);
+    const Envelope& e = job.envelope;
+    auto fail = [&](ReplyCode code, std::string message, bool cacheable) {
+      d.reply = error_reply(e, code, std::move(message));
+      d.reply.cacheable = cacheable;
+      return d;
+    };
+    try {
+      // 1. Still within the deadline?
+      const std::int64_t deadline_ms = job.deadline_ms;
+      if (job.control->past(t0) || job.control->cancel.load()) {
+        return fail(ReplyCode::kDeadlineExceeded,
+                    "deadline of " + std::to_string(deadline_ms) + " ms passed after " +
+                        std::to_string(static_cast<long long>(d.queue_s * 1000)) + " ms in the queue",
+                    false);
+      }
+
+      // 2. Snapshot.
+      const SnapshotFormat format = e.format == BodyFormat::kJson ? SnapshotFormat::kJson : SnapshotFormat::kBinary;
+      SnapshotDecodeResult snap = decode_snapshot(
+          std::string_view(static_cast<const char*>(job.snapshot.data()), job.snapshot.size()), format,
+          options.limits);
+      const auto t1 = Clock::now();
+      d.decode_s = seconds_between(t0, t1);
+      decode_hist->Observe(d.decode_s);
+      {
+        std::lock_guard lock(stats_mutex);
+        stats.decode_seconds_total += d.decode_s;
+      }
+      if (!snap.ok) {
+        const bool invalid = snap.error.rfind("invalid snapshot: ", 0) == 0;
+        return fail(invalid ? ReplyCode::kInvalidSnapshot : ReplyCode::kMalformed, "snapshot: " + snap.error, true);
+      }
+      if (snap.snapshot.version != e.snapshot_version) {
+        return fail(ReplyCode::kMalformed,
+                    "envelope names snapshot version " + std::to_string(e.snapshot_version) +
+                        " but the snapshot is version " + std::to_string(snap.snapshot.version),
+                    true);
+      }
+
+      // 3. Allocate.
+      const AllocateRequestOptions& req = job.request;
+      AllocateOptions ao;
+      ao.cost_model = req.cost_model;
+      ao.solve.backend = req.backend;
+      ao.solve.verify = req.verify;
+      ao.solve.cancel = &job.control->cancel;
+      ao.aggregate = req.aggregate;
+      ao.allow_migration = req.allow_migration;
+      ao.allow_preemption = req.allow_preemption;
+      ao.migration_cost = req.migration_cost;
+      ao.validate = false;  // decode_snapshot validated it
+      Allocation a = allocate(snap.snapshot, ao);
+      a.timings.decode_s = d.decode_s;
+      const auto t2 = Clock::now();
+      d.solve_s = seconds_between(t1, t2);
+      solve_hist->Observe(d.solve_s);
+      {
+        std::lock_guard lock(stats_mutex);
+        stats.solve_seconds_total += d.solve_s;
+      }
+      d.backend = a.backend;
+      if (a.status == Status::kCancelled) {
+        return fail(ReplyCode::kDeadlineExceeded,
+                    "deadline of " + std::to_string(deadline_ms) + " ms passed during the allocation (" +
+                        a.message + ")",
+                    false);
+      }
+      if (a.status != Status::kOptimal) {
+        return fail(ReplyCode::kSolveFailed,
+                    std::string("allocation failed: ") + std::string(to_string(a.status)) + ": " + a.message, true);
+      }
+      if (!a.backend.empty()) backend_family->Add({{"backend", a.backend}}).Increment();
+
+      // 4. Encode.
+      d.reply.envelope = e;
+      d.reply.envelope.type = MessageType::kAllocateReply;
+      d.reply.envelope.code = ReplyCode::kOk;
+      d.reply.body = encode_allocation(a, e.format);
+      if (d.reply.body.empty()) return fail(ReplyCode::kInternal, "encoding the allocation failed", false);
+      d.reply.envelope.body_bytes = d.reply.body.size();
+      d.reply.cacheable = true;
+      d.encode_s = seconds_between(t2, Clock::now());
+      request_hist->Observe(seconds_between(job.received, Clock::now()));
+      return d;
+    } catch (const std::bad_alloc&) {
+      return fail(ReplyCode::kInternal, "out of memory while serving this request", false);
+    } catch (const std::exception& ex) {
+      return fail(ReplyCode::kInternal, std::string("internal error: ") + ex.what(), false);
+    } catch (...) {
+      return fail(ReplyCode::kInternal, "internal error", false);
+    }
+  }
+
+  // ---- Drain ----
+
+  // Past the drain timeout: cancel what runs, answer what waits.
+  void abandon_queue() {
+    std::deque<QueuedRequest> left;
+    {
+      std::lock_guard lock(queue_mutex);
+      left.swap(queue);
+      queued_bytes = 0;
+      queue_gauge->Set(0);
+    }
+    for (const QueuedRequest& job : left) {
+      const auto it = in_flight.find(job.envelope.request_id);
+      if (it == in_flight.end()) continue;
+      const Reply r = error_reply(job.envelope, ReplyCode::kShuttingDown,
+                                  "the service shut down before this request started (drain timeout)");
+      count_code(r.envelope.code);
+      for (const Route& route : it->second.routes) send_reply(route, r);
+      in_flight.erase(it);
+    }
+    for (auto& [id, entry] : in_flight) entry.control->cancel.store(true);
+  }
+};
+
+Service::Service(ServiceOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
+Service::~Service() {
+  if (impl_ && !impl_->workers.empty()) {
+    {
+      std::lock_guard lock(impl_->queue_mutex);
+      impl_->workers_exit = true;
+    }
+    impl_->queue_cv.notify_all();
+    for (std::thread& t : impl_->workers) t.join();
+  }
+}
+
+bool Service::start(std::string* error) {
+  Impl& s = *impl_;
+  auto fail = [&](std::string message) {
+    if (error != nullptr) *error = std::move(message);
+    return false;
+  };
+  // Logs: JSON lines on stderr.
+  s.log = std::make_shared<spdlog::logger>("sluice", std::make_shared<spdlog::sinks::stderr_sink_mt>());
+  if (s.options.log_json) {
+    s.log->set_pattern(R"({"ts":"%Y-%m-%dT%H:%M:%S.%fZ","level":"%l",%v})", spdlog::pattern_time_type::utc);
+  } else {
+    s.log->set_pattern("%Y-%m-%dT%H:%M:%S.%f %l %v");
+  }
+  s.log->set_level(spdlog::level::from_str(s.options.log_level));
+  s.log->flush_on(spdlog::level::info);
+
+  if (s.options.queue_capacity < 1) return fail("--queue must be at least 1");
+  if (s.options.max_frames < 3) return fail("--max-frames must be at least 3");
+  if (s.options.max_frame_bytes < static_cast<std::int64_t>(kEnvelopeBytes)) return fail("--max-frame-bytes is too small");
+  s.setup_metrics();
+  try {
+    s.router = std::make_unique<zmq::socket_t>(s.context, zmq::socket_type::router);
+    s.router->set(zmq::sockopt::maxmsgsize, s.options.max_frame_bytes);
+    s.router->set(zmq::sockopt::linger, 2000);
+    s.router->set(zmq::sockopt::sndhwm, 10000);
+    s.router->bind(s.options.endpoint);
+    s.bound = s.router->get(zmq::sockopt::last_endpoint);
+    s.wake = std::make_unique<zmq::socket_t>(s.context, zmq::socket_type::pull);
+    s.wake_endpoint = "inproc://sluice-wake-" + std::to_string(reinterpret_cast<std::uintptr_t>(this));
+    s.wake->bind(s.wake_endpoint);
+  } catch (const zmq::error_t& e) {
+    return fail("cannot bind " + s.options.endpoint + ": " + e.what());
+  }
+  if (!s.options.metrics_address.empty()) {
+    try {
+      s.exposer = std::make_unique<prometheus::Exposer>(s.options.metrics_address, 1);
+      s.exposer->RegisterCollectable(s.registry);
+      const auto ports = s.exposer->GetListeningPorts();
+      const std::string host = s.options.metrics_address.substr(0, s.options.metrics_address.rfind(':'));
+      s.metrics_bound = "http://" + host + ":" + (ports.empty() ? std::string("?") : std::to_string(ports.front())) +
+                        "/metrics";
+    } catch (const std::exception& e) {
+      return fail("cannot serve metrics on " + s.options.metrics_address + ": " + e.what());
+    }
+  }
+  int n = s.options.workers > 0 ? s.options.workers : static_cast<int>(std::thread::hardware_concurrency());
+  n = std::max(1, n);
+  for (int i = 0; i < n; ++i) s.workers.emplace_back([&s, i] { s.worker_loop(i); });
+  s.log_event(spdlog::level::info, "listening",
+              "\"endpoint\":\"" + json_escape(s.bound) + "\",\"workers\":" + std::to_string(n) +
+                  ",\"queue_capacity\":" + std::to_string(s.options.queue_capacity) + ",\"metrics\":\"" +
+                  json_escape(s.metrics_bound) + "\"");
+  return true;
+}
+
+int Service::run() {
+  Impl& s = *impl_;
+  zmq::pollitem_t items[] = {{s.router->handle(), 0, ZMQ_POLLIN, 0}, {s.wake->handle(), 0, ZMQ_POLLIN, 0}};
+  while (true) {
+    try {
+      zmq::poll(items, 2, std::chrono::milliseconds(20));
+    } catch (const zmq::error_t& e) {
+      if (e.num() != EINTR) throw;
+    }
+    if (items[1].revents & ZMQ_POLLIN) {
+      zmq::message_t m;
+      while (s.wake->recv(m, zmq::recv_flags::dontwait)) {
+      }
+    }
+    s.deliver_done();
+    if (items[0].revents & ZMQ_POLLIN) {
+      // A bounded batch, so finished replies are not starved by a flood of requests.
+      for (int i = 0; i < 256; ++i) {
+        if (!(s.router->get(zmq::sockopt::events) & ZMQ_POLLIN)) break;
+        s.receive_one();
+      }
+    }
+    const auto now = Clock::now();
+    s.check_deadlines(now);
+    s.expire_queued(now);
+    if (s.stop_requested.load() && !s.draining) {
+      s.draining = true;
+      s.drain_started = now;
+      s.log_event(spdlog::level::info, "draining", "\"in_flight\":" + std::to_string(s.in_flight.size()));
+    }
+    if (s.draining) {
+      if (s.in_flight.empty()) break;
+      if (seconds_between(s.drain_started, now) > s.options.drain_timeout_s) s.abandon_queue();
+    }
+  }
+  {
+    std::lock_guard lock(s.queue_mutex);
+    s.workers_exit = true;
+  }
+  s.queue_cv.notify_all();
+  for (std::thread& t : s.workers) t.join();
+  s.workers.clear();
+  s.log_event(spdlog::level::info, "stopped",
+              "\"received\":" + std::to_string(s.stats.received) + ",\"replied\":" + std::to_string(s.stats.replied));
+  s.router->close();  // lingers up to 2 s so the last replies leave
+  s.wake->close();
+  return 0;
+}
+
+void Service::stop() { impl_->stop_requested.store(true); }
+
+std::string Service::bound_endpoint() const { return impl_->bound; }
+std::string Service::metrics_endpoint() const { return impl_->metrics_bound; }
+
+}  // namespace sluice
