@@ -234,6 +234,9 @@ ServiceCommands::ServiceCommands(CLI::App& app) : impl_(std::make_unique<Impl>()
       ->capture_default_str();
   serve->add_option("--max-queued-bytes", s.options.max_queued_bytes, "bytes of waiting requests before BUSY")
       ->capture_default_str();
+  serve->add_option("--max-request-bytes", s.options.max_request_bytes,
+                    "largest request body; larger ones are answered with a too-large error")
+      ->capture_default_str();
   serve->add_option("--max-frame-bytes", s.options.max_frame_bytes,
                     "largest frame accepted (ZMQ_MAXMSGSIZE); a peer sending more is disconnected")
       ->capture_default_str();

@@ -24,7 +24,8 @@ struct ServiceOptions {
   std::string endpoint = "tcp://127.0.0.1:7600";  // "tcp://127.0.0.1:*" picks a free port
   std::int32_t workers = 0;                       // solver threads; 0 = one per core
   std::int64_t queue_capacity = 64;               // requests waiting for a worker
-  std::int64_t max_frame_bytes = std::int64_t{1} << 30;   // ZMQ_MAXMSGSIZE: larger frames disconnect
+  std::int64_t max_request_bytes = std::int64_t{1} << 30;  // body bytes; larger: a kTooLarge reply
+  std::int64_t max_frame_bytes = std::int64_t{2} << 30;    // ZMQ_MAXMSGSIZE: larger frames disconnect the peer
   std::int64_t max_queued_bytes = std::int64_t{4} << 30;  // bytes of waiting requests
   std::int32_t max_frames = 8;                    // frames of one message, routing included
   std::int64_t default_deadline_ms = 60'000;      // when a request names none

@@ -96,6 +96,7 @@ std::uint64_t fingerprint(const zmq::message_t& options, const zmq::message_t& s
 // request's own deadline_ms; the I/O thread raises the flag when the deadline passes.
 struct Control {
   std::atomic<bool> cancel{false};
+  std::atomic<bool> shutdown{false};  // cancelled by the drain, not by the deadline
   std::atomic<std::int64_t> deadline_ns{0};
   void set_deadline(Clock::time_point t) { deadline_ns.store(t.time_since_epoch().count()); }
   [[nodiscard]] bool past(Clock::time_point now) const { return now.time_since_epoch().count() >= deadline_ns.load(); }
@@ -369,6 +370,12 @@ struct Service::Impl {
       refuse(route, e, ReplyCode::kMalformed,
              "envelope declares " + std::to_string(e.body_bytes) + " body bytes but the body frames hold " +
                  std::to_string(body_bytes));
+      return;
+    }
+    if (body_bytes > static_cast<std::uint64_t>(options.max_request_bytes)) {
+      refuse(route, e, ReplyCode::kTooLarge,
+             "body of " + std::to_string(body_bytes) + " bytes exceeds the service's limit of " +
+                 std::to_string(options.max_request_bytes));
       return;
     }
     const std::size_t body_frames = frames.size() - first - 1;
@@ -689,6 +696,10 @@ struct Service::Impl {
         stats.solve_seconds_total += d.solve_s;
       }
       d.backend = a.backend;
+      if (a.status == Status::kCancelled && job.control->shutdown.load()) {
+        return fail(ReplyCode::kShuttingDown,
+                    "cancelled: the service shut down before this allocation finished (drain timeout)", false);
+      }
       if (a.status == Status::kCancelled) {
         return fail(ReplyCode::kDeadlineExceeded,
                     "deadline of " + std::to_string(deadline_ms) + " ms passed during the allocation (" +
@@ -741,7 +752,10 @@ struct Service::Impl {
       for (const Route& route : it->second.routes) send_reply(route, r);
       in_flight.erase(it);
     }
-    for (auto& [id, entry] : in_flight) entry.control->cancel.store(true);
+    for (auto& [id, entry] : in_flight) {
+      entry.control->shutdown.store(true);
+      entry.control->cancel.store(true);
+    }
   }
 };
 
