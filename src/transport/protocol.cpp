@@ -775,7 +775,8 @@ Placement read_placement(const rapidjson::Value& o) {
 Allocation allocation_from_json(std::string_view bytes) {
   const rapidjson::Document doc = parse_object(bytes);
   Allocation a;
-  set_status_and_model(a, get_string(doc, "status"), get_string(doc, "cost_model"));
+  const std::string status = get_string(doc, "status");  // in document order, for the message
+  set_status_and_model(a, status, get_string(doc, "cost_model"));
   a.message = get_string(doc, "message");
   a.snapshot_version = get_int(doc, "snapshot_version");
   a.backend = get_string(doc, "backend");
