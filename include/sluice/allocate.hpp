@@ -58,6 +58,7 @@ enum class UnscheduledReason {
   kOutbidByPriority,         // the room it needed went to higher-priority tasks
 };
 std::string_view to_string(UnscheduledReason r);
+std::optional<UnscheduledReason> parse_unscheduled_reason(std::string_view name);
 
 struct Placement {
   std::string job;

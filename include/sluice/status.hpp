@@ -1,6 +1,7 @@
 // Outcomes of every Sluice operation, as data. Exceptions never cross the public API.
 #pragma once
 
+#include <optional>
 #include <string_view>
 
 namespace sluice {
@@ -32,6 +33,13 @@ constexpr std::string_view to_string(Status s) {
     case Status::kCancelled: return "cancelled";
   }
   return "unknown";
+}
+
+constexpr std::optional<Status> parse_status(std::string_view name) {
+  for (int i = 0; i <= static_cast<int>(Status::kCancelled); ++i) {
+    if (to_string(static_cast<Status>(i)) == name) return static_cast<Status>(i);
+  }
+  return std::nullopt;
 }
 
 }  // namespace sluice

@@ -68,6 +68,15 @@ std::string_view to_string(UnscheduledReason r) {
   return "unknown";
 }
 
+std::optional<UnscheduledReason> parse_unscheduled_reason(std::string_view name) {
+  for (const UnscheduledReason r :
+       {UnscheduledReason::kNoMachineWithResource, UnscheduledReason::kConstraintUnsatisfiable,
+        UnscheduledReason::kNoFreeCapacity, UnscheduledReason::kOutbidByPriority}) {
+    if (to_string(r) == name) return r;
+  }
+  return std::nullopt;
+}
+
 namespace {
 
 using Clock = std::chrono::steady_clock;

@@ -20,6 +20,7 @@
 #include <new>
 #include <sstream>
 
+#include "binary_codec.hpp"
 #include "sluice/protocol.hpp"
 
 namespace sluice {
@@ -552,145 +553,7 @@ std::optional<ServiceStats> decode_stats(std::string_view bytes, BodyFormat form
 // Binary: the fields below in this order, lists with a 64-bit length each. JSON: the
 // document allocation_to_json() writes (docs/allocation.md).
 
-namespace detail {
-// The fewest bytes one record takes: strings and lists are at least their 8-byte length.
-template <> struct MinBytes<Placement> { static constexpr std::size_t value = 4 * 8; };
-template <> struct MinBytes<Migration> { static constexpr std::size_t value = 5 * 8; };
-template <> struct MinBytes<Preemption> { static constexpr std::size_t value = 4 * 8; };
-template <> struct MinBytes<Unscheduled> { static constexpr std::size_t value = 4 * 8; };
-}  // namespace detail
-
 namespace {
-
-std::optional<UnscheduledReason> parse_reason(std::string_view name) {
-  for (const UnscheduledReason r :
-       {UnscheduledReason::kNoMachineWithResource, UnscheduledReason::kConstraintUnsatisfiable,
-        UnscheduledReason::kNoFreeCapacity, UnscheduledReason::kOutbidByPriority}) {
-    if (to_string(r) == name) return r;
-  }
-  return std::nullopt;
-}
-
-std::optional<Status> parse_status(std::string_view name) {
-  for (int i = 0; i <= static_cast<int>(Status::kCancelled); ++i) {
-    if (to_string(static_cast<Status>(i)) == name) return static_cast<Status>(i);
-  }
-  return std::nullopt;
-}
-
-// Binary records: archive-level save/load through the snapshot schema's helpers.
-template <class Archive>
-void write_placement(Archive& ar, const Placement& p) {
-  detail::write_field(ar, "job", p.job);
-  detail::write_field(ar, "task", p.task);
-  detail::write_field(ar, "machine", p.machine);
-  detail::write_field(ar, "gpus", p.gpu_indexes);
-}
-
-}  // namespace
-
-template <class Archive> void save(Archive& ar, const Placement& p) { write_placement(ar, p); }
-template <class Archive> void load(Archive& ar, Placement& p) {
-  detail::DecodeContext& ctx = detail::decode_context(ar);
-  const detail::CountLimit gpus{ctx.limits.max_gpus_per_machine, "max_gpus_per_machine"};
-  detail::read_field(ar, ctx, "job", p.job);
-  detail::read_field(ar, ctx, "task", p.task);
-  detail::read_field(ar, ctx, "machine", p.machine);
-  detail::read_field(ar, ctx, "gpus", p.gpu_indexes, gpus);
-}
-template <class Archive> void save(Archive& ar, const Migration& m) {
-  detail::write_field(ar, "job", m.job);
-  detail::write_field(ar, "task", m.task);
-  detail::write_field(ar, "from", m.from_machine);
-  detail::write_field(ar, "machine", m.machine);
-  detail::write_field(ar, "gpus", m.gpu_indexes);
-}
-template <class Archive> void load(Archive& ar, Migration& m) {
-  detail::DecodeContext& ctx = detail::decode_context(ar);
-  const detail::CountLimit gpus{ctx.limits.max_gpus_per_machine, "max_gpus_per_machine"};
-  detail::read_field(ar, ctx, "job", m.job);
-  detail::read_field(ar, ctx, "task", m.task);
-  detail::read_field(ar, ctx, "from", m.from_machine);
-  detail::read_field(ar, ctx, "machine", m.machine);
-  detail::read_field(ar, ctx, "gpus", m.gpu_indexes, gpus);
-}
-template <class Archive> void save(Archive& ar, const Preemption& p) {
-  detail::write_field(ar, "job", p.job);
-  detail::write_field(ar, "task", p.task);
-  detail::write_field(ar, "machine", p.machine);
-  detail::write_field(ar, "reason", p.reason);
-}
-template <class Archive> void load(Archive& ar, Preemption& p) {
-  detail::DecodeContext& ctx = detail::decode_context(ar);
-  detail::read_field(ar, ctx, "job", p.job);
-  detail::read_field(ar, ctx, "task", p.task);
-  detail::read_field(ar, ctx, "machine", p.machine);
-  detail::read_field(ar, ctx, "reason", p.reason);
-}
-template <class Archive> void save(Archive& ar, const Unscheduled& u) {
-  detail::write_field(ar, "job", u.job);
-  detail::write_field(ar, "task", u.task);
-  detail::write_field(ar, "reason", std::string(to_string(u.reason)));
-  detail::write_field(ar, "message", u.message);
-}
-template <class Archive> void load(Archive& ar, Unscheduled& u) {
-  detail::DecodeContext& ctx = detail::decode_context(ar);
-  detail::read_field(ar, ctx, "job", u.job);
-  detail::read_field(ar, ctx, "task", u.task);
-  std::string reason;
-  detail::read_field(ar, ctx, "reason", reason);
-  const auto r = parse_reason(reason);
-  if (!r) {
-    detail::DecodeError e("unknown reason '" + reason.substr(0, 64) + "'");
-    e.add_field("reason");
-    throw e;
-  }
-  u.reason = *r;
-  detail::read_field(ar, ctx, "message", u.message);
-}
-
-namespace {
-
-// The scalar part of an Allocation, shared by both binary directions.
-template <class Visitor, class A, class Str>
-void visit_allocation_scalars(Visitor& v, A& a, Str& status, Str& model, bool& has_certificate) {
-  v("status", status);
-  v("message", a.message);
-  v("snapshot_version", a.snapshot_version);
-  v("cost_model", model);
-  v("backend", a.backend);
-  v("algorithm", a.algorithm);
-  v("fell_back", a.fell_back);
-  v("fallback_reason", a.fallback_reason);
-  v("objective", a.objective);
-  v("decode", a.timings.decode_s);
-  v("validate", a.timings.validate_s);
-  v("build", a.timings.build_s);
-  v("solve", a.timings.solve_s);
-  v("repair", a.timings.repair_s);
-  v("extract", a.timings.extract_s);
-  v("total", a.timings.total_s);
-  v("pending_tasks", a.stats.pending_tasks);
-  v("running_tasks", a.stats.running_tasks);
-  v("shapes", a.stats.shapes);
-  v("running_groups", a.stats.running_groups);
-  v("machine_classes", a.stats.machine_classes);
-  v("nodes", a.stats.nodes);
-  v("arcs", a.stats.arcs);
-  v("cost_evaluations", a.stats.cost_evaluations);
-  v("repaired", a.stats.repaired);
-  v("has_certificate", has_certificate);
-}
-
-template <class Visitor, class C>
-void visit_certificate(Visitor& v, C& c) {
-  v("feasible", c.feasible);
-  v("complementary_slackness", c.complementary_slackness);
-  v("costs_equal", c.costs_equal);
-  v("primal_cost", c.primal_cost);
-  v("dual_cost", c.dual_cost);
-  v("message", c.message);
-}
 
 void set_status_and_model(Allocation& a, const std::string& status, const std::string& model) {
   const auto s = parse_status(status);
@@ -811,7 +674,7 @@ Allocation allocation_from_json(std::string_view bytes) {
   });
   a.unscheduled = get_list<Unscheduled>(doc, "unscheduled", [](const rapidjson::Value& o) {
     const std::string reason = get_string(o, "reason");
-    const auto r = parse_reason(reason);
+    const auto r = parse_unscheduled_reason(reason);
     if (!r) throw FieldError{"reason: unknown reason '" + reason.substr(0, 64) + "'"};
     return Unscheduled{get_string(o, "job"), get_string(o, "task"), *r, get_string(o, "message")};
   });
@@ -823,20 +686,7 @@ Allocation allocation_from_json(std::string_view bytes) {
 std::string encode_allocation(const Allocation& allocation, BodyFormat format) {
   if (format == BodyFormat::kJson) return allocation_to_json(allocation);
   try {
-    BinaryOut out;
-    std::string status(to_string(allocation.status));
-    std::string model(to_string(allocation.cost_model));
-    bool has_certificate = allocation.certificate.has_value();
-    auto& a = const_cast<Allocation&>(allocation);  // the writer only reads
-    visit_allocation_scalars(out, a, status, model, has_certificate);
-    if (has_certificate) visit_certificate(out, *a.certificate);
-    auto& ar = out.archive();
-    detail::write_field(ar, "placements", allocation.placements);
-    detail::write_field(ar, "kept", allocation.kept);
-    detail::write_field(ar, "migrations", allocation.migrations);
-    detail::write_field(ar, "preemptions", allocation.preemptions);
-    detail::write_field(ar, "unscheduled", allocation.unscheduled);
-    return out.finish();
+    return detail::encode_allocation_binary(allocation);
   } catch (...) {
     return {};
   }
@@ -847,31 +697,9 @@ AllocationDecodeResult decode_allocation(std::string_view bytes, BodyFormat form
   result.error = guarded([&] {
     if (format == BodyFormat::kJson) {
       result.allocation = allocation_from_json(bytes);
-      return;
+    } else {
+      detail::decode_allocation_binary(bytes, limits, result.allocation);
     }
-    BinaryIn in(bytes, limits);
-    Allocation& a = result.allocation;
-    std::string status, model;
-    bool has_certificate = false;
-    visit_allocation_scalars(in, a, status, model, has_certificate);
-    set_status_and_model(a, status, model);
-    if (has_certificate) {
-      Certificate c;
-      visit_certificate(in, c);
-      a.certificate = std::move(c);
-    }
-    auto& ar = in.base();
-    auto& ctx = in.context();
-    try {
-      detail::read_field(ar, ctx, "placements", a.placements);
-      detail::read_field(ar, ctx, "kept", a.kept);
-      detail::read_field(ar, ctx, "migrations", a.migrations);
-      detail::read_field(ar, ctx, "preemptions", a.preemptions);
-      detail::read_field(ar, ctx, "unscheduled", a.unscheduled);
-    } catch (const detail::DecodeError& e) {
-      throw FieldError{e.text()};
-    }
-    in.check_end();
   });
   result.ok = result.error.empty();
   if (!result.ok) result.error = "allocation: " + result.error;

@@ -26,6 +26,7 @@
 #include <string_view>
 #include <vector>
 
+#include "binary_codec.hpp"
 #include "sluice/snapshot_io.hpp"
 
 namespace sluice {
@@ -163,6 +164,38 @@ bool has_json_extension(const std::string& path) {
 
 }  // namespace
 
+// The cereal archives' binary codec: the reference the direct codec (binary_codec.cpp) is
+// tested against, byte for byte and error for error.
+std::string detail::encode_snapshot_cereal_binary(const Snapshot& snapshot) {
+  std::ostringstream out;
+  {
+    cereal::PortableBinaryOutputArchive archive(out);
+    save(archive, snapshot);
+  }
+  return std::move(out).str();
+}
+
+SnapshotDecodeResult detail::decode_snapshot_cereal_binary(std::string_view bytes, const SnapshotLimits& limits) {
+  try {
+    if (bytes.empty()) return failure("empty input");
+    const auto endian = static_cast<unsigned char>(bytes.front());
+    if (endian > 1) {
+      return failure("not a binary snapshot: byte 0 (the endianness flag) is " + std::to_string(endian) +
+                     ", not 0 or 1");
+    }
+    SnapshotDecodeResult result;
+    detail::DecodeContext ctx;
+    ctx.limits = limits;
+    load_root<cereal::PortableBinaryInputArchive>(bytes, ctx, result.snapshot);
+    result.ok = true;
+    return result;
+  } catch (const detail::DecodeError& e) {
+    return failure(e.text());
+  } catch (const std::exception& e) {
+    return failure(std::string("decoding failed: ") + e.what());
+  }
+}
+
 std::string encode_snapshot(const Snapshot& snapshot, SnapshotFormat format) {
   try {
     std::ostringstream out;
@@ -171,8 +204,7 @@ std::string encode_snapshot(const Snapshot& snapshot, SnapshotFormat format) {
                                                  324, cereal::JSONOutputArchive::Options::IndentChar::space, 2));
       save(archive, snapshot);
     } else {
-      cereal::PortableBinaryOutputArchive archive(out);
-      save(archive, snapshot);
+      return detail::encode_snapshot_binary(snapshot);
     }  // the JSON archive closes its object when destroyed
     return std::move(out).str();
   } catch (...) {
@@ -191,12 +223,7 @@ SnapshotDecodeResult decode_snapshot(std::string_view bytes, SnapshotFormat form
       if (std::string shape = check_json_shape(bytes); !shape.empty()) return failure(std::move(shape));
       load_root<cereal::JSONInputArchive>(bytes, ctx, result.snapshot);
     } else {
-      const auto endian = static_cast<unsigned char>(bytes.front());
-      if (endian > 1) {
-        return failure("not a binary snapshot: byte 0 (the endianness flag) is " + std::to_string(endian) +
-                       ", not 0 or 1");
-      }
-      load_root<cereal::PortableBinaryInputArchive>(bytes, ctx, result.snapshot);
+      detail::decode_snapshot_binary(bytes, limits, result.snapshot);  // checks the endianness byte
     }
     if (const Validation v = validate(result.snapshot, limits); !v.ok()) {
       return failure("invalid snapshot: " + v.message);

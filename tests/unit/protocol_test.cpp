@@ -189,7 +189,9 @@ void expect_same(const Allocation& a, const Allocation& b) {
     EXPECT_EQ(a.unscheduled[i].message, b.unscheduled[i].message);
   }
   ASSERT_EQ(a.certificate.has_value(), b.certificate.has_value());
-  if (a.certificate) EXPECT_EQ(a.certificate->valid(), b.certificate->valid());
+  if (a.certificate) {
+    EXPECT_EQ(a.certificate->valid(), b.certificate->valid());
+  }
 }
 
 TEST(AllocationBody, RoundTripsInBothFormats) {

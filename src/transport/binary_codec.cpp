@@ -1,0 +1,566 @@
+// Direct portable-binary codec for snapshots and allocations (binary_codec.hpp).
+//
+// Layout (cereal's PortableBinaryArchive): one byte with the writer's endianness (1 little,
+// 0 big), then fields in schema order without names; integers in the writer's byte order;
+// strings, lists and maps start with a u64 length; bools and the task state are one byte.
+// This writer always writes little-endian (as cereal does on the machines we build for);
+// the reader swaps bytes when the input says big-endian.
+#include "binary_codec.hpp"
+
+#include <bit>
+#include <cstring>
+#include <type_traits>
+
+#include "snapshot_cereal.hpp"  // DecodeError, MinBytes, kSnapshotFormat
+
+namespace sluice::detail {
+namespace {
+
+static_assert(std::endian::native == std::endian::little, "the writer assumes a little-endian host");
+
+// ---- Writing ----------------------------------------------------------------------------
+
+class ByteWriter {
+ public:
+  explicit ByteWriter(std::size_t reserve) {
+    out_.reserve(reserve);
+    out_.push_back('\x01');  // little-endian
+  }
+  template <class T>
+  void put(T v) {
+    static_assert(std::is_arithmetic_v<T>);
+    char buf[sizeof(T)];
+    std::memcpy(buf, &v, sizeof(T));
+    out_.append(buf, sizeof(T));
+  }
+  void boolean(bool v) { out_.push_back(v ? '\x01' : '\x00'); }
+  void length(std::size_t n) { put<std::uint64_t>(n); }
+  void string(std::string_view s) {
+    length(s.size());
+    out_.append(s.data(), s.size());
+  }
+  template <class V, class F>
+  void map(const std::map<std::string, V>& m, F&& value) {
+    length(m.size());
+    for (const auto& [k, v] : m) {
+      string(k);
+      value(v);
+    }
+  }
+  void indexes(const std::vector<std::int32_t>& v) {
+    length(v.size());
+    for (const std::int32_t i : v) put(i);
+  }
+  std::string take() { return std::move(out_); }
+
+ private:
+  std::string out_;
+};
+
+// ---- Reading ----------------------------------------------------------------------------
+
+template <class T>
+T byteswap_value(T v) {
+  using U = std::make_unsigned_t<std::conditional_t<std::is_floating_point_v<T>,
+                                                    std::conditional_t<sizeof(T) == 8, std::uint64_t, std::uint32_t>, T>>;
+  U u;
+  std::memcpy(&u, &v, sizeof(T));
+  U r = 0;
+  for (std::size_t i = 0; i < sizeof(T); ++i) {
+    r = static_cast<U>((r << 8) | (u & 0xFF));
+    u = static_cast<U>(u >> 8);
+  }
+  std::memcpy(&v, &r, sizeof(T));
+  return v;
+}
+
+// Runs one step; an error inside it gets this field's name (or index) in its path.
+template <class F>
+void field(const char* name, F&& f) {
+  try {
+    f();
+  } catch (DecodeError& e) {
+    e.add_field(name);
+    throw;
+  }
+}
+template <class F>
+void element(std::size_t i, F&& f) {
+  try {
+    f();
+  } catch (DecodeError& e) {
+    e.add_index(i);
+    throw;
+  }
+}
+
+class ByteReader {
+ public:
+  ByteReader(std::string_view in, const SnapshotLimits& limits)
+      : begin_(in.data()), p_(in.data()), end_(in.data() + in.size()), limits_(limits) {
+    if (in.empty()) throw DecodeError("empty input");
+    const auto endian = static_cast<unsigned char>(in.front());
+    if (endian > 1) {
+      throw DecodeError("not a binary snapshot: byte 0 (the endianness flag) is " + std::to_string(endian) +
+                        ", not 0 or 1");
+    }
+    swap_ = endian == 0;
+    ++p_;
+  }
+
+  [[nodiscard]] std::size_t offset() const { return static_cast<std::size_t>(p_ - begin_); }
+  [[nodiscard]] std::size_t remaining() const { return static_cast<std::size_t>(end_ - p_); }
+  [[nodiscard]] const SnapshotLimits& limits() const { return limits_; }
+
+  template <class T>
+  T get() {
+    if (remaining() < sizeof(T)) short_input(sizeof(T));
+    T v;
+    std::memcpy(&v, p_, sizeof(T));
+    p_ += sizeof(T);
+    return swap_ ? byteswap_value(v) : v;
+  }
+  bool boolean() {
+    const std::size_t at = offset();
+    const auto b = get<std::uint8_t>();
+    if (b > 1) throw DecodeError("expected a boolean (0 or 1), found " + std::to_string(b) + at_offset(at));
+    return b == 1;
+  }
+
+  // A length prefix, refused unless the input can hold that many elements of at least
+  // min_bytes each and the limit allows it; nothing is allocated before this check.
+  std::size_t length(std::size_t min_bytes, CountLimit limit = {}) {
+    const std::size_t at = offset();
+    const auto n = get<std::uint64_t>();
+    const std::size_t left = remaining();
+    if (n > left / min_bytes) {
+      throw DecodeError("length " + std::to_string(n) + " exceeds the " + std::to_string(left) +
+                        " bytes that remain" +
+                        (min_bytes > 1 ? " (each element takes at least " + std::to_string(min_bytes) + " bytes)"
+                                       : std::string()) +
+                        at_offset(at));
+    }
+    if (limit.max >= 0 && n > static_cast<std::uint64_t>(limit.max)) {
+      throw DecodeError("length " + std::to_string(n) + " exceeds " + limit.name + " (" + std::to_string(limit.max) +
+                        ")" + at_offset(at));
+    }
+    return static_cast<std::size_t>(n);
+  }
+
+  void string(std::string& s) {
+    const std::size_t n = length(1, CountLimit{limits_.max_string_bytes, "max_string_bytes"});
+    s.assign(p_, n);
+    p_ += n;
+  }
+
+  template <class V, class F>
+  void map(std::map<std::string, V>& m, F&& value) {
+    m.clear();
+    const std::size_t n = length(8 + MinBytes<V>::value);
+    for (std::size_t i = 0; i < n; ++i) {
+      std::string key;
+      element(i, [&] { string(key); });
+      V v{};
+      try {
+        value(v);
+      } catch (DecodeError& e) {
+        e.add_key(key);
+        throw;
+      }
+      auto hint = m.end();
+      const auto it = m.emplace_hint(hint, std::move(key), std::move(v));
+      if (m.size() != i + 1) {
+        DecodeError e("duplicate key");
+        e.add_key(it->first);
+        throw e;
+      }
+    }
+  }
+
+  void indexes(std::vector<std::int32_t>& v, CountLimit limit) {
+    const std::size_t n = length(4, limit);
+    v.resize(n);
+    for (std::size_t i = 0; i < n; ++i) v[i] = get<std::int32_t>();
+  }
+
+ private:
+  [[noreturn]] void short_input(std::size_t wanted) const {
+    throw DecodeError("input ends early at byte offset " + std::to_string(offset()) + " (needs " +
+                      std::to_string(wanted) + " bytes, " + std::to_string(remaining()) + " remain)");
+  }
+
+  const char* begin_;
+  const char* p_;
+  const char* end_;
+  const SnapshotLimits& limits_;
+  bool swap_ = false;
+};
+
+// ---- Snapshot ---------------------------------------------------------------------------
+
+void write_prefs(ByteWriter& w, const std::vector<Preference>& prefs) {
+  w.length(prefs.size());
+  for (const Preference& p : prefs) {
+    w.string(p.target);
+    w.put(p.weight);
+  }
+}
+
+void read_prefs(ByteReader& r, std::vector<Preference>& prefs) {
+  const std::size_t n = r.length(MinBytes<Preference>::value, CountLimit{r.limits().max_machines, "max_machines"});
+  prefs.resize(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    element(i, [&] {
+      field("target", [&] { r.string(prefs[i].target); });
+      field("weight", [&] { prefs[i].weight = r.get<std::int64_t>(); });
+    });
+  }
+}
+
+void read_machine(ByteReader& r, Machine& m) {
+  field("id", [&] { r.string(m.id); });
+  field("rack", [&] { r.string(m.rack); });
+  field("zone", [&] { r.string(m.zone); });
+  field("cpu_milli", [&] { m.cpu_milli = r.get<std::int64_t>(); });
+  field("memory_mib", [&] { m.memory_mib = r.get<std::int64_t>(); });
+  field("free_cpu_milli", [&] { m.free_cpu_milli = r.get<std::int64_t>(); });
+  field("free_memory_mib", [&] { m.free_memory_mib = r.get<std::int64_t>(); });
+  field("gpus", [&] {
+    const std::size_t n =
+        r.length(MinBytes<Gpu>::value, CountLimit{r.limits().max_gpus_per_machine, "max_gpus_per_machine"});
+    m.gpus.resize(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      element(i, [&] {
+        Gpu& g = m.gpus[i];
+        field("index", [&] { g.index = r.get<std::int32_t>(); });
+        field("model", [&] { r.string(g.model); });
+        field("free_milli", [&] { g.free_milli = r.get<std::int32_t>(); });
+      });
+    }
+  });
+  auto i64 = [&r](std::int64_t& v) { v = r.get<std::int64_t>(); };
+  auto str = [&r](std::string& v) { r.string(v); };
+  field("extra_capacity", [&] { r.map(m.extra_capacity, i64); });
+  field("extra_free", [&] { r.map(m.extra_free, i64); });
+  field("labels", [&] { r.map(m.labels, str); });
+}
+
+void read_task(ByteReader& r, Task& t) {
+  const CountLimit gpus{r.limits().max_gpus_per_machine, "max_gpus_per_machine"};
+  field("id", [&] { r.string(t.id); });
+  field("cpu_milli", [&] { t.cpu_milli = r.get<std::int64_t>(); });
+  field("memory_mib", [&] { t.memory_mib = r.get<std::int64_t>(); });
+  field("gpus", [&] { t.gpus = r.get<std::int32_t>(); });
+  field("gpu_milli", [&] { t.gpu_milli = r.get<std::int32_t>(); });
+  field("gpu_models", [&] {
+    const std::size_t n = r.length(MinBytes<std::string>::value);
+    t.gpu_models.resize(n);
+    for (std::size_t i = 0; i < n; ++i) element(i, [&] { r.string(t.gpu_models[i]); });
+  });
+  auto i64 = [&r](std::int64_t& v) { v = r.get<std::int64_t>(); };
+  auto str = [&r](std::string& v) { r.string(v); };
+  field("extra", [&] { r.map(t.extra, i64); });
+  field("selector", [&] { r.map(t.selector, str); });
+  field("preferred_machines", [&] { read_prefs(r, t.preferred_machines); });
+  field("preferred_racks", [&] { read_prefs(r, t.preferred_racks); });
+  field("state", [&] {
+    const std::size_t at = r.offset();
+    const auto code = r.get<std::uint8_t>();
+    if (code > 1) throw DecodeError("unknown task state " + std::to_string(code) + at_offset(at));
+    t.state = code == 1 ? TaskState::kRunning : TaskState::kPending;
+  });
+  field("machine", [&] { r.string(t.machine); });
+  field("gpu_indexes", [&] { r.indexes(t.gpu_indexes, gpus); });
+}
+
+}  // namespace
+
+std::string encode_snapshot_binary(const Snapshot& s) {
+  ByteWriter w(64 + s.machines.size() * 160 + s.task_count() * 96);
+  w.put(kSnapshotFormat);
+  w.put(s.version);
+  w.put(s.time);
+  auto i64 = [&w](std::int64_t v) { w.put(v); };
+  auto str = [&w](const std::string& v) { w.string(v); };
+  w.length(s.machines.size());
+  for (const Machine& m : s.machines) {
+    w.string(m.id);
+    w.string(m.rack);
+    w.string(m.zone);
+    w.put(m.cpu_milli);
+    w.put(m.memory_mib);
+    w.put(m.free_cpu_milli);
+    w.put(m.free_memory_mib);
+    w.length(m.gpus.size());
+    for (const Gpu& g : m.gpus) {
+      w.put(g.index);
+      w.string(g.model);
+      w.put(g.free_milli);
+    }
+    w.map(m.extra_capacity, i64);
+    w.map(m.extra_free, i64);
+    w.map(m.labels, str);
+  }
+  w.length(s.jobs.size());
+  for (const Job& job : s.jobs) {
+    w.string(job.id);
+    w.put(job.priority);
+    w.put(job.submit_time);
+    w.length(job.tasks.size());
+    for (const Task& t : job.tasks) {
+      w.string(t.id);
+      w.put(t.cpu_milli);
+      w.put(t.memory_mib);
+      w.put(t.gpus);
+      w.put(t.gpu_milli);
+      w.length(t.gpu_models.size());
+      for (const std::string& model : t.gpu_models) w.string(model);
+      w.map(t.extra, i64);
+      w.map(t.selector, str);
+      write_prefs(w, t.preferred_machines);
+      write_prefs(w, t.preferred_racks);
+      w.put<std::uint8_t>(t.state == TaskState::kRunning ? 1 : 0);
+      w.string(t.machine);
+      w.indexes(t.gpu_indexes);
+    }
+  }
+  return w.take();
+}
+
+void decode_snapshot_binary(std::string_view bytes, const SnapshotLimits& limits, Snapshot& s) {
+  ByteReader r(bytes, limits);
+  field("format", [&] {
+    const auto format = r.get<std::int32_t>();
+    if (format != kSnapshotFormat) {
+      throw DecodeError("unsupported format " + std::to_string(format) + " (this build reads " +
+                        std::to_string(kSnapshotFormat) + ")");
+    }
+  });
+  field("version", [&] { s.version = r.get<std::int64_t>(); });
+  field("time", [&] { s.time = r.get<std::int64_t>(); });
+  field("machines", [&] {
+    const std::size_t n = r.length(MinBytes<Machine>::value, CountLimit{limits.max_machines, "max_machines"});
+    s.machines.resize(n);
+    for (std::size_t i = 0; i < n; ++i) element(i, [&] { read_machine(r, s.machines[i]); });
+  });
+  std::int64_t tasks_seen = 0;
+  field("jobs", [&] {
+    const std::size_t n = r.length(MinBytes<Job>::value);
+    s.jobs.resize(n);
+    for (std::size_t j = 0; j < n; ++j) {
+      element(j, [&] {
+        Job& job = s.jobs[j];
+        field("id", [&] { r.string(job.id); });
+        field("priority", [&] { job.priority = r.get<std::int32_t>(); });
+        field("submit_time", [&] { job.submit_time = r.get<std::int64_t>(); });
+        field("tasks", [&] {
+          const std::size_t k = r.length(MinBytes<Task>::value);
+          tasks_seen += static_cast<std::int64_t>(k);
+          if (tasks_seen > limits.max_tasks) {
+            throw DecodeError("these " + std::to_string(k) + " tasks bring the total to " + std::to_string(tasks_seen) +
+                              ", above max_tasks (" + std::to_string(limits.max_tasks) + ")");
+          }
+          job.tasks.resize(k);
+          for (std::size_t i = 0; i < k; ++i) element(i, [&] { read_task(r, job.tasks[i]); });
+        });
+      });
+    }
+  });
+  if (r.remaining() != 0) {
+    throw DecodeError(std::to_string(r.remaining()) + " bytes left over after the snapshot (at byte offset " +
+                      std::to_string(r.offset()) + ")");
+  }
+}
+
+// ---- Allocation (docs/protocol.md, "Allocate reply") ------------------------------------
+
+namespace {
+
+void write_placements(ByteWriter& w, const std::vector<Placement>& list) {
+  w.length(list.size());
+  for (const Placement& p : list) {
+    w.string(p.job);
+    w.string(p.task);
+    w.string(p.machine);
+    w.indexes(p.gpu_indexes);
+  }
+}
+
+void read_placements(ByteReader& r, std::vector<Placement>& list) {
+  const CountLimit gpus{r.limits().max_gpus_per_machine, "max_gpus_per_machine"};
+  const std::size_t n = r.length(4 * 8);  // three strings and a list, each at least its length
+  list.resize(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    element(i, [&] {
+      Placement& p = list[i];
+      field("job", [&] { r.string(p.job); });
+      field("task", [&] { r.string(p.task); });
+      field("machine", [&] { r.string(p.machine); });
+      field("gpus", [&] { r.indexes(p.gpu_indexes, gpus); });
+    });
+  }
+}
+
+}  // namespace
+
+std::string encode_allocation_binary(const Allocation& a) {
+  const std::size_t rows =
+      a.placements.size() + a.kept.size() + a.migrations.size() + a.preemptions.size() + a.unscheduled.size();
+  ByteWriter w(512 + rows * 64);
+  w.string(to_string(a.status));
+  w.string(a.message);
+  w.put(a.snapshot_version);
+  w.string(to_string(a.cost_model));
+  w.string(a.backend);
+  w.string(a.algorithm);
+  w.boolean(a.fell_back);
+  w.string(a.fallback_reason);
+  w.put(a.objective);
+  const AllocationTimings& t = a.timings;
+  for (const double v : {t.decode_s, t.validate_s, t.build_s, t.solve_s, t.repair_s, t.extract_s, t.total_s}) w.put(v);
+  const AllocationStats& s = a.stats;
+  for (const std::int64_t v : {s.pending_tasks, s.running_tasks, s.shapes, s.running_groups, s.machine_classes, s.nodes,
+                               s.arcs, s.cost_evaluations, s.repaired}) {
+    w.put(v);
+  }
+  w.boolean(a.certificate.has_value());
+  if (a.certificate) {
+    const Certificate& c = *a.certificate;
+    w.boolean(c.feasible);
+    w.boolean(c.complementary_slackness);
+    w.boolean(c.costs_equal);
+    w.string(c.primal_cost);
+    w.string(c.dual_cost);
+    w.string(c.message);
+  }
+  write_placements(w, a.placements);
+  write_placements(w, a.kept);
+  w.length(a.migrations.size());
+  for (const Migration& m : a.migrations) {
+    w.string(m.job);
+    w.string(m.task);
+    w.string(m.from_machine);
+    w.string(m.machine);
+    w.indexes(m.gpu_indexes);
+  }
+  w.length(a.preemptions.size());
+  for (const Preemption& p : a.preemptions) {
+    w.string(p.job);
+    w.string(p.task);
+    w.string(p.machine);
+    w.string(p.reason);
+  }
+  w.length(a.unscheduled.size());
+  for (const Unscheduled& u : a.unscheduled) {
+    w.string(u.job);
+    w.string(u.task);
+    w.string(to_string(u.reason));
+    w.string(u.message);
+  }
+  return w.take();
+}
+
+void decode_allocation_binary(std::string_view bytes, const SnapshotLimits& limits, Allocation& a) {
+  ByteReader r(bytes, limits);
+  std::string text;
+  field("status", [&] {
+    r.string(text);
+    const auto st = parse_status(text);
+    if (!st) throw DecodeError("unknown status '" + text.substr(0, 64) + "'");
+    a.status = *st;
+  });
+  field("message", [&] { r.string(a.message); });
+  field("snapshot_version", [&] { a.snapshot_version = r.get<std::int64_t>(); });
+  field("cost_model", [&] {
+    r.string(text);
+    const auto m = parse_cost_model(text);
+    if (!m) throw DecodeError("unknown cost model '" + text.substr(0, 64) + "'");
+    a.cost_model = *m;
+  });
+  field("backend", [&] { r.string(a.backend); });
+  field("algorithm", [&] { r.string(a.algorithm); });
+  field("fell_back", [&] { a.fell_back = r.boolean(); });
+  field("fallback_reason", [&] { r.string(a.fallback_reason); });
+  field("objective", [&] { a.objective = r.get<std::int64_t>(); });
+  field("timings", [&] {
+    AllocationTimings& t = a.timings;
+    for (double* v : {&t.decode_s, &t.validate_s, &t.build_s, &t.solve_s, &t.repair_s, &t.extract_s, &t.total_s}) {
+      *v = r.get<double>();
+    }
+  });
+  field("network", [&] {
+    AllocationStats& s = a.stats;
+    for (std::int64_t* v : {&s.pending_tasks, &s.running_tasks, &s.shapes, &s.running_groups, &s.machine_classes,
+                            &s.nodes, &s.arcs, &s.cost_evaluations, &s.repaired}) {
+      *v = r.get<std::int64_t>();
+    }
+  });
+  bool has_certificate = false;
+  field("has_certificate", [&] { has_certificate = r.boolean(); });
+  if (has_certificate) {
+    field("certificate", [&] {
+      Certificate c;
+      c.feasible = r.boolean();
+      c.complementary_slackness = r.boolean();
+      c.costs_equal = r.boolean();
+      r.string(c.primal_cost);
+      r.string(c.dual_cost);
+      r.string(c.message);
+      a.certificate = std::move(c);
+    });
+  }
+  field("placements", [&] { read_placements(r, a.placements); });
+  field("kept", [&] { read_placements(r, a.kept); });
+  field("migrations", [&] {
+    const CountLimit gpus{limits.max_gpus_per_machine, "max_gpus_per_machine"};
+    const std::size_t n = r.length(5 * 8);
+    a.migrations.resize(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      element(i, [&] {
+        Migration& m = a.migrations[i];
+        r.string(m.job);
+        r.string(m.task);
+        r.string(m.from_machine);
+        r.string(m.machine);
+        r.indexes(m.gpu_indexes, gpus);
+      });
+    }
+  });
+  field("preemptions", [&] {
+    const std::size_t n = r.length(4 * 8);
+    a.preemptions.resize(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      element(i, [&] {
+        Preemption& p = a.preemptions[i];
+        r.string(p.job);
+        r.string(p.task);
+        r.string(p.machine);
+        r.string(p.reason);
+      });
+    }
+  });
+  field("unscheduled", [&] {
+    const std::size_t n = r.length(4 * 8);
+    a.unscheduled.resize(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      element(i, [&] {
+        Unscheduled& u = a.unscheduled[i];
+        r.string(u.job);
+        r.string(u.task);
+        field("reason", [&] {
+          r.string(text);
+          const auto reason = parse_unscheduled_reason(text);
+          if (!reason) throw DecodeError("unknown reason '" + text.substr(0, 64) + "'");
+          u.reason = *reason;
+        });
+        r.string(u.message);
+      });
+    }
+  });
+  if (r.remaining() != 0) {
+    throw DecodeError(std::to_string(r.remaining()) + " bytes left over after the allocation (at byte offset " +
+                      std::to_string(r.offset()) + ")");
+  }
+}
+
+}  // namespace sluice::detail
