@@ -40,8 +40,12 @@
 // order); a missing required or unknown column is an error. CRLF and a UTF-8 BOM are
 // tolerated, blank lines skipped, simple double-quoted fields accepted. Errors are data
 // ("FILE:LINE: expected ..., found '...'"); nothing throws out of import_openb.
+//
+// The reading itself (both files, pods in creation order with their deletion times) is
+// detail::read_openb_tables (openb_csv.hpp), which the trace replay uses as well.
 #include "sluice/openb.hpp"
 
+#include "openb_csv.hpp"
 #include "text_excerpt.hpp"
 
 #include <algorithm>
@@ -67,7 +71,7 @@ namespace {
 
 constexpr std::size_t kExcerptChars = 64;
 constexpr std::int64_t kMaxGpusPerRow = 1024;  // SnapshotLimits::max_gpus_per_machine
-constexpr std::int64_t kNeverDeleted = std::numeric_limits<std::int64_t>::max();
+constexpr std::int64_t kNeverDeleted = detail::kOpenbNeverDeleted;
 
 constexpr std::int32_t kPriorityGuaranteed = 3;
 constexpr std::int32_t kPriorityLatencySensitive = 2;
@@ -350,11 +354,6 @@ enum PodColumn : std::size_t {
   kScheduled,
 };
 
-struct Pod {
-  Job job;
-  std::int64_t deletion = kNeverDeleted;
-};
-
 bool parse_qos(CsvReader& csv, std::string_view qos, std::int32_t& priority) {
   if (qos == "Guaranteed") {
     priority = kPriorityGuaranteed;
@@ -390,7 +389,7 @@ void split_models(std::string_view spec, std::vector<std::string>& models) {
   }
 }
 
-bool import_pods(CsvReader& csv, std::vector<Pod>& pods) {
+bool import_pods(CsvReader& csv, std::vector<detail::OpenbPod>& pods) {
   static const std::vector<ColumnSpec> kSpec = {
       {"name"},           {"cpu_milli"},          {"memory_mib"},     {"num_gpu"},
       {"gpu_milli"},      {"gpu_spec", false},    {"qos", false},     {"pod_phase", false},
@@ -435,7 +434,7 @@ bool import_pods(CsvReader& csv, std::vector<Pod>& pods) {
       return false;
     }
 
-    Pod& pod = pods.emplace_back();
+    detail::OpenbPod& pod = pods.emplace_back();
     pod.deletion = deletion == 0 ? kNeverDeleted : deletion;
     pod.job.id = std::string(name);
     pod.job.priority = priority;
@@ -462,50 +461,71 @@ bool open_csv(const std::string& path, std::unique_ptr<CsvReader>& out, std::str
   return true;
 }
 
-OpenbImportResult import_unchecked(const std::string& nodes_csv, const std::string& pods_csv,
-                                   const OpenbImportOptions& options) {
-  OpenbImportResult result;
-  if (options.machines_per_rack <= 0) {
-    result.error = "machines_per_rack must be positive, found " + std::to_string(options.machines_per_rack);
-    return result;
+}  // namespace
+
+namespace detail {
+
+bool read_openb_tables(const std::string& nodes_csv, const std::string& pods_csv, std::int32_t machines_per_rack,
+                       OpenbTables& tables, std::string& error) {
+  if (machines_per_rack <= 0) {
+    error = "machines_per_rack must be positive, found " + std::to_string(machines_per_rack);
+    return false;
   }
 
   // 1. Nodes -> machines, in file order.
   std::unique_ptr<CsvReader> nodes;
-  if (!open_csv(nodes_csv, nodes, result.error)) return result;
+  if (!open_csv(nodes_csv, nodes, error)) return false;
   std::vector<Machine> machines;
   machines.reserve(2048);
-  if (!import_nodes(*nodes, options.machines_per_rack, machines)) {
-    result.error = nodes->error();
-    return result;
+  if (!import_nodes(*nodes, machines_per_rack, machines)) {
+    error = nodes->error();
+    return false;
   }
   nodes.reset();
 
   // 2. Pods -> one job each, in file order.
   std::unique_ptr<CsvReader> pod_file;
-  if (!open_csv(pods_csv, pod_file, result.error)) return result;
-  std::vector<Pod> pods;
+  if (!open_csv(pods_csv, pod_file, error)) return false;
+  std::vector<OpenbPod> pods;
   pods.reserve(16384);
   if (!import_pods(*pod_file, pods)) {
-    result.error = pod_file->error();
-    return result;
+    error = pod_file->error();
+    return false;
   }
   pod_file.reset();
 
-  // 3. Creation order (stable: ties keep file order), then the mode's filter.
+  // 3. Creation order (stable: ties keep file order).
   std::vector<std::uint32_t> order(pods.size());
   for (std::size_t i = 0; i < order.size(); ++i) order[i] = static_cast<std::uint32_t>(i);
   std::stable_sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) {
     return pods[a].job.submit_time < pods[b].job.submit_time;
   });
+  tables.machines = std::move(machines);
+  tables.pods.clear();
+  tables.pods.reserve(pods.size());
+  for (const std::uint32_t i : order) tables.pods.push_back(std::move(pods[i]));
+  return true;
+}
+
+}  // namespace detail
+
+namespace {
+
+OpenbImportResult import_unchecked(const std::string& nodes_csv, const std::string& pods_csv,
+                                   const OpenbImportOptions& options) {
+  OpenbImportResult result;
+  // 1. Both files, pods in creation order.
+  detail::OpenbTables tables;
+  if (!detail::read_openb_tables(nodes_csv, pods_csv, options.machines_per_rack, tables, result.error)) return result;
+
+  // 2. The mode's filter.
   const bool alive_only = options.mode == OpenbImportOptions::Mode::kAliveAt;
   Snapshot& snapshot = result.snapshot;
   snapshot.version = 1;
   snapshot.time = alive_only ? options.at_time : 0;
-  snapshot.machines = std::move(machines);
-  snapshot.jobs.reserve(pods.size());
-  for (const std::uint32_t i : order) {
-    Pod& pod = pods[i];
+  snapshot.machines = std::move(tables.machines);
+  snapshot.jobs.reserve(tables.pods.size());
+  for (detail::OpenbPod& pod : tables.pods) {
     if (alive_only && !(pod.job.submit_time <= options.at_time && options.at_time < pod.deletion)) continue;
     snapshot.jobs.push_back(std::move(pod.job));
   }
