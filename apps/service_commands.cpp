@@ -2,6 +2,7 @@
 #include "service_commands.hpp"
 
 #include <signal.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -10,10 +11,16 @@
 #include <iostream>
 #include <sstream>
 #include <thread>
+#include <limits>
+#include <algorithm>
+
+#include <filesystem>
+#include <sstream>
 
 #include "sluice/client.hpp"
 #include "sluice/service.hpp"
 #include "sluice/snapshot_io.hpp"
+#include "sluice/trace_replay.hpp"
 
 namespace sluice::cli {
 namespace {
@@ -41,6 +48,28 @@ struct SubmitArgs {
   bool health = false;
   bool stats = false;
   std::string output;
+};
+
+struct ReplayArgs {
+  std::string nodes = "datasets/openb/openb_node_list_all_node.csv";
+  std::string pods = "datasets/openb/openb_pod_list_default.csv";
+  std::string endpoint = "tcp://127.0.0.1:7600";
+  std::string format = "binary";
+  std::string cost_model = "fgd";
+  std::string solver = "auto";
+  bool local = false;
+  std::int64_t round_interval_s = 3600;
+  std::int64_t max_rounds = 0;
+  std::int64_t start_time = std::numeric_limits<std::int64_t>::min();
+  std::int64_t end_time = std::numeric_limits<std::int64_t>::max();
+  std::uint64_t epoch = 1;
+  std::int32_t timeout_ms = 120'000;
+  bool fill = false;
+  std::string models = "spread,pack,fgd";
+  std::int64_t batch = 50;
+  double stop_at = 100;
+  std::string out = "replay";
+  bool no_plot = false;
 };
 
 bool has_json_extension(const std::string& path) {
@@ -211,13 +240,231 @@ int run_submit(const SubmitArgs& args) {
   return 0;
 }
 
+
+// ---- sluice replay ------------------------------------------------------------------------
+
+// A one-line progress bar on stderr: redrawn in place on a terminal, every 10% otherwise.
+class ProgressBar {
+ public:
+  explicit ProgressBar(std::string label) : label_(std::move(label)), tty_(::isatty(STDERR_FILENO) != 0) {}
+  void update(std::size_t done, std::size_t total, const std::string& note = {}) {
+    if (total == 0) return;
+    const int percent = static_cast<int>(100 * done / total);
+    if (!tty_ && percent / 10 == last_decile_ && done != total) return;
+    last_decile_ = percent / 10;
+    constexpr int kWidth = 30;
+    const int filled = static_cast<int>(kWidth * done / total);
+    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    std::fprintf(stderr, "%s%s [%s%s] %3d%% %zu/%zu %s %.1f s%s", tty_ ? "\r" : "", label_.c_str(),
+                 std::string(static_cast<std::size_t>(filled), '#').c_str(),
+                 std::string(static_cast<std::size_t>(kWidth - filled), '.').c_str(), percent, done, total, note.c_str(),
+                 elapsed, tty_ ? "\033[K" : "\n");
+    if (done == total && tty_) std::fputc('\n', stderr);
+    std::fflush(stderr);
+  }
+
+ private:
+  std::string label_;
+  bool tty_;
+  int last_decile_ = -1;
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+};
+
+// Sends each round's snapshot to the service; BUSY is retried after a pause.
+RoundAllocator service_allocator(Client& client, AllocateRequestOptions options, std::uint64_t epoch) {
+  return [&client, options, epoch](const Snapshot& snapshot) {
+    RoundOutcome out;
+    for (int attempt = 0; attempt < 20; ++attempt) {
+      const AllocateCall call = client.allocate(snapshot, options, 0, epoch);
+      out.latency_s = call.info.encode_s + call.info.round_trip_s + call.info.decode_s;
+      if (call.info.code == ReplyCode::kBusy) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50 << std::min(attempt, 5)));
+        continue;
+      }
+      out.ok = call.info.ok;
+      out.error = call.info.error;
+      out.backend = "service:" + call.allocation.backend;
+      out.allocation = call.allocation;
+      return out;
+    }
+    out.error = "the service stayed busy";
+    return out;
+  };
+}
+
+// Plots a CSV with bench/plot_replay.py from this source tree, when python3 and the
+// script are there.
+void plot(const std::string& csv, const std::string& png, bool fill) {
+  const std::string script = std::string(SLUICE_SOURCE_DIR) + "/bench/plot_replay.py";
+  if (!std::filesystem::exists(script) || !std::filesystem::exists("/usr/bin/python3")) {
+    std::fprintf(stderr, "plot: %s or /usr/bin/python3 not found; plot later with bench/plot_replay.py%s %s OUT.png\n",
+                 script.c_str(), fill ? " --fill" : "", csv.c_str());
+    return;
+  }
+  const std::string command = "/usr/bin/python3 '" + script + "' " + (fill ? "--fill " : "") + "'" + csv + "' '" + png + "'";
+  if (std::system(command.c_str()) == 0) {
+    std::printf("plot: %s\n", png.c_str());
+  } else {
+    std::fprintf(stderr, "plot: '%s' failed\n", command.c_str());
+  }
+}
+
+int run_replay(const ReplayArgs& args) {
+  const auto model = parse_cost_model(args.cost_model);
+  const auto backend = parse_backend(args.solver);
+  const auto format = parse_body_format(args.format);
+  if (!model || !backend || !format) {
+    std::cerr << "sluice: unknown " << (!model ? "cost model '" + args.cost_model + "'"
+                                        : !backend ? "solver '" + args.solver + "'"
+                                                   : "format '" + args.format + "'")
+              << "\n";
+    return 2;
+  }
+  TraceLoadResult loaded = load_openb_trace(args.nodes, args.pods);
+  if (!loaded.ok) {
+    std::cerr << "sluice: " << loaded.error << "\n";
+    return 2;
+  }
+  const Trace& trace = loaded.trace;
+  std::error_code ec;
+  std::filesystem::create_directories(args.out, ec);
+  if (ec) {
+    std::cerr << "sluice: cannot create " << args.out << ": " << ec.message() << "\n";
+    return 2;
+  }
+  ClientOptions co;
+  co.endpoint = args.endpoint;
+  co.format = *format;
+  co.timeout_ms = args.timeout_ms;
+  Client client(co);
+  if (!args.local) {
+    const HealthCall h = client.health();
+    if (!h.info.ok) {
+      std::cerr << "sluice: no service at " << args.endpoint << " (" << h.info.error
+                << "); start one with `sluice serve`, or replay in process with --local\n";
+      return 1;
+    }
+    std::printf("service %s: %s, %d workers, gpu: %s\n", args.endpoint.c_str(), h.health.state.c_str(),
+                h.health.workers, h.health.gpu.c_str());
+  }
+  auto allocator_for = [&](CostModel m) {
+    AllocateRequestOptions ro;
+    ro.cost_model = m;
+    ro.backend = *backend;
+    if (args.fill) ro.allow_migration = ro.allow_preemption = false;  // pods never move in the FGD experiment
+    if (args.local) {
+      AllocateOptions ao;
+      ao.cost_model = m;
+      ao.solve.backend = *backend;
+      ao.allow_migration = ro.allow_migration;
+      ao.allow_preemption = ro.allow_preemption;
+      return local_allocator(ao);
+    }
+    return service_allocator(client, ro, args.epoch);
+  };
+  std::printf("trace: %zu machines, %zu pods (%s, %s)\n", trace.machines.size(), trace.pods.size(), args.nodes.c_str(),
+              args.pods.c_str());
+
+  if (!args.fill) {
+    ReplayOptions ro;
+    ro.round_interval_s = args.round_interval_s;
+    ro.max_rounds = args.max_rounds;
+    ro.start_time = args.start_time;
+    ro.end_time = args.end_time;
+    ProgressBar bar("replay " + args.cost_model);
+    const ReplayReport report = run_replay(trace, ro, allocator_for(*model),
+                                           [&](std::size_t done, std::size_t total) { bar.update(done, total, "rounds"); });
+    if (!report.ok) {
+      std::cerr << "sluice: " << report.error << "\n";
+      return 2;
+    }
+    const std::string csv = args.out + "/rounds.csv";
+    std::string error;
+    if (!write_replay_csv(report, csv, &error)) {
+      std::cerr << "sluice: " << error << "\n";
+      return 2;
+    }
+    double peak_gpu = 0, latency_max = 0;
+    std::vector<double> latencies;
+    for (const RoundRecord& r : report.rounds) {
+      peak_gpu = std::max(peak_gpu, r.gpu_alloc_pct);
+      latency_max = std::max(latency_max, r.latency_s);
+      latencies.push_back(r.latency_s);
+    }
+    std::sort(latencies.begin(), latencies.end());
+    const double p50 = latencies.empty() ? 0 : latencies[latencies.size() / 2];
+    const double p99 = latencies.empty() ? 0 : latencies[latencies.size() * 99 / 100];
+    std::printf("%zu rounds (%lld skipped, %lld failed) in %.1f s; %lld pods: %lld ran, %lld never ran, %lld lived "
+                "between two rounds\n"
+                "placements %lld, preemptions %lld, migrations %lld, refused by the master %lld; peak GPU allocation "
+                "%.1f%%\n"
+                "round latency p50 %.3f s, p99 %.3f s, max %.3f s\n"
+                "rounds: %s\n",
+                report.rounds.size(), static_cast<long long>(report.skipped_rounds),
+                static_cast<long long>(report.failed_rounds), report.seconds, static_cast<long long>(report.pods),
+                static_cast<long long>(report.pods_ran), static_cast<long long>(report.pods_never_ran),
+                static_cast<long long>(report.pods_unseen), static_cast<long long>(report.placements),
+                static_cast<long long>(report.preemptions), static_cast<long long>(report.migrations),
+                static_cast<long long>(report.rejected), peak_gpu, p50, p99, latency_max, csv.c_str());
+    if (!args.no_plot) plot(csv, args.out + "/rounds.png", false);
+    return report.rejected == 0 && report.failed_rounds == 0 ? 0 : 1;
+  }
+
+  // The FGD experiment: each cost model through the service, and the best-fit baseline.
+  FillOptions fo;
+  fo.batch = args.batch;
+  fo.stop_at_demand_pct = args.stop_at;
+  std::vector<FillReport> reports;
+  {
+    ProgressBar bar("fill best-fit");
+    reports.push_back(run_fill_best_fit(trace, fo, [&](std::size_t d, std::size_t t) { bar.update(d, t, "pods"); }));
+  }
+  std::stringstream list(args.models);
+  std::string name;
+  while (std::getline(list, name, ',')) {
+    const auto m = parse_cost_model(name);
+    if (!m) {
+      std::cerr << "sluice: unknown cost model '" << name << "' in --models\n";
+      return 2;
+    }
+    ProgressBar bar("fill " + name);
+    reports.push_back(run_fill(trace, fo, allocator_for(*m), name, [&](std::size_t d, std::size_t t) {
+      bar.update(d, t, "pods");
+    }));
+    if (!reports.back().ok) {
+      std::cerr << "sluice: fill with " << name << " failed: " << reports.back().error << "\n";
+      return 1;
+    }
+  }
+  const std::string csv = args.out + "/fill.csv";
+  std::string error;
+  if (!write_fill_csv(reports, csv, &error)) {
+    std::cerr << "sluice: " << error << "\n";
+    return 2;
+  }
+  std::printf("\nFGD experiment: pods in creation order into an empty cluster, batches of %lld, until the arrived GPU "
+              "demand reaches %.0f%% of capacity\n",
+              static_cast<long long>(args.batch), args.stop_at);
+  std::printf("%-10s %14s %14s %8s %8s %9s\n", "policy", "arrived GPU %", "unallocated %", "placed", "failed", "seconds");
+  for (const FillReport& r : reports) {
+    std::printf("%-10s %14.2f %14.2f %8lld %8lld %9.2f\n", r.policy.c_str(), r.final_arrived_gpu_demand_pct,
+                r.final_unallocated_gpu_pct, static_cast<long long>(r.placed), static_cast<long long>(r.failed),
+                r.seconds);
+  }
+  std::printf("curves: %s\n", csv.c_str());
+  if (!args.no_plot) plot(csv, args.out + "/fill.png", true);
+  return 0;
+}
+
 }  // namespace
 
 struct ServiceCommands::Impl {
   ServeArgs serve_args;
   SubmitArgs submit_args;
+  ReplayArgs replay_args;
   CLI::App* serve = nullptr;
   CLI::App* submit = nullptr;
+  CLI::App* replay = nullptr;
 };
 
 ServiceCommands::ServiceCommands(CLI::App& app) : impl_(std::make_unique<Impl>()) {
@@ -283,6 +530,37 @@ ServiceCommands::ServiceCommands(CLI::App& app) : impl_(std::make_unique<Impl>()
   submit->add_flag("--stats", a.stats, "ask for the service's counters instead");
   submit->add_option("-o,--output", a.output, "write the placements JSON here instead of stdout");
   impl_->submit = submit;
+
+  ReplayArgs& r = impl_->replay_args;
+  auto* replay = app.add_subcommand(
+      "replay",
+      "Play the openb GPU trace against a running service as a master would: pods arrive at creation_time and "
+      "leave at deletion_time, each round sends the snapshot and applies the reply (checking every placement). "
+      "Writes OUT/rounds.csv and a plot. With --fill: the FGD paper's experiment (pods in creation order into an "
+      "empty cluster until full), per cost model and for a one-pod-at-a-time best-fit baseline: OUT/fill.csv and a plot.");
+  replay->add_option("--nodes", r.nodes, "openb node list CSV")->capture_default_str();
+  replay->add_option("--pods", r.pods, "openb pod list CSV")->capture_default_str();
+  replay->add_option("--endpoint", r.endpoint, "the service's endpoint")->capture_default_str();
+  replay->add_option("--format", r.format, "body format: binary or json")->capture_default_str();
+  replay->add_option("--cost-model", r.cost_model, "cost model of the replay")->capture_default_str();
+  replay->add_option("--solver", r.solver, "auto, cpu, gpu, lemon")->capture_default_str();
+  replay->add_flag("--local", r.local, "allocate in this process instead of through a service");
+  replay->add_option("--round-interval", r.round_interval_s, "seconds of trace time between rounds")
+      ->capture_default_str();
+  replay->add_option("--max-rounds", r.max_rounds, "stop after this many rounds (0: the whole trace)")
+      ->capture_default_str();
+  replay->add_option("--start", r.start_time, "trace time of the first round (default: the first creation)");
+  replay->add_option("--end", r.end_time, "trace time of the last round (default: after the last event)");
+  replay->add_option("--epoch", r.epoch, "the master's epoch")->capture_default_str();
+  replay->add_option("--timeout-ms", r.timeout_ms, "per round, before the request is resent")->capture_default_str();
+  replay->add_flag("--fill", r.fill, "run the FGD fill experiment instead of the replay");
+  replay->add_option("--models", r.models, "--fill: cost models to compare, comma-separated")->capture_default_str();
+  replay->add_option("--batch", r.batch, "--fill: pods per round")->capture_default_str();
+  replay->add_option("--stop-at", r.stop_at, "--fill: stop when the arrived GPU demand reaches this % of capacity")
+      ->capture_default_str();
+  replay->add_option("-o,--out", r.out, "output folder (CSV and PNG)")->capture_default_str();
+  replay->add_flag("--no-plot", r.no_plot, "write the CSV only");
+  impl_->replay = replay;
 }
 
 ServiceCommands::~ServiceCommands() = default;
@@ -290,6 +568,7 @@ ServiceCommands::~ServiceCommands() = default;
 std::optional<int> ServiceCommands::run() {
   if (*impl_->serve) return run_serve(impl_->serve_args);
   if (*impl_->submit) return run_submit(impl_->submit_args);
+  if (*impl_->replay) return run_replay(impl_->replay_args);
   return std::nullopt;
 }
 
