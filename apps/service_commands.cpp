@@ -18,6 +18,7 @@
 #include <sstream>
 
 #include "sluice/client.hpp"
+#include "sluice/keys.hpp"
 #include "sluice/service.hpp"
 #include "sluice/snapshot_io.hpp"
 #include "sluice/trace_replay.hpp"
@@ -29,7 +30,33 @@ struct ServeArgs {
   ServiceOptions options;
   std::string log_format = "json";
   std::string ready_file;
+  std::string curve_secret;     // key file or inline Z85
+  std::string allowed_clients;  // allow-list file
 };
+
+// The client side of CURVE, shared by submit and replay.
+struct KeyArgs {
+  std::string server_key;  // file or inline Z85
+  std::string client_key;  // secret key file or inline Z85
+};
+
+// Fills the client's CURVE keys; false (and a message) when a key cannot be read.
+bool apply_keys(const KeyArgs& keys, ClientOptions& co) {
+  if (keys.server_key.empty() && keys.client_key.empty()) return true;
+  if (keys.server_key.empty() || keys.client_key.empty()) {
+    std::cerr << "sluice: CURVE needs both --server-key and --client-key\n";
+    return false;
+  }
+  const KeyFileResult server = key_from_argument(keys.server_key);
+  const KeyFileResult client = key_from_argument(keys.client_key);
+  if (!server.ok || !client.ok) {
+    std::cerr << "sluice: " << (!server.ok ? server.error : client.error) << "\n";
+    return false;
+  }
+  co.server_public_key = server.keys.front();
+  co.client_secret_key = client.keys.front();
+  return true;
+}
 
 struct SubmitArgs {
   std::string snapshot;
@@ -48,6 +75,7 @@ struct SubmitArgs {
   bool health = false;
   bool stats = false;
   std::string output;
+  KeyArgs keys;
 };
 
 struct ReplayArgs {
@@ -70,6 +98,7 @@ struct ReplayArgs {
   double stop_at = 100;
   std::string out = "replay";
   bool no_plot = false;
+  KeyArgs keys;
 };
 
 bool has_json_extension(const std::string& path) {
@@ -84,6 +113,22 @@ int run_serve(ServeArgs& args) {
     return 2;
   }
   args.options.log_json = args.log_format == "json";
+  if (!args.curve_secret.empty()) {
+    const KeyFileResult secret = key_from_argument(args.curve_secret);
+    if (!secret.ok) {
+      std::cerr << "sluice: " << secret.error << "\n";
+      return 2;
+    }
+    args.options.curve_secret_key = secret.keys.front();
+  }
+  if (!args.allowed_clients.empty()) {
+    const KeyFileResult allowed = read_key_file(args.allowed_clients, true);
+    if (!allowed.ok) {
+      std::cerr << "sluice: " << allowed.error << "\n";
+      return 2;
+    }
+    args.options.allowed_clients = allowed.keys;
+  }
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
@@ -96,8 +141,14 @@ int run_serve(ServeArgs& args) {
     std::cerr << "sluice: " << error << "\n";
     return 2;
   }
-  std::printf("sluice serve: listening on %s%s%s\n", service.bound_endpoint().c_str(),
-              service.metrics_endpoint().empty() ? "" : ", metrics on ", service.metrics_endpoint().c_str());
+  std::printf("sluice serve: listening on %s%s%s%s\n", service.bound_endpoint().c_str(),
+              args.options.curve_secret_key.empty() ? "" : " (CURVE, server key ",
+              args.options.curve_secret_key.empty()
+                  ? ""
+                  : (public_key_of(args.options.curve_secret_key).value_or("?") + ", " +
+                     std::to_string(args.options.allowed_clients.size()) + " allowed clients)")
+                        .c_str(),
+              service.metrics_endpoint().empty() ? "" : (", metrics on " + service.metrics_endpoint()).c_str());
   std::fflush(stdout);
   if (!args.ready_file.empty()) {
     const std::string partial = args.ready_file + ".partial";
@@ -145,6 +196,7 @@ int run_submit(const SubmitArgs& args) {
   } else {
     co.format = has_json_extension(args.snapshot) ? BodyFormat::kJson : BodyFormat::kBinary;
   }
+  if (!apply_keys(args.keys, co)) return 2;
   Client client(co);
   if (args.health) {
     const HealthCall h = client.health();
@@ -336,6 +388,7 @@ int run_replay(const ReplayArgs& args) {
   co.endpoint = args.endpoint;
   co.format = *format;
   co.timeout_ms = args.timeout_ms;
+  if (!apply_keys(args.keys, co)) return 2;
   Client client(co);
   if (!args.local) {
     const HealthCall h = client.health();
@@ -456,12 +509,30 @@ int run_replay(const ReplayArgs& args) {
   return 0;
 }
 
+int run_keygen(const std::string& name) {
+  const auto keys = generate_keypair();
+  if (!keys) {
+    std::cerr << "sluice: this libzmq was built without CURVE\n";
+    return 1;
+  }
+  std::string error;
+  if (!write_key_files(name, *keys, &error)) {
+    std::cerr << "sluice: " << error << "\n";
+    return 2;
+  }
+  std::printf("wrote %s.key (secret, mode 0600) and %s.pub\npublic key: %s\n", name.c_str(), name.c_str(),
+              keys->public_key.c_str());
+  return 0;
+}
+
 }  // namespace
 
 struct ServiceCommands::Impl {
   ServeArgs serve_args;
   SubmitArgs submit_args;
   ReplayArgs replay_args;
+  std::string keygen_name;
+  CLI::App* keygen = nullptr;
   CLI::App* serve = nullptr;
   CLI::App* submit = nullptr;
   CLI::App* replay = nullptr;
@@ -509,6 +580,13 @@ ServiceCommands::ServiceCommands(CLI::App& app) : impl_(std::make_unique<Impl>()
   serve->add_option("--max-tasks", s.options.limits.max_tasks, "snapshots with more tasks are refused")
       ->capture_default_str();
   serve->add_option("--ready-file", s.ready_file, "write the bound endpoint (and metrics URL) here once serving");
+  serve->add_option("--curve-secret", s.curve_secret,
+                    "CurveZMQ: this service's secret key (a file from `sluice keygen`, or 40 Z85 characters); "
+                    "every connection is then encrypted and authenticated");
+  serve->add_option("--allowed-clients", s.allowed_clients,
+                    "CurveZMQ: file of allowed client public keys, one per line; others are refused and counted");
+  serve->add_flag("--insecure", s.options.insecure,
+                  "allow binding a non-loopback address without CURVE keys (anyone who can connect may allocate)");
   impl_->serve = serve;
 
   SubmitArgs& a = impl_->submit_args;
@@ -529,6 +607,8 @@ ServiceCommands::ServiceCommands(CLI::App& app) : impl_(std::make_unique<Impl>()
   submit->add_flag("--health", a.health, "ask for the service's health instead");
   submit->add_flag("--stats", a.stats, "ask for the service's counters instead");
   submit->add_option("-o,--output", a.output, "write the placements JSON here instead of stdout");
+  submit->add_option("--server-key", a.keys.server_key, "CurveZMQ: the service's public key (file or Z85)");
+  submit->add_option("--client-key", a.keys.client_key, "CurveZMQ: this client's secret key (file or Z85)");
   impl_->submit = submit;
 
   ReplayArgs& r = impl_->replay_args;
@@ -560,12 +640,19 @@ ServiceCommands::ServiceCommands(CLI::App& app) : impl_(std::make_unique<Impl>()
       ->capture_default_str();
   replay->add_option("-o,--out", r.out, "output folder (CSV and PNG)")->capture_default_str();
   replay->add_flag("--no-plot", r.no_plot, "write the CSV only");
+  replay->add_option("--server-key", r.keys.server_key, "CurveZMQ: the service's public key (file or Z85)");
+  replay->add_option("--client-key", r.keys.client_key, "CurveZMQ: this master's secret key (file or Z85)");
+
+  auto* keygen = app.add_subcommand("keygen", "Write a CurveZMQ key pair: NAME.key (secret, 0600) and NAME.pub.");
+  keygen->add_option("name", impl_->keygen_name, "file name without extension")->required();
+  impl_->keygen = keygen;
   impl_->replay = replay;
 }
 
 ServiceCommands::~ServiceCommands() = default;
 
 std::optional<int> ServiceCommands::run() {
+  if (*impl_->keygen) return run_keygen(impl_->keygen_name);
   if (*impl_->serve) return run_serve(impl_->serve_args);
   if (*impl_->submit) return run_submit(impl_->submit_args);
   if (*impl_->replay) return run_replay(impl_->replay_args);

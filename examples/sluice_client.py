@@ -226,6 +226,7 @@ def decode_stats_binary(data):
     s = {k: r.u64() for k in STATS_COUNTERS}
     s["solve_seconds_total"] = r.f64()
     s["decode_seconds_total"] = r.f64()
+    s["denied"] = r.u64()
     return s
 
 
@@ -234,10 +235,13 @@ def decode_stats_binary(data):
 class Client:
     """One DEALER socket; lazy-pirate retries resend the same request id."""
 
-    def __init__(self, endpoint="tcp://127.0.0.1:7600", fmt="json", timeout_ms=60000, attempts=3):
+    def __init__(self, endpoint="tcp://127.0.0.1:7600", fmt="json", timeout_ms=60000, attempts=3,
+                 server_key=None, client_secret=None):
+        """server_key, client_secret: Z85 CurveZMQ keys, for a service started with --curve-secret."""
         if fmt not in FORMATS:
             raise ValueError("fmt must be 'json' or 'binary'")
         self.endpoint, self.fmt, self.timeout_ms, self.attempts = endpoint, fmt, timeout_ms, attempts
+        self.server_key, self.client_secret = server_key, client_secret
         self.context = zmq.Context.instance()
         self.socket = None
         self.last_envelope = None  # the last reply's envelope, as a dict
@@ -245,6 +249,10 @@ class Client:
     def _connect(self):
         self.socket = self.context.socket(zmq.DEALER)
         self.socket.setsockopt(zmq.LINGER, 0)
+        if self.server_key:
+            self.socket.curve_serverkey = self.server_key.encode()
+            self.socket.curve_secretkey = self.client_secret.encode()
+            self.socket.curve_publickey = zmq.curve_public(self.client_secret.encode())
         self.socket.connect(self.endpoint)
 
     def close(self):
@@ -315,8 +323,17 @@ def main():
     ap.add_argument("--timeout-ms", type=int, default=60000)
     ap.add_argument("--health", action="store_true")
     ap.add_argument("--stats", action="store_true")
+    ap.add_argument("--server-key", help="CurveZMQ: the service's public key file (sluice keygen)")
+    ap.add_argument("--client-key", help="CurveZMQ: this client's secret key file")
     args = ap.parse_args()
-    client = Client(args.endpoint, args.format, args.timeout_ms)
+
+    def key(path):
+        with open(path) as f:
+            return next(line.strip() for line in f if line.strip() and not line.startswith("#"))
+
+    client = Client(args.endpoint, args.format, args.timeout_ms,
+                    server_key=key(args.server_key) if args.server_key else None,
+                    client_secret=key(args.client_key) if args.client_key else None)
     try:
         if args.health:
             print(json.dumps(client.health()))

@@ -22,6 +22,10 @@ struct ClientOptions {
   std::int32_t timeout_ms = 60'000;         // per attempt
   std::int32_t attempts = 3;                // sends of one request, the first included
   std::int64_t max_reply_bytes = std::int64_t{4} << 30;
+  // CurveZMQ (a service started with --curve-secret): its public key, and this client's
+  // secret key (whose public key must be on the service's allow-list). Z85 text.
+  std::string server_public_key;
+  std::string client_secret_key;
 };
 
 struct CallInfo {

@@ -147,6 +147,7 @@ struct ServiceStats {
   std::uint64_t bytes_out = 0;
   double solve_seconds_total = 0;
   double decode_seconds_total = 0;
+  std::uint64_t denied = 0;          // connections refused at the handshake (CURVE, ZAP)
 };
 
 [[nodiscard]] std::string encode_health(const HealthInfo& health, BodyFormat format);

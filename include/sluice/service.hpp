@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "sluice/snapshot.hpp"
 
@@ -37,7 +38,17 @@ struct ServiceOptions {
   bool log_json = true;                           // structured logs (JSON lines) on stderr
   std::string log_level = "info";                 // trace, debug, info, warn, error, off
   SnapshotLimits limits;
+  // CurveZMQ (docs/reliability.md): with a secret key every connection is encrypted and
+  // only clients whose public key is allowed get in; a ZAP handler decides, and
+  // ZMQ_ZAP_ENFORCE_DOMAIN makes a missing handler refuse everyone (fail closed).
+  std::string curve_secret_key;              // Z85; empty = plaintext
+  std::vector<std::string> allowed_clients;  // Z85 public keys; required with a secret key
+  bool insecure = false;  // allow binding a non-loopback address without keys
 };
+
+// True when the endpoint only reaches this machine (tcp on 127.0.0.0/8, localhost or ::1,
+// ipc, inproc).
+[[nodiscard]] bool is_local_endpoint(const std::string& endpoint);
 
 class Service {
  public:

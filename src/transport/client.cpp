@@ -4,8 +4,10 @@
 
 #include <chrono>
 #include <random>
+#include <stdexcept>
 #include <zmq.hpp>
 
+#include "sluice/keys.hpp"
 #include "sluice/snapshot_io.hpp"
 
 namespace sluice {
@@ -37,10 +39,22 @@ struct Client::Impl {
   zmq::context_t context{1};
   std::unique_ptr<zmq::socket_t> socket;
 
+  // Throws zmq::error_t (reported by call()) or std::invalid_argument for bad keys.
   void connect() {
     socket = std::make_unique<zmq::socket_t>(context, zmq::socket_type::dealer);
     socket->set(zmq::sockopt::linger, 0);
     socket->set(zmq::sockopt::maxmsgsize, options.max_reply_bytes);
+    if (!options.server_public_key.empty() || !options.client_secret_key.empty()) {
+      const auto own_public = public_key_of(options.client_secret_key);
+      if (!is_z85_key(options.server_public_key) || !own_public) {
+        socket.reset();
+        throw std::invalid_argument(
+            "CURVE needs the server's public key and this client's secret key, each 40 Z85 characters");
+      }
+      socket->set(zmq::sockopt::curve_serverkey, options.server_public_key);
+      socket->set(zmq::sockopt::curve_publickey, *own_public);
+      socket->set(zmq::sockopt::curve_secretkey, options.client_secret_key);
+    }
     socket->connect(options.endpoint);
   }
 
@@ -104,6 +118,10 @@ struct Client::Impl {
     } catch (const zmq::error_t& e) {
       socket.reset();
       info.error = std::string("transport error: ") + e.what();
+      info.code = ReplyCode::kInternal;
+      return false;
+    } catch (const std::invalid_argument& e) {
+      info.error = e.what();
       info.code = ReplyCode::kInternal;
       return false;
     }

@@ -463,6 +463,7 @@ void visit_stats(Visitor& v, S& s) {
   v("bytes_out", s.bytes_out);
   v("solve_seconds_total", s.solve_seconds_total);
   v("decode_seconds_total", s.decode_seconds_total);
+  v("denied", s.denied);
 }
 
 template <class Record, class Visit>

@@ -23,6 +23,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cstring>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -34,7 +35,10 @@
 #include <unordered_map>
 #include <zmq.hpp>
 
+#include <unordered_set>
+
 #include "cuda_device.hpp"
+#include "sluice/keys.hpp"
 #include "sluice/allocate.hpp"
 #include "sluice/protocol.hpp"
 #include "sluice/snapshot_io.hpp"
@@ -150,6 +154,10 @@ struct Service::Impl {
   std::unique_ptr<zmq::socket_t> router;
   std::unique_ptr<zmq::socket_t> wake;
   std::string wake_endpoint;
+  std::unique_ptr<zmq::socket_t> monitor;  // handshake failures of the ROUTER socket
+  std::thread zap_thread;
+  std::atomic<bool> zap_stop{false};
+  std::atomic<std::uint64_t> denied{0};
   std::string bound;
   std::shared_ptr<spdlog::logger> log;
   Clock::time_point started_at = Clock::now();
@@ -237,6 +245,82 @@ struct Service::Impl {
                           .Help("Connections refused by authentication")
                           .Register(*registry)
                           .Add({});
+  }
+
+  // ---- Authentication -------------------------------------------------------------
+  // The ZAP handler (RFC 27): libzmq asks it, over inproc://zeromq.zap.01, whether each
+  // CURVE client may connect. It answers 200 for an allowed public key, 400 otherwise. It
+  // is bound before the ROUTER socket, and ZMQ_ZAP_ENFORCE_DOMAIN on the ROUTER refuses
+  // every client should the handler be missing (libzmq 4.3 would otherwise let them in).
+  void start_zap_handler(zmq::socket_t handler) {
+    std::unordered_set<std::string> allowed(options.allowed_clients.begin(), options.allowed_clients.end());
+    zap_thread = std::thread([this, handler = std::move(handler), allowed = std::move(allowed)]() mutable {
+      while (!zap_stop.load()) {
+        zmq::pollitem_t item{handler.handle(), 0, ZMQ_POLLIN, 0};
+        zmq::poll(&item, 1, std::chrono::milliseconds(100));
+        if (!(item.revents & ZMQ_POLLIN)) continue;
+        std::vector<zmq::message_t> request;
+        while (true) {
+          zmq::message_t part;
+          if (!handler.recv(part, zmq::recv_flags::none)) break;
+          const bool more = part.more();
+          if (request.size() < 16) request.push_back(std::move(part));
+          if (!more) break;
+        }
+        // version, request id, domain, address, identity, mechanism, credentials...
+        const std::string request_id = request.size() > 1 ? request[1].to_string() : std::string();
+        std::string status = "400", text = "denied", key_text, address;
+        if (request.size() >= 7 && request[0].to_string_view() == "1.0" && request[5].to_string_view() == "CURVE" &&
+            request[6].size() == 32) {
+          char z85[41] = {};
+          zmq_z85_encode(z85, static_cast<const std::uint8_t*>(request[6].data()), 32);
+          key_text = z85;
+          address = request[3].to_string();
+          if (allowed.count(key_text) != 0) {
+            status = "200";
+            text = "OK";
+          }
+        }
+        if (status != "200") {
+          log_event(spdlog::level::warn, "denied",
+                    "\"address\":\"" + json_escape(address) + "\",\"client_key\":\"" + json_escape(key_text) +
+                        "\",\"reason\":\"public key not in the allow-list\"");
+        }
+        try {
+          handler.send(zmq::str_buffer("1.0"), zmq::send_flags::sndmore);
+          handler.send(zmq::buffer(request_id), zmq::send_flags::sndmore);
+          handler.send(zmq::buffer(status), zmq::send_flags::sndmore);
+          handler.send(zmq::buffer(text), zmq::send_flags::sndmore);
+          handler.send(zmq::buffer(key_text), zmq::send_flags::sndmore);  // user id
+          handler.send(zmq::message_t(), zmq::send_flags::none);           // metadata
+        } catch (const zmq::error_t&) {
+        }
+      }
+    });
+  }
+
+  // Handshake failures (a key not allowed, a plaintext client on a CURVE socket, garbage)
+  // are counted and logged from the socket monitor.
+  void read_monitor() {
+    while (true) {
+      zmq::message_t event;
+      if (!monitor->recv(event, zmq::recv_flags::dontwait)) return;
+      zmq::message_t address;
+      if (event.more()) (void)monitor->recv(address, zmq::recv_flags::dontwait);
+      if (event.size() < 6) continue;
+      std::uint16_t id = 0;
+      std::int32_t value = 0;
+      std::memcpy(&id, event.data(), 2);
+      std::memcpy(&value, static_cast<const char*>(event.data()) + 2, 4);
+      const char* why = id == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH       ? "authentication refused"
+                        : id == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL ? "protocol error (e.g. a plaintext client)"
+                                                                    : "handshake failed";
+      ++denied;
+      denied_counter->Increment();
+      log_event(spdlog::level::warn, "connection_denied",
+                "\"peer\":\"" + json_escape(address.to_string()) + "\",\"reason\":\"" + why +
+                    "\",\"code\":" + std::to_string(value));
+    }
   }
 
   // ---- Logging ----
@@ -391,6 +475,7 @@ struct Service::Impl {
         Reply r;
         r.envelope = e;
         r.envelope.type = e.type == MessageType::kHealth ? MessageType::kHealthReply : MessageType::kStatsReply;
+        stats.denied = denied.load();
         r.body = e.type == MessageType::kHealth ? encode_health(health(), e.format) : encode_stats(stats, e.format);
         r.envelope.body_bytes = r.body.size();
         send_reply(route, r);
@@ -761,6 +846,10 @@ struct Service::Impl {
 
 Service::Service(ServiceOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
 Service::~Service() {
+  if (impl_) {
+    impl_->zap_stop = true;
+    if (impl_->zap_thread.joinable()) impl_->zap_thread.join();
+  }
   if (impl_ && !impl_->workers.empty()) {
     {
       std::lock_guard lock(impl_->queue_mutex);
@@ -790,9 +879,49 @@ bool Service::start(std::string* error) {
   if (s.options.queue_capacity < 1) return fail("--queue must be at least 1");
   if (s.options.max_frames < 3) return fail("--max-frames must be at least 3");
   if (s.options.max_frame_bytes < static_cast<std::int64_t>(kEnvelopeBytes)) return fail("--max-frame-bytes is too small");
+  const bool curve = !s.options.curve_secret_key.empty();
+  if (curve) {
+    if (!is_z85_key(s.options.curve_secret_key)) return fail("the CURVE secret key is not a 40-character Z85 key");
+    if (s.options.allowed_clients.empty()) {
+      return fail("a CURVE secret key needs --allowed-clients: with no allowed key every client would be refused");
+    }
+    for (const std::string& k : s.options.allowed_clients) {
+      if (!is_z85_key(k)) return fail("allowed client key '" + k.substr(0, 48) + "' is not a 40-character Z85 key");
+    }
+    if (zmq_has("curve") == 0) return fail("this libzmq was built without CURVE");
+  } else if (!is_local_endpoint(s.options.endpoint) && !s.options.insecure) {
+    return fail("binding " + s.options.endpoint +
+                " without CURVE keys would let anyone on the network allocate: give --curve-secret and "
+                "--allowed-clients, or --insecure to accept that");
+  }
   s.setup_metrics();
   try {
+    if (curve) {
+      zmq::socket_t handler(s.context, zmq::socket_type::rep);
+      handler.set(zmq::sockopt::linger, 0);
+      handler.bind("inproc://zeromq.zap.01");
+      s.start_zap_handler(std::move(handler));
+    }
     s.router = std::make_unique<zmq::socket_t>(s.context, zmq::socket_type::router);
+    if (curve) {
+      s.router->set(zmq::sockopt::curve_server, 1);
+      s.router->set(zmq::sockopt::curve_secretkey, s.options.curve_secret_key);
+      s.router->set(zmq::sockopt::zap_domain, "sluice");
+      constexpr int kZapEnforceDomain = 93;  // ZMQ_ZAP_ENFORCE_DOMAIN (a draft option in 4.3)
+      const int one = 1;
+      if (zmq_setsockopt(s.router->handle(), kZapEnforceDomain, &one, sizeof one) != 0) {
+        return fail("this libzmq cannot enforce ZAP (ZMQ_ZAP_ENFORCE_DOMAIN): refusing to serve CURVE without it");
+      }
+    }
+    const std::string monitor_endpoint = "inproc://sluice-monitor-" + std::to_string(reinterpret_cast<std::uintptr_t>(this));
+    if (zmq_socket_monitor(s.router->handle(), monitor_endpoint.c_str(),
+                           ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
+                               ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) != 0) {
+      return fail(std::string("cannot monitor the socket: ") + zmq_strerror(zmq_errno()));
+    }
+    s.monitor = std::make_unique<zmq::socket_t>(s.context, zmq::socket_type::pair);
+    s.monitor->set(zmq::sockopt::linger, 0);
+    s.monitor->connect(monitor_endpoint);
     s.router->set(zmq::sockopt::maxmsgsize, s.options.max_frame_bytes);
     s.router->set(zmq::sockopt::linger, 2000);
     s.router->set(zmq::sockopt::sndhwm, 10000);
@@ -822,16 +951,19 @@ bool Service::start(std::string* error) {
   s.log_event(spdlog::level::info, "listening",
               "\"endpoint\":\"" + json_escape(s.bound) + "\",\"workers\":" + std::to_string(n) +
                   ",\"queue_capacity\":" + std::to_string(s.options.queue_capacity) + ",\"metrics\":\"" +
-                  json_escape(s.metrics_bound) + "\"");
+                  json_escape(s.metrics_bound) + "\",\"curve\":" + (curve ? "true" : "false") +
+                  ",\"allowed_clients\":" + std::to_string(s.options.allowed_clients.size()));
   return true;
 }
 
 int Service::run() {
   Impl& s = *impl_;
-  zmq::pollitem_t items[] = {{s.router->handle(), 0, ZMQ_POLLIN, 0}, {s.wake->handle(), 0, ZMQ_POLLIN, 0}};
+  zmq::pollitem_t items[] = {{s.router->handle(), 0, ZMQ_POLLIN, 0},
+                             {s.wake->handle(), 0, ZMQ_POLLIN, 0},
+                             {s.monitor->handle(), 0, ZMQ_POLLIN, 0}};
   while (true) {
     try {
-      zmq::poll(items, 2, std::chrono::milliseconds(20));
+      zmq::poll(items, 3, std::chrono::milliseconds(20));
     } catch (const zmq::error_t& e) {
       if (e.num() != EINTR) throw;
     }
@@ -840,6 +972,7 @@ int Service::run() {
       while (s.wake->recv(m, zmq::recv_flags::dontwait)) {
       }
     }
+    if (items[2].revents & ZMQ_POLLIN) s.read_monitor();
     s.deliver_done();
     if (items[0].revents & ZMQ_POLLIN) {
       // A bounded batch, so finished replies are not starved by a flood of requests.
@@ -870,12 +1003,29 @@ int Service::run() {
   s.workers.clear();
   s.log_event(spdlog::level::info, "stopped",
               "\"received\":" + std::to_string(s.stats.received) + ",\"replied\":" + std::to_string(s.stats.replied));
+  zmq_socket_monitor(s.router->handle(), nullptr, 0);
+  s.monitor->close();
   s.router->close();  // lingers up to 2 s so the last replies leave
   s.wake->close();
+  s.zap_stop = true;
+  if (s.zap_thread.joinable()) s.zap_thread.join();
   return 0;
 }
 
 void Service::stop() { impl_->stop_requested.store(true); }
+
+bool is_local_endpoint(const std::string& endpoint) {
+  if (endpoint.rfind("ipc://", 0) == 0 || endpoint.rfind("inproc://", 0) == 0) return true;
+  if (endpoint.rfind("tcp://", 0) != 0) return false;
+  std::string host = endpoint.substr(6);
+  if (!host.empty() && host.front() == '[') {
+    const auto close = host.find(']');
+    return close != std::string::npos && host.substr(1, close - 1) == "::1";
+  }
+  host = host.substr(0, host.rfind(':'));
+  if (host.find(';') != std::string::npos) host = host.substr(host.find(';') + 1);  // "source;dest" form
+  return host == "localhost" || host.rfind("127.", 0) == 0;
+}
 
 std::string Service::bound_endpoint() const { return impl_->bound; }
 std::string Service::metrics_endpoint() const { return impl_->metrics_bound; }

@@ -108,6 +108,27 @@ class PythonClientTest(unittest.TestCase):
                 self.assertIn("machines[1]", err.exception.message)
                 c.close()
 
+    def test_curve_keys(self):
+        keys = tempfile.mkdtemp(prefix="sluice-py-keys-")
+        for name in ("server", "alice"):
+            subprocess.run([SLUICE, "keygen", os.path.join(keys, name)], check=True, capture_output=True)
+        with open(os.path.join(keys, "alice.pub")) as f, open(os.path.join(keys, "allowed"), "w") as out:
+            out.write(f.read())
+        own = Service("--curve-secret", os.path.join(keys, "server.key"), "--allowed-clients",
+                      os.path.join(keys, "allowed"))
+        read = lambda n: [l.strip() for l in open(os.path.join(keys, n)) if l.strip() and not l.startswith("#")][0]
+        c = sluice_client.Client(own.endpoint, "binary", timeout_ms=5000, server_key=read("server.pub"),
+                                 client_secret=read("alice.key"))
+        self.assertEqual(c.health()["state"], "serving")
+        c.close()
+        stranger = sluice_client.Client(own.endpoint, "json", timeout_ms=700, attempts=1)
+        with self.assertRaises(sluice_client.SluiceError) as err:
+            stranger.health()
+        self.assertEqual(err.exception.code, "timeout")
+        stranger.close()
+        self.assertEqual(own.stop(), 0)
+        shutil.rmtree(keys, ignore_errors=True)
+
     def test_unknown_option_is_refused(self):
         c = self.client("json")
         with self.assertRaises(sluice_client.SluiceError) as err:

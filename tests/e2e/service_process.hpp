@@ -26,7 +26,10 @@ class ServiceProcess {
            ("sluice-e2e-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
     std::filesystem::create_directories(dir_);
     const std::string ready = (dir_ / "ready").string();
-    std::vector<std::string> args{SLUICE_BIN, "serve", "--endpoint", "tcp://127.0.0.1:*", "--ready-file", ready};
+    std::vector<std::string> args{SLUICE_BIN, "serve", "--ready-file", ready};
+    if (std::find(extra.begin(), extra.end(), "--endpoint") == extra.end()) {
+      args.insert(args.end(), {"--endpoint", "tcp://127.0.0.1:*"});
+    }
     if (std::find(extra.begin(), extra.end(), "--log-level") == extra.end()) {
       args.insert(args.end(), {"--log-level", "warn"});
     }
