@@ -41,6 +41,7 @@ struct AllocateOptions {
   std::int64_t migration_cost = 300;      // added to the cost of moving a running task
   std::int32_t migration_candidates = 2;  // cheapest other machines a running group may move to
   bool validate = true;                   // false only when the caller has validated (decode_snapshot does)
+  SnapshotLimits limits;                  // what validate() enforces
   // Candidate machines per task shape: enough to hold `candidate_slack` × the shape's
   // tasks, at least `min_candidates`; 0 for `candidate_slack` = every fitting machine.
   double candidate_slack = 2.0;

@@ -24,6 +24,12 @@ struct SnapshotDecodeResult {
 [[nodiscard]] SnapshotDecodeResult decode_snapshot(std::string_view bytes, SnapshotFormat format,
                                                    const SnapshotLimits& limits = {});
 
+// The same without validate(): for callers that validate next themselves (the service
+// lets allocate() do it, so its timings show decoding and validation apart). Every
+// decoding defence (lengths, limits, types) still applies.
+[[nodiscard]] SnapshotDecodeResult decode_snapshot_unvalidated(std::string_view bytes, SnapshotFormat format,
+                                                               const SnapshotLimits& limits = {});
+
 // Files: the format follows the extension (.json, else binary).
 [[nodiscard]] SnapshotDecodeResult read_snapshot_file(const std::string& path,
                                                       const SnapshotLimits& limits = {});

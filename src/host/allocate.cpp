@@ -646,7 +646,7 @@ Allocation allocate(const Snapshot& snapshot, const AllocateOptions& options) {
   out.snapshot_version = snapshot.version;
   out.cost_model = options.cost_model;
   // 1. Validate.
-  const Validation v = options.validate ? validate(snapshot) : Validation{};
+  const Validation v = options.validate ? validate(snapshot, options.limits) : Validation{};
   out.timings.validate_s = seconds_since(t0);
   if (!v.ok()) {
     out.status = v.status;

@@ -22,6 +22,15 @@ struct RawReply {
   std::string body;
 };
 
+// A message that points into a shared string instead of copying it (a 1M-task snapshot is
+// 160 MB); the string lives until ZeroMQ has sent it, and a retry sends it again.
+zmq::message_t shared_message(const std::shared_ptr<const std::string>& bytes) {
+  auto* hold = new std::shared_ptr<const std::string>(bytes);
+  return zmq::message_t(
+      const_cast<char*>(bytes->data()), bytes->size(),
+      [](void*, void* hint) { delete static_cast<std::shared_ptr<const std::string>*>(hint); }, hold);
+}
+
 }  // namespace
 
 std::uint64_t random_request_id() {
@@ -60,10 +69,11 @@ struct Client::Impl {
 
   // Sends [envelope][body frames...] and waits for the reply to this request id, resending
   // on silence. Replies to other ids (late answers to an earlier call) are skipped.
-  bool call(Envelope request, const std::vector<std::string>& body, CallInfo& info, RawReply& out) {
+  bool call(Envelope request, const std::vector<std::shared_ptr<const std::string>>& body, CallInfo& info,
+            RawReply& out) {
     info.request_id = request.request_id;
     request.body_bytes = 0;
-    for (const std::string& b : body) request.body_bytes += b.size();
+    for (const auto& b : body) request.body_bytes += b->size();
     const std::string envelope = encode_envelope(request);
     info.request_bytes = envelope.size() + request.body_bytes;
     const int attempts = std::max(1, options.attempts);
@@ -74,7 +84,7 @@ struct Client::Impl {
         const auto sent = Clock::now();
         socket->send(zmq::buffer(envelope), body.empty() ? zmq::send_flags::none : zmq::send_flags::sndmore);
         for (std::size_t i = 0; i < body.size(); ++i) {
-          socket->send(zmq::buffer(body[i]), i + 1 < body.size() ? zmq::send_flags::sndmore : zmq::send_flags::none);
+          socket->send(shared_message(body[i]), i + 1 < body.size() ? zmq::send_flags::sndmore : zmq::send_flags::none);
         }
         const auto deadline = sent + std::chrono::milliseconds(options.timeout_ms);
         while (true) {
@@ -103,7 +113,11 @@ struct Client::Impl {
           out.envelope = e.envelope;
           info.reply = e.envelope;
           out.body.clear();
-          for (std::size_t i = 1; i < frames.size(); ++i) out.body += frames[i].to_string_view();
+          if (frames.size() == 2) {
+            out.body.assign(static_cast<const char*>(frames[1].data()), frames[1].size());
+          } else {
+            for (std::size_t i = 1; i < frames.size(); ++i) out.body += frames[i].to_string_view();
+          }
           info.reply_bytes = frames[0].size() + out.body.size();
           info.code = e.envelope.code;
           if (e.envelope.code != ReplyCode::kOk) {
@@ -143,7 +157,9 @@ struct Client::Impl {
     e.request_id = request_id != 0 ? request_id : random_request_id();
     e.epoch = epoch;
     e.snapshot_version = snapshot_version;
-    std::vector<std::string> body{encode_request_options(request_options, options.format), std::move(snapshot_bytes)};
+    const std::vector<std::shared_ptr<const std::string>> body{
+        std::make_shared<const std::string>(encode_request_options(request_options, options.format)),
+        std::make_shared<const std::string>(std::move(snapshot_bytes))};
     result.info.encode_s = encode_s + since(t0);
     RawReply reply;
     if (!call(e, body, result.info, reply)) return result;

@@ -336,7 +336,21 @@ struct Service::Impl {
 
   // ---- Sending ----
 
+  // The body goes out without a copy: the message holds a share of the reply (which the
+  // cache may hold too) until ZeroMQ has sent it.
+  static zmq::message_t body_message(const std::shared_ptr<const Reply>& reply) {
+    auto* hold = new std::shared_ptr<const Reply>(reply);
+    return zmq::message_t(
+        const_cast<char*>(reply->body.data()), reply->body.size(),
+        [](void*, void* hint) { delete static_cast<std::shared_ptr<const Reply>*>(hint); }, hold);
+  }
+
   void send_reply(const Route& route, const Reply& reply) {
+    send_reply(route, std::make_shared<const Reply>(reply));
+  }
+
+  void send_reply(const Route& route, const std::shared_ptr<const Reply>& shared) {
+    const Reply& reply = *shared;
     try {
       router->send(zmq::buffer(route.identity), zmq::send_flags::sndmore | zmq::send_flags::dontwait);
       if (route.delimiter) router->send(zmq::message_t(), zmq::send_flags::sndmore | zmq::send_flags::dontwait);
@@ -344,7 +358,7 @@ struct Service::Impl {
       const bool has_body = !reply.body.empty() || reply.envelope.type == MessageType::kError;
       router->send(zmq::buffer(envelope), has_body ? zmq::send_flags::sndmore | zmq::send_flags::dontwait
                                                    : zmq::send_flags::dontwait);
-      if (has_body) router->send(zmq::buffer(reply.body), zmq::send_flags::dontwait);
+      if (has_body) router->send(body_message(shared), zmq::send_flags::dontwait);
       ++stats.replied;
       stats.bytes_out += envelope.size() + reply.body.size();
     } catch (const zmq::error_t& e) {
@@ -515,7 +529,7 @@ struct Service::Impl {
       ++stats.cache_hits;
       cache_lru.splice(cache_lru.begin(), cache_lru, hit->second.lru);
       log_event(spdlog::level::info, "cache_hit", "\"request_id\":" + std::to_string(e.request_id));
-      send_reply(route, *hit->second.reply);
+      send_reply(route, hit->second.reply);
       return;
     }
     if (const auto running = in_flight.find(e.request_id); running != in_flight.end()) {
@@ -598,7 +612,7 @@ struct Service::Impl {
       const auto reply = std::make_shared<const Reply>(std::move(d.reply));
       count_code(reply->envelope.code);
       if (reply->envelope.code == ReplyCode::kOk) ++stats.allocations;
-      for (const Route& route : it->second.routes) send_reply(route, *reply);
+      for (const Route& route : it->second.routes) send_reply(route, reply);
       log_event(spdlog::level::info, "reply",
                 "\"request_id\":" + std::to_string(d.request_id) + ",\"epoch\":" +
                     std::to_string(reply->envelope.epoch) + ",\"snapshot_version\":" +
@@ -738,7 +752,8 @@ struct Service::Impl {
 
       // 2. Snapshot.
       const SnapshotFormat format = e.format == BodyFormat::kJson ? SnapshotFormat::kJson : SnapshotFormat::kBinary;
-      SnapshotDecodeResult snap = decode_snapshot(
+      // Validated by allocate() below, so its validate time is the allocation's, as in process.
+      SnapshotDecodeResult snap = decode_snapshot_unvalidated(
           std::string_view(static_cast<const char*>(job.snapshot.data()), job.snapshot.size()), format,
           options.limits);
       const auto t1 = Clock::now();
@@ -748,10 +763,7 @@ struct Service::Impl {
         std::lock_guard lock(stats_mutex);
         stats.decode_seconds_total += d.decode_s;
       }
-      if (!snap.ok) {
-        const bool invalid = snap.error.rfind("invalid snapshot: ", 0) == 0;
-        return fail(invalid ? ReplyCode::kInvalidSnapshot : ReplyCode::kMalformed, "snapshot: " + snap.error, true);
-      }
+      if (!snap.ok) return fail(ReplyCode::kMalformed, "snapshot: " + snap.error, true);
       if (snap.snapshot.version != e.snapshot_version) {
         return fail(ReplyCode::kMalformed,
                     "envelope names snapshot version " + std::to_string(e.snapshot_version) +
@@ -770,8 +782,12 @@ struct Service::Impl {
       ao.allow_migration = req.allow_migration;
       ao.allow_preemption = req.allow_preemption;
       ao.migration_cost = req.migration_cost;
-      ao.validate = false;  // decode_snapshot validated it
+      ao.validate = true;
+      ao.limits = options.limits;
       Allocation a = allocate(snap.snapshot, ao);
+      if (a.status == Status::kInvalidInput && a.stats.nodes == 0) {
+        return fail(ReplyCode::kInvalidSnapshot, "snapshot: invalid snapshot: " + a.message, true);
+      }
       a.timings.decode_s = d.decode_s;
       const auto t2 = Clock::now();
       d.solve_s = seconds_between(t1, t2);

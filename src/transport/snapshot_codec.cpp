@@ -212,8 +212,10 @@ std::string encode_snapshot(const Snapshot& snapshot, SnapshotFormat format) {
   }
 }
 
-SnapshotDecodeResult decode_snapshot(std::string_view bytes, SnapshotFormat format,
-                                     const SnapshotLimits& limits) {
+namespace {
+
+SnapshotDecodeResult decode(std::string_view bytes, SnapshotFormat format, const SnapshotLimits& limits,
+                            bool validated) {
   try {
     if (bytes.empty()) return failure("empty input");
     SnapshotDecodeResult result;
@@ -225,7 +227,7 @@ SnapshotDecodeResult decode_snapshot(std::string_view bytes, SnapshotFormat form
     } else {
       detail::decode_snapshot_binary(bytes, limits, result.snapshot);  // checks the endianness byte
     }
-    if (const Validation v = validate(result.snapshot, limits); !v.ok()) {
+    if (const Validation v = validated ? validate(result.snapshot, limits) : Validation{}; !v.ok()) {
       return failure("invalid snapshot: " + v.message);
     }
     result.ok = true;
@@ -241,6 +243,17 @@ SnapshotDecodeResult decode_snapshot(std::string_view bytes, SnapshotFormat form
   } catch (...) {
     return failure("decoding failed");
   }
+}
+
+}  // namespace
+
+SnapshotDecodeResult decode_snapshot(std::string_view bytes, SnapshotFormat format, const SnapshotLimits& limits) {
+  return decode(bytes, format, limits, true);
+}
+
+SnapshotDecodeResult decode_snapshot_unvalidated(std::string_view bytes, SnapshotFormat format,
+                                                 const SnapshotLimits& limits) {
+  return decode(bytes, format, limits, false);
 }
 
 SnapshotDecodeResult read_snapshot_file(const std::string& path, const SnapshotLimits& limits) {
