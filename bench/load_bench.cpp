@@ -6,6 +6,7 @@
 // request id that every request got exactly one reply (no loss, no duplicate).
 //
 //   sluice_bench_load --sluice build/main/bin/sluice --openb datasets/openb --masters 1,8,64 --seconds 20 --csv out.csv
+#include <malloc.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -16,6 +17,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <sstream>
@@ -192,6 +194,9 @@ Result run(const std::string& sluice, const std::vector<Request>& requests, int 
 }  // namespace
 
 int main(int argc, char** argv) {
+  // As in the sluice tool (apps/sluice_main.cpp): reuse freed memory rather than fault it in again.
+  mallopt(M_MMAP_THRESHOLD, 1 << 30);
+  mallopt(M_TRIM_THRESHOLD, std::numeric_limits<int>::max());
   std::string sluice = "build/main/bin/sluice", openb_dir = "datasets/openb", csv_path;
   std::vector<int> masters{1, 8, 64};
   double seconds = 20;

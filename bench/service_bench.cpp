@@ -6,6 +6,7 @@
 //
 //   sluice_bench_service --sluice build/main/bin/sluice --openb datasets/openb --synthetic 10000:100000 \
 //       --synthetic 100000:1000000 --reps 3 --csv out.csv
+#include <malloc.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -16,6 +17,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <string>
 #include <thread>
 #include <vector>
@@ -69,6 +71,9 @@ double median(std::vector<double> v) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // As in the sluice tool (apps/sluice_main.cpp): reuse freed memory rather than fault it in again.
+  mallopt(M_MMAP_THRESHOLD, 1 << 30);
+  mallopt(M_TRIM_THRESHOLD, std::numeric_limits<int>::max());
   std::string sluice = "build/main/bin/sluice";
   std::string openb_dir;
   std::vector<std::pair<int, long>> synthetic;
