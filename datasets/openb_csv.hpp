@@ -29,4 +29,11 @@ struct OpenbTables {
 [[nodiscard]] bool read_openb_tables(const std::string& nodes_csv, const std::string& pods_csv,
                                      std::int32_t machines_per_rack, OpenbTables& tables, std::string& error);
 
+// The same parser on CSV text already in memory (what the fuzzer feeds it): `nodes_name` and
+// `pods_name` stand for the files in error messages ("NAME:LINE: ...").
+[[nodiscard]] bool read_openb_tables_from_text(std::string nodes_text, const std::string& nodes_name,
+                                               std::string pods_text, const std::string& pods_name,
+                                               std::int32_t machines_per_rack, OpenbTables& tables,
+                                               std::string& error);
+
 }  // namespace sluice::detail

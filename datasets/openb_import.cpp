@@ -38,11 +38,14 @@
 // Parsing: each file is read whole (the largest is ~0.6 MB) and split in place; fields are
 // string_views, integers go through std::from_chars. The header names the columns (any
 // order); a missing required or unknown column is an error. CRLF and a UTF-8 BOM are
-// tolerated, blank lines skipped, simple double-quoted fields accepted. Errors are data
+// tolerated, blank lines skipped, simple double-quoted fields accepted. A NUL byte, and a
+// name, model or gpu_spec over 4096 bytes (SnapshotLimits::max_string_bytes), are errors:
+// what imports, validates. Errors are data
 // ("FILE:LINE: expected ..., found '...'"); nothing throws out of import_openb.
 //
 // The reading itself (both files, pods in creation order with their deletion times) is
-// detail::read_openb_tables (openb_csv.hpp), which the trace replay uses as well.
+// detail::read_openb_tables (openb_csv.hpp), which the trace replay uses as well;
+// detail::read_openb_tables_from_text runs the same parser on text in memory (fuzz/).
 #include "sluice/openb.hpp"
 
 #include "openb_csv.hpp"
@@ -128,6 +131,10 @@ class CsvReader {
       pos_ = end + 1;
       ++line_;
       if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+      // Snapshot strings may not hold a NUL (validate() refuses them; found by fuzz/openb_fuzz).
+      if (const std::size_t nul = line.find('\0'); nul != std::string_view::npos) {
+        return fail("expected text, found a NUL byte at column " + std::to_string(nul + 1));
+      }
       if (trim(line).empty()) continue;
       return split(line);
     }
@@ -135,13 +142,16 @@ class CsvReader {
   }
 
   [[nodiscard]] const std::vector<std::string_view>& fields() const { return fields_; }
+  // The most rows this file can hold (a row takes at least 8 bytes, "a,0,0,0,\n"), at most
+  // `cap`: what to reserve, so a small input does not pay for the full trace's tables.
+  [[nodiscard]] std::size_t rows_at_most(std::size_t cap) const { return std::min(cap, text_.size() / 8 + 1); }
   [[nodiscard]] std::int64_t line() const { return line_; }
   [[nodiscard]] const std::string& path() const { return path_; }
   [[nodiscard]] const std::string& error() const { return error_; }
 
   // "FILE:LINE: what"
   [[nodiscard]] std::string at(const std::string& what) const {
-    return path_ + ":" + std::to_string(line_) + ": " + what;
+    return path_ + ":" + std::to_string(std::max<std::int64_t>(line_, 1)) + ": " + what;  // an empty file: line 1
   }
   bool fail(const std::string& what) {
     error_ = at(what);
@@ -281,9 +291,20 @@ bool parse_bounded(CsvReader& csv, std::string_view text, std::string_view colum
 bool is_missing(std::string_view s) { return s.empty() || s == "nan" || s == "NaN"; }
 
 // Records `name` as first seen on this line, or fails naming both lines.
+// Names become snapshot strings, held to SnapshotLimits::max_string_bytes so that an
+// imported trace always validates (found by fuzz/openb_fuzz).
+constexpr std::int64_t kMaxNameBytes = SnapshotLimits{}.max_string_bytes;
+
+bool check_length(CsvReader& csv, std::string_view text, std::string_view column) {
+  if (static_cast<std::int64_t>(text.size()) <= kMaxNameBytes) return true;
+  return csv.fail("expected a " + std::string(column) + " of at most " + std::to_string(kMaxNameBytes) +
+                  " bytes, found " + std::to_string(text.size()) + " bytes ('" + excerpt(text) + "')");
+}
+
 bool check_unique(CsvReader& csv, std::unordered_map<std::string_view, std::int64_t>& seen, std::string_view name,
                   std::string_view what, std::string_view column) {
   if (name.empty()) return csv.fail("expected a non-empty " + std::string(column) + ", found ''");
+  if (!check_length(csv, name, column)) return false;
   const auto [it, inserted] = seen.emplace(name, csv.line());
   if (inserted) return true;
   return csv.fail("duplicate " + std::string(what) + " '" + excerpt(name) + "' (first on line " +
@@ -309,7 +330,7 @@ bool import_nodes(CsvReader& csv, std::int32_t machines_per_rack, std::vector<Ma
 
   // Keys view the file text, which outlives this loop (growing `machines` cannot move them).
   std::unordered_map<std::string_view, std::int64_t> seen;
-  seen.reserve(2048);
+  seen.reserve(csv.rows_at_most(2048));
   while (csv.next()) {
     if (!check_row_width(csv, header)) return false;
     const std::string_view sn = field(kSn);
@@ -321,6 +342,7 @@ bool import_nodes(CsvReader& csv, std::int32_t machines_per_rack, std::vector<Ma
     if (!parse_count(csv, field(kNodeMemory), "memory_mib", memory)) return false;
     if (!parse_bounded(csv, field(kNodeGpu), "gpu", kMaxGpusPerRow, gpus)) return false;
     const std::string_view model = is_missing(field(kNodeModel)) ? std::string_view{} : field(kNodeModel);
+    if (!check_length(csv, model, "model")) return false;
 
     const auto row = static_cast<std::int64_t>(machines.size());
     Machine& m = machines.emplace_back();
@@ -400,7 +422,7 @@ bool import_pods(CsvReader& csv, std::vector<detail::OpenbPod>& pods) {
   const auto field = [&](PodColumn c) { return csv.fields()[static_cast<std::size_t>(header.position[c])]; };
 
   std::unordered_map<std::string_view, std::int64_t> seen;
-  seen.reserve(16384);
+  seen.reserve(csv.rows_at_most(16384));
   while (csv.next()) {
     if (!check_row_width(csv, header)) return false;
     const std::string_view name = field(kName);
@@ -449,7 +471,10 @@ bool import_pods(CsvReader& csv, std::vector<detail::OpenbPod>& pods) {
     } else if (num_gpu >= 1) {
       task.gpus = static_cast<std::int32_t>(num_gpu);
     }
-    if (num_gpu >= 1 && has(kGpuSpec)) split_models(field(kGpuSpec), task.gpu_models);
+    if (num_gpu >= 1 && has(kGpuSpec)) {
+      if (!check_length(csv, field(kGpuSpec), "gpu_spec")) return false;
+      split_models(field(kGpuSpec), task.gpu_models);
+    }
   }
   return csv.error().empty();
 }
@@ -461,12 +486,11 @@ bool open_csv(const std::string& path, std::unique_ptr<CsvReader>& out, std::str
   return true;
 }
 
-}  // namespace
-
-namespace detail {
-
-bool read_openb_tables(const std::string& nodes_csv, const std::string& pods_csv, std::int32_t machines_per_rack,
-                       OpenbTables& tables, std::string& error) {
+// Both tables from two CSV sources. Each source is opened only when its turn comes, so a
+// malformed node file is reported before an unreadable pod file, whatever the source.
+template <class OpenNodes, class OpenPods>
+bool read_tables(OpenNodes&& open_nodes, OpenPods&& open_pods, std::int32_t machines_per_rack,
+                 detail::OpenbTables& tables, std::string& error) {
   if (machines_per_rack <= 0) {
     error = "machines_per_rack must be positive, found " + std::to_string(machines_per_rack);
     return false;
@@ -474,9 +498,9 @@ bool read_openb_tables(const std::string& nodes_csv, const std::string& pods_csv
 
   // 1. Nodes -> machines, in file order.
   std::unique_ptr<CsvReader> nodes;
-  if (!open_csv(nodes_csv, nodes, error)) return false;
+  if (!open_nodes(nodes, error)) return false;
   std::vector<Machine> machines;
-  machines.reserve(2048);
+  machines.reserve(nodes->rows_at_most(2048));
   if (!import_nodes(*nodes, machines_per_rack, machines)) {
     error = nodes->error();
     return false;
@@ -485,9 +509,9 @@ bool read_openb_tables(const std::string& nodes_csv, const std::string& pods_csv
 
   // 2. Pods -> one job each, in file order.
   std::unique_ptr<CsvReader> pod_file;
-  if (!open_csv(pods_csv, pod_file, error)) return false;
-  std::vector<OpenbPod> pods;
-  pods.reserve(16384);
+  if (!open_pods(pod_file, error)) return false;
+  std::vector<detail::OpenbPod> pods;
+  pods.reserve(pod_file->rows_at_most(16384));
   if (!import_pods(*pod_file, pods)) {
     error = pod_file->error();
     return false;
@@ -505,6 +529,30 @@ bool read_openb_tables(const std::string& nodes_csv, const std::string& pods_csv
   tables.pods.reserve(pods.size());
   for (const std::uint32_t i : order) tables.pods.push_back(std::move(pods[i]));
   return true;
+}
+
+}  // namespace
+
+namespace detail {
+
+bool read_openb_tables(const std::string& nodes_csv, const std::string& pods_csv, std::int32_t machines_per_rack,
+                       OpenbTables& tables, std::string& error) {
+  return read_tables([&](std::unique_ptr<CsvReader>& out, std::string& e) { return open_csv(nodes_csv, out, e); },
+                     [&](std::unique_ptr<CsvReader>& out, std::string& e) { return open_csv(pods_csv, out, e); },
+                     machines_per_rack, tables, error);
+}
+
+bool read_openb_tables_from_text(std::string nodes_text, const std::string& nodes_name, std::string pods_text,
+                                 const std::string& pods_name, std::int32_t machines_per_rack, OpenbTables& tables,
+                                 std::string& error) {
+  auto from_text = [](const std::string& name, std::string& text) {
+    return [&name, &text](std::unique_ptr<CsvReader>& out, std::string&) {
+      out = std::make_unique<CsvReader>(name, std::move(text));
+      return true;
+    };
+  };
+  return read_tables(from_text(nodes_name, nodes_text), from_text(pods_name, pods_text), machines_per_rack, tables,
+                     error);
 }
 
 }  // namespace detail

@@ -4,6 +4,7 @@
 // third field on `n` lines. Errors name the source, the line and what was expected.
 #pragma once
 
+#include <cstdint>
 #include <iosfwd>
 #include <string>
 #include <string_view>
@@ -23,8 +24,20 @@ struct DimacsReadResult {
   std::vector<int> node_types;          // third field of `n` lines, 0 when absent
 };
 
-[[nodiscard]] DimacsReadResult read_dimacs(std::istream& in, std::string_view source_name);
-[[nodiscard]] DimacsReadResult read_dimacs_file(const std::string& path);
+// What a file may declare on its `p min N M` line; a larger count is refused with the line
+// that declares it, before anything is sized from it. The node arrays reach N once the file
+// has parsed (isolated nodes are legal), so N is memory a short file can claim: a reader of
+// untrusted input sets max_nodes to what it is prepared to hold (the fuzzer: 2^20). The
+// defaults are the network's own limits, and a header that would not fit in this machine's
+// memory is refused either way.
+struct DimacsLimits {
+  std::int64_t max_nodes = kMaxNodes;
+  std::int64_t max_arcs = kMaxArcs;
+};
+
+[[nodiscard]] DimacsReadResult read_dimacs(std::istream& in, std::string_view source_name,
+                                           const DimacsLimits& limits = {});
+[[nodiscard]] DimacsReadResult read_dimacs_file(const std::string& path, const DimacsLimits& limits = {});
 
 // Writes a problem; `comment` lines (may be empty) are emitted as `c` lines first.
 void write_dimacs(std::ostream& out, const Network& network, std::string_view comment = {});

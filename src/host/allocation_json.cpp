@@ -1,5 +1,6 @@
 // Allocation → JSON: the `sluice allocate` output (and the service's JSON reply body).
 // Field names are documented in docs/allocation.md.
+#include <cmath>
 #include <cstdio>
 #include <string>
 
@@ -41,8 +42,16 @@ void put_string(std::string& out, std::string_view s) {
   out += '"';
 }
 
+// Seconds to the microsecond. The buffer holds any double in this format (up to 309 integer
+// digits: a 32-byte one cut 1e30 to "1000...0." and made the document unreadable, found by
+// fuzz/protocol_fuzz). JSON has no NaN or infinity: those, which no allocation holds (the
+// decoders refuse them), are written as null.
 void put_number(std::string& out, double v) {
-  char buf[32];
+  if (!std::isfinite(v)) {
+    out += "null";
+    return;
+  }
+  char buf[400];
   std::snprintf(buf, sizeof buf, "%.6f", v);
   out += buf;
 }

@@ -1,13 +1,13 @@
 // DIMACS min-cost-flow reader and writers.
 //
-// The reader streams its input in 4 MiB chunks and parses each line in place with
-// std::from_chars: files with millions of arcs are common, and a token-at-a-time
-// iostream parse is an order of magnitude slower. Every count read from the file is
-// range-checked before anything is sized from it, and reservations are capped by the
-// input's size where it is known, so a lying header (`p min 3 1000000000`) costs nothing.
-// Node arrays grow with the ids actually seen and reach the declared N only once the
-// whole file has parsed cleanly. Errors are data ("SOURCE:LINE: expected ..., found
-// '...'"); nothing here throws to the caller.
+// The reader streams its input in chunks of up to 4 MiB (the input's size when it is known)
+// and parses each line in place with std::from_chars: files with millions of arcs are
+// common, and a token-at-a-time iostream parse is an order of magnitude slower. Every count
+// read from the file is range-checked (against DimacsLimits) before anything is sized from
+// it, and reservations are capped by the input's size where it is known, so a lying header
+// (`p min 3 1000000000`) costs nothing. Node arrays grow with the ids actually seen and
+// reach the declared N only once the whole file has parsed cleanly. Errors are data
+// ("SOURCE:LINE: expected ..., found '...'"); nothing here throws to the caller.
 //
 // Firmament dialect: `n ID SUPPLY TYPE` carries a node type, and a `c nd ...` comment
 // names the node of the next `n` line. Firmament writes either `c nd NAME` or
@@ -31,6 +31,7 @@
 #include <functional>
 #include <istream>
 #include <limits>
+#include <memory>
 #include <new>
 #include <ostream>
 #include <string>
@@ -65,16 +66,21 @@ std::string_view trim(std::string_view s) {
 std::string excerpt(std::string_view s) { return detail::excerpt(trim(s), kExcerptChars); }
 
 // Splits a buffer into lines ('\n'-terminated; the last may lack it), refilling from the
-// source as needed. Lines are views into the buffer, valid until the next call.
+// source as needed. Lines are views into the buffer, valid until the next call. The buffer
+// starts at the input's size when that is known (`size_hint`, 0 if not) and grows, up to
+// kChunkBytes, only when a line does not fit: a 100-byte file costs 101 bytes, not 4 MiB.
 class LineReader {
  public:
-  explicit LineReader(ChunkSource source) : source_(std::move(source)), buf_(kChunkBytes) {}
+  LineReader(ChunkSource source, std::uint64_t size_hint)
+      : source_(std::move(source)),
+        capacity_(size_hint > 0 && size_hint < kChunkBytes ? static_cast<std::size_t>(size_hint) + 1 : kChunkBytes),
+        buf_(std::make_unique_for_overwrite<char[]>(capacity_)) {}
 
   enum class Next { kLine, kEnd, kTooLong, kReadError };
 
   Next next(std::string_view& line) {
     for (;;) {
-      const char* start = buf_.data() + begin_;
+      const char* start = buf_.get() + begin_;
       const std::size_t avail = end_ - begin_;
       if (const void* nl = avail ? std::memchr(start, '\n', avail) : nullptr) {
         const auto len = static_cast<std::size_t>(static_cast<const char*>(nl) - start);
@@ -90,7 +96,11 @@ class LineReader {
         ++line_number_;
         return Next::kLine;
       }
-      if (begin_ == 0 && end_ == buf_.size()) {
+      if (begin_ == 0 && end_ == capacity_ && capacity_ < kChunkBytes) {
+        grow();  // the input is longer than its size hint said
+        continue;
+      }
+      if (begin_ == 0 && end_ == capacity_) {
         // A line longer than the buffer: hand back its start, the caller decides.
         line = std::string_view(start, avail);
         ++line_number_;
@@ -106,8 +116,8 @@ class LineReader {
     for (;;) {
       if (!fill()) return false;
       if (end_ == 0 && eof_) return true;
-      if (const void* nl = std::memchr(buf_.data(), '\n', end_)) {
-        begin_ = static_cast<std::size_t>(static_cast<const char*>(nl) - buf_.data()) + 1;
+      if (const void* nl = std::memchr(buf_.get(), '\n', end_)) {
+        begin_ = static_cast<std::size_t>(static_cast<const char*>(nl) - buf_.get()) + 1;
         return true;
       }
       if (eof_) {
@@ -126,12 +136,12 @@ class LineReader {
   // Moves the unread tail to the front and reads into the rest of the buffer.
   bool fill() {
     if (begin_ > 0) {
-      std::memmove(buf_.data(), buf_.data() + begin_, end_ - begin_);
+      std::memmove(buf_.get(), buf_.get() + begin_, end_ - begin_);
       end_ -= begin_;
       begin_ = 0;
     }
-    while (end_ < buf_.size()) {
-      const std::size_t got = source_(buf_.data() + end_, buf_.size() - end_, error_);
+    while (end_ < capacity_) {
+      const std::size_t got = source_(buf_.get() + end_, capacity_ - end_, error_);
       if (!error_.empty()) return false;
       if (got == 0) {
         eof_ = true;
@@ -143,8 +153,17 @@ class LineReader {
     return true;
   }
 
+  void grow() {
+    const std::size_t bigger = std::min(2 * capacity_, kChunkBytes);
+    auto next = std::make_unique_for_overwrite<char[]>(bigger);
+    std::memcpy(next.get(), buf_.get(), end_);
+    buf_ = std::move(next);
+    capacity_ = bigger;
+  }
+
   ChunkSource source_;
-  std::vector<char> buf_;
+  std::size_t capacity_;
+  std::unique_ptr<char[]> buf_;  // not zero-filled: only the bytes read are touched
   std::size_t begin_ = 0;
   std::size_t end_ = 0;
   bool eof_ = false;
@@ -194,8 +213,12 @@ void split(std::string_view line, Fields& f) {
 
 class Parser {
  public:
-  Parser(std::string_view source_name, DimacsReadResult& result, std::uint64_t size_hint)
-      : source_(source_name), r_(result), size_hint_(size_hint) {}
+  Parser(std::string_view source_name, DimacsReadResult& result, std::uint64_t size_hint, const DimacsLimits& limits)
+      : source_(source_name),
+        r_(result),
+        size_hint_(size_hint),
+        max_nodes_(std::clamp<std::int64_t>(limits.max_nodes, 0, kMaxNodes)),
+        max_arcs_(std::clamp<std::int64_t>(limits.max_arcs, 0, kMaxArcs)) {}
 
   // Parses the whole input; false with r_.error set on the first error.
   bool run(LineReader& reader) {
@@ -273,8 +296,8 @@ class Parser {
     }
     if (f_.count != 4) return fail_fields("'p min N M' (4 fields)", t);
     if (f_.token[1] != "min") return fail("problem type 'min'", f_.token[1]);
-    if (!parse_count(f_.token[2], "node", kMaxNodes, num_nodes_)) return false;
-    if (!parse_count(f_.token[3], "arc", kMaxArcs, num_arcs_)) return false;
+    if (!parse_count(f_.token[2], "node", max_nodes_, num_nodes_)) return false;
+    if (!parse_count(f_.token[3], "arc", max_arcs_, num_arcs_)) return false;
     if (!fits_in_memory(t)) return false;
     have_problem_ = true;
     problem_line_ = line_;
@@ -476,6 +499,8 @@ class Parser {
   std::string_view source_;
   DimacsReadResult& r_;
   std::uint64_t size_hint_;
+  std::int64_t max_nodes_;
+  std::int64_t max_arcs_;
   std::int64_t line_ = 0;
   Fields f_;
 
@@ -494,11 +519,11 @@ class Parser {
 };
 
 DimacsReadResult read_from(const ChunkSource& source, std::string_view source_name,
-                           std::uint64_t size_hint) {
+                           std::uint64_t size_hint, const DimacsLimits& limits) {
   DimacsReadResult result;
   try {
-    LineReader reader(source);
-    Parser parser(source_name, result, size_hint);
+    LineReader reader(source, size_hint);
+    Parser parser(source_name, result, size_hint, limits);
     if (!parser.run(reader)) {
       std::string error = std::move(result.error);
       result = DimacsReadResult{};
@@ -587,7 +612,7 @@ class BufferedWriter {
 
 }  // namespace
 
-DimacsReadResult read_dimacs(std::istream& in, std::string_view source_name) {
+DimacsReadResult read_dimacs(std::istream& in, std::string_view source_name, const DimacsLimits& limits) {
   try {
     if (!in) {
       DimacsReadResult result;
@@ -608,7 +633,7 @@ DimacsReadResult read_dimacs(std::istream& in, std::string_view source_name) {
       }
       return static_cast<std::size_t>(in.gcount());
     };
-    return read_from(source, source_name, size_hint);
+    return read_from(source, source_name, size_hint, limits);
   } catch (...) {
     DimacsReadResult result;
     result.error = std::string(source_name) + ": read failed";
@@ -616,7 +641,7 @@ DimacsReadResult read_dimacs(std::istream& in, std::string_view source_name) {
   }
 }
 
-DimacsReadResult read_dimacs_file(const std::string& path) {
+DimacsReadResult read_dimacs_file(const std::string& path, const DimacsLimits& limits) {
   std::FILE* file = std::fopen(path.c_str(), "rb");
   if (file == nullptr) {
     DimacsReadResult result;
@@ -634,7 +659,7 @@ DimacsReadResult read_dimacs_file(const std::string& path) {
     if (got == 0 && std::ferror(file)) error = std::strerror(errno);
     return got;
   };
-  DimacsReadResult result = read_from(source, path, size_hint);
+  DimacsReadResult result = read_from(source, path, size_hint, limits);
   std::fclose(file);
   return result;
 }

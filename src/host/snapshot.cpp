@@ -1,6 +1,7 @@
 // Snapshot validation: the first offending record is named by its position and id, so a
 // master can find it. Everything downstream (network building, repair) relies on these.
 #include <algorithm>
+#include <initializer_list>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -81,8 +82,19 @@ std::size_t Snapshot::task_count() const {
 Validation validate(const Snapshot& snapshot) { return validate(snapshot, SnapshotLimits{}); }
 
 Validation validate(const Snapshot& snapshot, const SnapshotLimits& limits) {
-  const auto too_long = [&](const std::string& s) {
-    return static_cast<std::int64_t>(s.size()) > limits.max_string_bytes;
+  // What is wrong with a string, or nullptr. No string may hold a NUL byte: the JSON writer
+  // cuts map keys at one and the JSON reader cuts strings at one, so such a snapshot would
+  // not survive its JSON form (found by fuzz/snapshot_binary_fuzz).
+  const auto bad_text = [&](const std::string& s) -> const char* {
+    if (static_cast<std::int64_t>(s.size()) > limits.max_string_bytes) return " too long";
+    if (s.find('\0') != std::string::npos) return " holds a NUL byte";
+    return nullptr;
+  };
+  const auto first_bad = [&](std::initializer_list<const std::string*> list) -> const char* {
+    for (const std::string* s : list) {
+      if (const char* why = bad_text(*s)) return why;
+    }
+    return nullptr;
   };
   if (static_cast<std::int64_t>(snapshot.machines.size()) > limits.max_machines) {
     return invalid("snapshot too large: " + std::to_string(snapshot.machines.size()) +
@@ -101,8 +113,8 @@ Validation validate(const Snapshot& snapshot, const SnapshotLimits& limits) {
     const Machine& m = snapshot.machines[i];
     const auto label = [&] { return machine_label(i, m); };
     if (m.id.empty()) return invalid("machines[" + std::to_string(i) + "]: empty id");
-    if (too_long(m.id) || too_long(m.rack) || too_long(m.zone)) return invalid(label() + ": id, rack or zone too long");
-    const auto [it, inserted] = machines.emplace(m.id, MachineInfo{i, &m});
+    if (const char* why = first_bad({&m.id, &m.rack, &m.zone})) return invalid(label() + ": id, rack or zone" + why);
+    const auto [it, inserted] = machines.emplace(m.id, MachineInfo{i, &m, {}});
     if (!inserted) {
       return invalid(label() + ": duplicate machine id (first at machines[" + std::to_string(it->second.position) + "])");
     }
@@ -136,9 +148,10 @@ Validation validate(const Snapshot& snapshot, const SnapshotLimits& limits) {
       if (gpu.free_milli < 0 || gpu.free_milli > kGpuMilliWhole) {
         return invalid(gat() + ": free_milli " + std::to_string(gpu.free_milli) + " outside [0, 1000]");
       }
-      if (too_long(gpu.model)) return invalid(gat() + ": model name too long");
+      if (const char* why = bad_text(gpu.model)) return invalid(gat() + ": model name" + why);
     }
     for (const auto& [name, cap] : m.extra_capacity) {
+      if (const char* why = bad_text(name)) return invalid(label() + ": resource name" + why);
       if (cap < 0) return invalid(label() + ": negative capacity of '" + name + "'");
     }
     for (const auto& [name, free] : m.extra_free) {
@@ -150,7 +163,7 @@ Validation validate(const Snapshot& snapshot, const SnapshotLimits& limits) {
       }
     }
     for (const auto& [key, value] : m.labels) {
-      if (too_long(key) || too_long(value)) return invalid(label() + ": label too long");
+      if (const char* why = first_bad({&key, &value})) return invalid(label() + ": label" + why);
     }
   }
 
@@ -164,7 +177,7 @@ Validation validate(const Snapshot& snapshot, const SnapshotLimits& limits) {
     const Job& job = snapshot.jobs[j];
     const auto jat = [&] { return "jobs[" + std::to_string(j) + "] '" + job.id + "'"; };
     if (job.id.empty()) return invalid("jobs[" + std::to_string(j) + "]: empty id");
-    if (too_long(job.id)) return invalid(jat() + ": id too long");
+    if (const char* why = bad_text(job.id)) return invalid(jat() + ": id" + why);
     if (const auto [it, inserted] = jobs.emplace(job.id, j); !inserted) {
       return invalid(jat() + ": duplicate job id (first at jobs[" + std::to_string(it->second) + "])");
     }
@@ -172,7 +185,7 @@ Validation validate(const Snapshot& snapshot, const SnapshotLimits& limits) {
       const Task& task = job.tasks[t];
       const auto at = [&] { return task_label(j, t, task); };
       if (task.id.empty()) return invalid("jobs[" + std::to_string(j) + "].tasks[" + std::to_string(t) + "]: empty id");
-      if (too_long(task.id) || too_long(task.machine)) return invalid(at() + ": id or machine too long");
+      if (const char* why = first_bad({&task.id, &task.machine})) return invalid(at() + ": id or machine" + why);
       if (const TaskPosition* seen =
               tasks.insert(task.id, TaskPosition{static_cast<std::uint32_t>(j), static_cast<std::uint32_t>(t)})) {
         const TaskPosition first = *seen;
@@ -191,13 +204,14 @@ Validation validate(const Snapshot& snapshot, const SnapshotLimits& limits) {
         return invalid(at() + ": asks for whole GPUs and a GPU share at once");
       }
       for (const auto& [name, amount] : task.extra) {
+        if (const char* why = bad_text(name)) return invalid(at() + ": resource name" + why);
         if (amount < 0) return invalid(at() + ": negative demand of '" + name + "'");
       }
       for (const auto& model : task.gpu_models) {
-        if (too_long(model)) return invalid(at() + ": GPU model name too long");
+        if (const char* why = bad_text(model)) return invalid(at() + ": GPU model name" + why);
       }
       for (const auto& [key, value] : task.selector) {
-        if (too_long(key) || too_long(value)) return invalid(at() + ": selector too long");
+        if (const char* why = first_bad({&key, &value})) return invalid(at() + ": selector" + why);
       }
       for (const Preference& p : task.preferred_machines) {
         if (p.weight < 0) return invalid(at() + ": negative preference weight for machine '" + p.target + "'");

@@ -8,6 +8,7 @@
 #include "binary_codec.hpp"
 
 #include <bit>
+#include <cmath>
 #include <cstring>
 #include <type_traits>
 
@@ -119,6 +120,14 @@ class ByteReader {
     std::memcpy(&v, p_, sizeof(T));
     p_ += sizeof(T);
     return swap_ ? byteswap_value(v) : v;
+  }
+  // A double that JSON can carry too: NaN and infinity are refused, so both body formats
+  // hold the same values.
+  double finite() {
+    const std::size_t at = offset();
+    const auto v = get<double>();
+    if (!std::isfinite(v)) throw DecodeError("expected a finite number, found " + std::to_string(v) + at_offset(at));
+    return v;
   }
   bool boolean() {
     const std::size_t at = offset();
@@ -485,7 +494,7 @@ void decode_allocation_binary(std::string_view bytes, const SnapshotLimits& limi
   field("timings", [&] {
     AllocationTimings& t = a.timings;
     for (double* v : {&t.decode_s, &t.validate_s, &t.build_s, &t.solve_s, &t.repair_s, &t.extract_s, &t.total_s}) {
-      *v = r.get<double>();
+      *v = r.finite();
     }
   });
   field("network", [&] {

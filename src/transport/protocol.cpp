@@ -10,15 +10,21 @@
 
 #include <rapidjson/document.h>
 #include <rapidjson/error/en.h>
+#include <rapidjson/memorystream.h>
+#include <rapidjson/reader.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <algorithm>
 #include <array>
+#include <charconv>
+#include <cmath>
 #include <cstring>
 #include <functional>
 #include <limits>
 #include <new>
 #include <sstream>
+#include <system_error>
 
 #include "binary_codec.hpp"
 #include "sluice/protocol.hpp"
@@ -222,18 +228,88 @@ struct FieldError {
   std::string text;
 };
 
-constexpr unsigned kJsonParseFlags = rapidjson::kParseIterativeFlag | rapidjson::kParseFullPrecisionFlag;
+// Builds the document with every number converted here, by std::from_chars (exact and
+// correctly rounded), not by rapidjson: rapidjson 1.1.0's full-precision strtod normalizes a
+// zero significand with clz(0), so "0e308" reads as 3e88 and "-0e300" as a positive number,
+// and a significand of 2^64-1 rounded up wraps to zero the same way (found by fuzz/protocol_fuzz).
+// Integers keep rapidjson's typing: int64 or uint64 when they fit, else a double.
+class ExactNumbers {
+ public:
+  explicit ExactNumbers(rapidjson::Document& doc) : doc_(doc) {}
+  bool Null() { return doc_.Null(); }
+  bool Bool(bool b) { return doc_.Bool(b); }
+  bool Int(int i) { return doc_.Int(i); }
+  bool Uint(unsigned u) { return doc_.Uint(u); }
+  bool Int64(std::int64_t i) { return doc_.Int64(i); }
+  bool Uint64(std::uint64_t u) { return doc_.Uint64(u); }
+  bool Double(double d) { return doc_.Double(d); }
+  bool RawNumber(const char* text, rapidjson::SizeType length, bool) {
+    const char* const end = text + length;
+    if (std::find_if(text, end, [](char c) { return c == '.' || c == 'e' || c == 'E'; }) == end) {
+      if (*text == '-') {
+        std::int64_t v = 0;
+        if (const auto r = std::from_chars(text, end, v); r.ec == std::errc{} && r.ptr == end) return doc_.Int64(v);
+      } else {
+        std::uint64_t v = 0;
+        if (const auto r = std::from_chars(text, end, v); r.ec == std::errc{} && r.ptr == end) return doc_.Uint64(v);
+      }
+    }
+    double d = 0;
+    const auto r = std::from_chars(text, end, d);
+    if (r.ec != std::errc{} || r.ptr != end) {
+      error_ = "number " + std::string(text, std::min<std::size_t>(length, 64)) + " is out of range";
+      return false;
+    }
+    return doc_.Double(d);
+  }
+  bool String(const char* s, rapidjson::SizeType n, bool copy) { return doc_.String(s, n, copy); }
+  bool StartObject() { return doc_.StartObject(); }
+  bool Key(const char* s, rapidjson::SizeType n, bool copy) { return doc_.Key(s, n, copy); }
+  bool EndObject(rapidjson::SizeType members) { return doc_.EndObject(members); }
+  bool StartArray() { return doc_.StartArray(); }
+  bool EndArray(rapidjson::SizeType elements) { return doc_.EndArray(elements); }
+  [[nodiscard]] const std::string& error() const { return error_; }
+
+ private:
+  rapidjson::Document& doc_;
+  std::string error_;
+};
+
+constexpr unsigned kJsonParseFlags = rapidjson::kParseIterativeFlag | rapidjson::kParseNumbersAsStringsFlag;
 
 // Parses a JSON object; throws FieldError naming the syntax error.
 rapidjson::Document parse_object(std::string_view bytes) {
+  // rapidjson stops at a NUL as if the text ended there, so '{}\0garbage' would pass; a raw
+  // NUL is never valid JSON (in a string it is written \u0000).
+  if (const std::size_t nul = bytes.find('\0'); nul != std::string_view::npos) {
+    throw FieldError{"JSON syntax error at byte offset " + std::to_string(nul) + ": a NUL byte"};
+  }
   rapidjson::Document doc;
-  doc.Parse<kJsonParseFlags>(bytes.data(), bytes.size());
-  if (doc.HasParseError()) {
-    throw FieldError{"JSON syntax error at byte offset " + std::to_string(doc.GetErrorOffset()) + ": " +
-                     rapidjson::GetParseError_En(doc.GetParseError())};
+  rapidjson::ParseResult result;
+  ExactNumbers handler(doc);
+  auto generate = [&](rapidjson::Document&) {
+    rapidjson::MemoryStream stream(bytes.data(), bytes.size());
+    rapidjson::Reader reader;
+    result = reader.Parse<kJsonParseFlags>(stream, handler);
+    return !result.IsError();
+  };
+  doc.Populate(generate);
+  if (result.IsError()) {
+    throw FieldError{"JSON syntax error at byte offset " + std::to_string(result.Offset()) + ": " +
+                     (handler.error().empty() ? std::string(rapidjson::GetParseError_En(result.Code()))
+                                              : handler.error())};
   }
   if (!doc.IsObject()) throw FieldError{"the body must be a JSON object"};
   return doc;
+}
+
+// A JSON string is held to the binary format's limit, so both formats accept the same
+// records (found by fuzz/protocol_fuzz: a 4270-byte string decoded from JSON only).
+void check_length(const char* name, const rapidjson::Value& string, std::int64_t max_bytes) {
+  if (static_cast<std::int64_t>(string.GetStringLength()) > max_bytes) {
+    throw FieldError{std::string(name) + ": string of " + std::to_string(string.GetStringLength()) +
+                     " bytes exceeds max_string_bytes (" + std::to_string(max_bytes) + ")"};
+  }
 }
 
 // Reads fields from a JSON object. With `all_required`, a missing field is an error;
@@ -245,6 +321,7 @@ class JsonIn {
   void operator()(const char* name, std::string& v) {
     if (const auto* m = find(name)) {
       if (!m->IsString()) fail(name, "expected a string");
+      check_length(name, *m, SnapshotLimits{}.max_string_bytes);  // as the binary reader
       v.assign(m->GetString(), m->GetStringLength());
     }
   }
@@ -327,11 +404,11 @@ class BinaryOut {
 
 class BinaryIn {
  public:
+  // The archive reads the endianness byte as it is built: an empty body is refused first.
   explicit BinaryIn(std::string_view bytes, const SnapshotLimits& limits = {})
-      : view_(bytes), stream_(&view_), archive_(context_, stream_) {
+      : view_(non_empty(bytes)), stream_(&view_), archive_(context_, stream_) {
     context_.limits = limits;
     context_.input = &view_;
-    if (bytes.empty()) throw FieldError{"empty body"};
     const auto endian = static_cast<unsigned char>(bytes.front());
     if (endian > 1) {
       throw FieldError{"not a binary body: byte 0 (the endianness flag) is " + std::to_string(endian) +
@@ -349,6 +426,16 @@ class BinaryIn {
       v = b == 1;
     });
   }
+  void operator()(const char* name, double& v) {
+    step(name, [&] {
+      const std::size_t at = view_.offset();
+      base()(v);
+      // JSON cannot carry NaN or infinity: refused here too, so both formats hold the same values.
+      if (!std::isfinite(v)) {
+        throw detail::DecodeError("expected a finite number, found " + std::to_string(v) + detail::at_offset(at));
+      }
+    });
+  }
   template <class T>
   void operator()(const char* name, T& v) {
     step(name, [&] { base()(v); });
@@ -363,6 +450,10 @@ class BinaryIn {
   detail::DecodeContext& context() { return context_; }
 
  private:
+  static std::string_view non_empty(std::string_view bytes) {
+    if (bytes.empty()) throw FieldError{"empty body"};
+    return bytes;
+  }
   template <class F>
   void step(const char* name, F&& f) {
     try {
@@ -573,9 +664,10 @@ const rapidjson::Value& member(const rapidjson::Value& object, const char* name)
   return it->value;
 }
 
-std::string get_string(const rapidjson::Value& object, const char* name) {
+std::string get_string(const rapidjson::Value& object, const char* name, const SnapshotLimits& limits) {
   const rapidjson::Value& v = member(object, name);
   if (!v.IsString()) throw FieldError{std::string(name) + ": expected a string"};
+  check_length(name, v, limits.max_string_bytes);
   return {v.GetString(), v.GetStringLength()};
 }
 
@@ -620,9 +712,13 @@ std::vector<T> get_list(const rapidjson::Value& object, const char* name, Read r
   return out;
 }
 
-std::vector<std::int32_t> get_indexes(const rapidjson::Value& object, const char* name) {
+std::vector<std::int32_t> get_indexes(const rapidjson::Value& object, const char* name, const SnapshotLimits& limits) {
   const rapidjson::Value& v = member(object, name);
   if (!v.IsArray()) throw FieldError{std::string(name) + ": expected an array"};
+  if (static_cast<std::int64_t>(v.Size()) > limits.max_gpus_per_machine) {
+    throw FieldError{std::string(name) + ": " + std::to_string(v.Size()) + " elements exceed max_gpus_per_machine (" +
+                     std::to_string(limits.max_gpus_per_machine) + ")"};
+  }
   std::vector<std::int32_t> out;
   out.reserve(v.Size());
   for (rapidjson::SizeType i = 0; i < v.Size(); ++i) {
@@ -632,21 +728,23 @@ std::vector<std::int32_t> get_indexes(const rapidjson::Value& object, const char
   return out;
 }
 
-Placement read_placement(const rapidjson::Value& o) {
-  return Placement{get_string(o, "job"), get_string(o, "task"), get_string(o, "machine"), get_indexes(o, "gpus")};
+Placement read_placement(const rapidjson::Value& o, const SnapshotLimits& limits) {
+  return Placement{get_string(o, "job", limits), get_string(o, "task", limits), get_string(o, "machine", limits),
+                   get_indexes(o, "gpus", limits)};
 }
 
-Allocation allocation_from_json(std::string_view bytes) {
+Allocation allocation_from_json(std::string_view bytes, const SnapshotLimits& limits) {
+  const auto placement = [&](const rapidjson::Value& o) { return read_placement(o, limits); };
   const rapidjson::Document doc = parse_object(bytes);
   Allocation a;
-  const std::string status = get_string(doc, "status");  // in document order, for the message
-  set_status_and_model(a, status, get_string(doc, "cost_model"));
-  a.message = get_string(doc, "message");
+  const std::string status = get_string(doc, "status", limits);  // in document order, for the message
+  set_status_and_model(a, status, get_string(doc, "cost_model", limits));
+  a.message = get_string(doc, "message", limits);
   a.snapshot_version = get_int(doc, "snapshot_version");
-  a.backend = get_string(doc, "backend");
-  a.algorithm = get_string(doc, "algorithm");
+  a.backend = get_string(doc, "backend", limits);
+  a.algorithm = get_string(doc, "algorithm", limits);
   a.fell_back = get_bool(doc, "fell_back");
-  a.fallback_reason = get_string(doc, "fallback_reason");
+  a.fallback_reason = get_string(doc, "fallback_reason", limits);
   a.objective = get_int(doc, "objective");
   const rapidjson::Value& t = get_object(doc, "timings_s");
   a.timings = AllocationTimings{get_double(t, "decode"),  get_double(t, "validate"), get_double(t, "build"),
@@ -661,23 +759,25 @@ Allocation allocation_from_json(std::string_view bytes) {
     Certificate cert;
     const bool valid = get_bool(c, "valid");
     cert.feasible = cert.complementary_slackness = cert.costs_equal = valid;
-    cert.message = get_string(c, "message");
+    cert.message = get_string(c, "message", limits);
     a.certificate = std::move(cert);
   }
-  a.placements = get_list<Placement>(doc, "placements", read_placement);
-  a.kept = get_list<Placement>(doc, "kept", read_placement);
-  a.migrations = get_list<Migration>(doc, "migrations", [](const rapidjson::Value& o) {
-    return Migration{get_string(o, "job"), get_string(o, "task"), get_string(o, "from"), get_string(o, "machine"),
-                     get_indexes(o, "gpus")};
+  a.placements = get_list<Placement>(doc, "placements", placement);
+  a.kept = get_list<Placement>(doc, "kept", placement);
+  a.migrations = get_list<Migration>(doc, "migrations", [&](const rapidjson::Value& o) {
+    return Migration{get_string(o, "job", limits), get_string(o, "task", limits), get_string(o, "from", limits),
+                     get_string(o, "machine", limits), get_indexes(o, "gpus", limits)};
   });
-  a.preemptions = get_list<Preemption>(doc, "preemptions", [](const rapidjson::Value& o) {
-    return Preemption{get_string(o, "job"), get_string(o, "task"), get_string(o, "machine"), get_string(o, "reason")};
+  a.preemptions = get_list<Preemption>(doc, "preemptions", [&](const rapidjson::Value& o) {
+    return Preemption{get_string(o, "job", limits), get_string(o, "task", limits), get_string(o, "machine", limits),
+                      get_string(o, "reason", limits)};
   });
-  a.unscheduled = get_list<Unscheduled>(doc, "unscheduled", [](const rapidjson::Value& o) {
-    const std::string reason = get_string(o, "reason");
+  a.unscheduled = get_list<Unscheduled>(doc, "unscheduled", [&](const rapidjson::Value& o) {
+    const std::string reason = get_string(o, "reason", limits);
     const auto r = parse_unscheduled_reason(reason);
     if (!r) throw FieldError{"reason: unknown reason '" + reason.substr(0, 64) + "'"};
-    return Unscheduled{get_string(o, "job"), get_string(o, "task"), *r, get_string(o, "message")};
+    return Unscheduled{get_string(o, "job", limits), get_string(o, "task", limits), *r,
+                       get_string(o, "message", limits)};
   });
   return a;
 }
@@ -697,7 +797,7 @@ AllocationDecodeResult decode_allocation(std::string_view bytes, BodyFormat form
   AllocationDecodeResult result;
   result.error = guarded([&] {
     if (format == BodyFormat::kJson) {
-      result.allocation = allocation_from_json(bytes);
+      result.allocation = allocation_from_json(bytes, limits);
     } else {
       detail::decode_allocation_binary(bytes, limits, result.allocation);
     }

@@ -19,6 +19,13 @@
 // The loads need a DecodeContext: run them through a ContextArchive (see decode_context).
 #pragma once
 
+// cereal parses JSON with RAPIDJSON_PARSE_DEFAULT_FLAGS (by default full precision and
+// NaN/Infinity). Full precision is left out: the schema has only integers, which rapidjson
+// converts exactly either way, and rapidjson 1.1.0's full-precision strtod misreads some
+// numbers through clz(0) (undefined behaviour: "0e308" reads as 3e88; found by fuzz/).
+#ifndef RAPIDJSON_PARSE_DEFAULT_FLAGS
+#define RAPIDJSON_PARSE_DEFAULT_FLAGS kParseNanAndInfFlag
+#endif
 // json.hpp first: it defines RAPIDJSON_ASSERT to throw instead of abort.
 #include <cereal/archives/json.hpp>
 #include <cereal/archives/portable_binary.hpp>

@@ -19,6 +19,7 @@
 #include <rapidjson/reader.h>
 
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <istream>
 #include <new>
@@ -51,8 +52,20 @@ bool is_record_list(std::string_view key) {
 class JsonShapeCheck : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, JsonShapeCheck> {
  public:
   bool Default() { return value(); }
-  bool String(const char*, rapidjson::SizeType, bool) { return value(); }
+  bool RawNumber(const char*, rapidjson::SizeType, bool) { return value(); }
+  // cereal reads strings and member names as C strings: a \u0000 would cut them short, so
+  // no snapshot string may hold one (validate() says the same of binary snapshots).
+  bool String(const char* s, rapidjson::SizeType length, bool) {
+    if (std::memchr(s, '\0', length) != nullptr) {
+      return fail(value_path(), "a string holding a NUL character (\\u0000)");
+    }
+    return value();
+  }
   bool Key(const char* key, rapidjson::SizeType length, bool) {
+    if (const void* nul = std::memchr(key, '\0', length)) {
+      frames_.back().key.assign(key, static_cast<const char*>(nul));  // the path up to the NUL
+      return fail(path(), "a member name holding a NUL character (\\u0000)");
+    }
     frames_.back().key.assign(key, length);
     return true;
   }
@@ -99,6 +112,12 @@ class JsonShapeCheck : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, Js
     frames_.pop_back();
     return true;
   }
+  // The path of a scalar value about to be counted: in an array, the next index.
+  std::string value_path() const {
+    if (frames_.empty() || !frames_.back().is_array) return path();
+    std::string p = path();
+    return p.substr(0, p.rfind('[')) + "[" + std::to_string(frames_.back().count) + "]";
+  }
   // The path of the value being opened: each frame's current key or index.
   std::string path() const {
     std::string p;
@@ -123,8 +142,15 @@ class JsonShapeCheck : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, Js
 
 // Step 1; returns an empty string when the text may go to cereal.
 std::string check_json_shape(std::string_view text) {
-  constexpr unsigned kFlags = rapidjson::kParseIterativeFlag | rapidjson::kParseFullPrecisionFlag |
-                              rapidjson::kParseNanAndInfFlag;  // the last two as cereal parses
+  // rapidjson stops at a NUL as if the text ended there, so '{...}\0garbage' would pass; a
+  // raw NUL is never valid JSON (in a string it is written \u0000).
+  if (const std::size_t nul = text.find('\0'); nul != std::string_view::npos) {
+    return "JSON syntax error at byte offset " + std::to_string(nul) + ": a NUL byte";
+  }
+  // Numbers stay text (RawNumber, which the handler takes as any value): their syntax is
+  // checked as cereal's parse checks it, and no conversion runs (see snapshot_cereal.hpp).
+  constexpr unsigned kFlags = rapidjson::kParseIterativeFlag | rapidjson::kParseNumbersAsStringsFlag |
+                              rapidjson::kParseNanAndInfFlag;  // NaN and Infinity as cereal parses
   rapidjson::MemoryStream stream(text.data(), text.size());
   rapidjson::Reader reader;
   JsonShapeCheck handler;
