@@ -286,11 +286,16 @@ SnapshotDecodeResult read_snapshot_file(const std::string& path, const SnapshotL
   try {
     std::ifstream in(path, std::ios::binary);
     if (!in) return failure("cannot open " + path);
-    std::ostringstream content;
-    content << in.rdbuf();
-    if (in.bad()) return failure("cannot read " + path);
+    // One read into a buffer of the file's size (a stringstream would grow and copy it).
+    in.seekg(0, std::ios::end);
+    const std::streamoff size = in.tellg();
+    in.seekg(0, std::ios::beg);
+    if (size < 0) return failure("cannot read " + path);
+    std::string content(static_cast<std::size_t>(size), '\0');
+    in.read(content.data(), size);
+    if (in.gcount() != size) return failure("cannot read " + path);
     SnapshotDecodeResult result =
-        decode_snapshot(content.view(), has_json_extension(path) ? SnapshotFormat::kJson : SnapshotFormat::kBinary,
+        decode_snapshot(content, has_json_extension(path) ? SnapshotFormat::kJson : SnapshotFormat::kBinary,
                         limits);
     if (!result.ok) result.error = path + ": " + result.error;
     return result;
