@@ -60,6 +60,7 @@ long vm_hwm_kib(pid_t pid) {
 
 pid_t start_service(const std::string& sluice, const std::string& ready, int queue) {
   std::filesystem::remove(ready);
+  std::fflush(stdout);  // or the child would flush our buffered output a second time
   const pid_t pid = ::fork();
   if (pid == 0) {
     const std::string q = std::to_string(queue);

@@ -50,9 +50,10 @@ def main(src, out):
         ax.set_ylim(0, max(bottoms) * 1.25)
         ax.set_title(case, fontsize=9)
         ax.set_ylabel("seconds (median)")
-    axes[0][0].legend(fontsize=7, loc="upper left")
-    fig.suptitle("One allocate request over loopback: the allocation vs the protocol")
-    fig.tight_layout()
+    handles, names = axes[0][0].get_legend_handles_labels()
+    fig.legend(handles, names, loc="lower center", ncol=3, fontsize=8)
+    fig.suptitle("One allocate request over loopback: the allocation vs the protocol (medians of each part)")
+    fig.tight_layout(rect=(0, 0.1, 1, 1))
     fig.savefig(out, dpi=110)
 
 

@@ -44,6 +44,7 @@ struct Row {
 
 pid_t start_service(const std::string& sluice, const std::string& ready) {
   std::filesystem::remove(ready);
+  std::fflush(stdout);  // or the child would flush our buffered output a second time
   const pid_t pid = ::fork();
   if (pid == 0) {
     ::execl(sluice.c_str(), sluice.c_str(), "serve", "--endpoint", "tcp://127.0.0.1:*", "--ready-file", ready.c_str(),
