@@ -4,7 +4,7 @@
 // build, solve, repair, extract) and the protocol overhead (client encode, transfer, the
 // service's decode and reply encoding, client decode), and prints the overhead's share.
 //
-//   sluice_bench_service --sluice build/main/bin/sluice --openb datasets/openb --synthetic 10000:100000 \
+//   sluice_bench_service --sluice build/main/bin/sluice --openb datasets/openb --synthetic 10000:100000
 //       --synthetic 100000:1000000 --reps 3 --csv out.csv
 #include <malloc.h>
 #include <signal.h>

@@ -46,6 +46,10 @@ struct SolveOptions {
   // Raised by another thread to stop a solve early (the service's deadlines): the solve
   // returns kCancelled at its next check (every phase and every few thousand discharges).
   const std::atomic<bool>* cancel = nullptr;
+  // kAuto runs the GPU solver from this many arcs on, when a device is present. < 0: no
+  // crossover has been measured on a device yet (issue 5), so kAuto stays on the CPU;
+  // kGpu always tries the device and falls back to the CPU on any CUDA error.
+  std::int64_t gpu_min_arcs = -1;
 };
 
 struct Timings {

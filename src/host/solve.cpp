@@ -1,9 +1,11 @@
 // Dispatch: validate, pick a backend (GPU if present and worthwhile, else CPU), run it,
 // record what ran and why, optionally verify the result with the certificate.
 #include <chrono>
+#include <functional>
 #include <string>
 
 #include "cost_scaling.hpp"
+#include "cost_scaling_gpu.hpp"
 #include "cuda_device.hpp"
 #include "feasibility.hpp"
 #include "lemon_reference.hpp"
@@ -18,10 +20,14 @@ double seconds_since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
-SolveResult solve_cpu(const Network& network, const SolveOptions& options) {
+// The ε-scaling engine run on the residual graph once feasibility is established: ours on
+// the CPU, or the CUDA kernels. Returns exact potentials when optimal.
+using Engine = std::function<detail::CostScalingOutcome(detail::ResidualGraph&, SolverStats&)>;
+
+SolveResult solve_residual(const Network& network, const char* backend, const char* algorithm, const Engine& engine) {
   SolveResult result;
-  result.backend = "cpu";
-  result.algorithm = "cost-scaling push-relabel";
+  result.backend = backend;
+  result.algorithm = algorithm;
   auto t = Clock::now();
   detail::ResidualGraph g = detail::build_residual_graph(network);
   result.timings.setup_s = seconds_since(t);
@@ -42,18 +48,7 @@ SolveResult solve_cpu(const Network& network, const SolveOptions& options) {
     result.message = "a cycle of infinite-capacity arcs has negative total cost";
     return result;
   }
-  detail::CostScalingParams params;
-  if (options.scale_factor > 0) params.alpha = options.scale_factor;
-  params.global_updates = options.global_updates;
-  params.push_lookahead = options.push_lookahead;
-  params.price_refinement = options.price_refinement;
-  params.early_exit = options.early_exit;
-  params.partial_augment = options.partial_augment;
-  params.progress = options.progress;
-  params.cancel = options.cancel;
-  if (options.update_frequency > 0) params.update_frequency = options.update_frequency;
-  detail::CostScalingOutcome outcome =
-      detail::solve_cost_scaling(g, params, options.want_potentials, result.stats);
+  detail::CostScalingOutcome outcome = engine(g, result.stats);
   result.timings.solve_s = seconds_since(t);
   result.status = outcome.status;
   result.message = std::move(outcome.message);
@@ -77,14 +72,52 @@ SolveResult solve_cpu(const Network& network, const SolveOptions& options) {
   return result;
 }
 
+SolveResult solve_cpu(const Network& network, const SolveOptions& options) {
+  detail::CostScalingParams params;
+  if (options.scale_factor > 0) params.alpha = options.scale_factor;
+  params.global_updates = options.global_updates;
+  params.push_lookahead = options.push_lookahead;
+  params.price_refinement = options.price_refinement;
+  params.early_exit = options.early_exit;
+  params.partial_augment = options.partial_augment;
+  params.progress = options.progress;
+  params.cancel = options.cancel;
+  if (options.update_frequency > 0) params.update_frequency = options.update_frequency;
+  return solve_residual(network, "cpu", "cost-scaling push-relabel",
+                        [&](detail::ResidualGraph& g, SolverStats& stats) {
+                          return detail::solve_cost_scaling(g, params, options.want_potentials, stats);
+                        });
+}
+
+// The CUDA kernels (kernels/cost_scaling_solver.cu); their potentials are approximate and
+// made exact here on the host, as the certificate needs.
+SolveResult solve_gpu(const Network& network, const SolveOptions& options) {
+  cuda::CostScalingGpuParams params;
+  if (options.scale_factor > 0) params.alpha = options.scale_factor;
+  return solve_residual(network, "gpu", "cost-scaling push-relabel (CUDA, two-phase lock-free rounds)",
+                        [&](detail::ResidualGraph& g, SolverStats& stats) {
+                          cuda::SolveOutcome gpu = cuda::solve_cost_scaling_gpu(g, params);
+                          stats.phases += gpu.phases;
+                          detail::CostScalingOutcome out;
+                          out.status = gpu.status;
+                          out.message = std::move(gpu.message);
+                          if (out.status != Status::kOptimal) return out;
+                          out.potential = std::move(gpu.potential);
+                          if (!detail::compute_exact_potentials(g, out.potential)) {
+                            out.status = Status::kBackendError;
+                            out.message = "the GPU's flow admits a negative residual cycle (not optimal)";
+                          }
+                          return out;
+                        });
+}
+
 // Why the GPU cannot serve this request, or empty when it can. Devices are queried once
 // per process: with a driver present the first query initialises the CUDA runtime, which
 // no solve should pay for again.
 std::string gpu_unavailable_reason() {
   static const cuda::DeviceQuery query = cuda::query_devices();
   if (!query.built_with_cuda || query.devices.empty()) return query.error;
-  return "a CUDA device (" + query.devices.front().name +
-         ") is present, but the GPU min-cost-flow solver is not part of this build yet";
+  return {};
 }
 
 }  // namespace
@@ -129,7 +162,25 @@ SolveResult solve(const Network& network, const SolveOptions& options) {
       break;
     case Backend::kGpu:
     case Backend::kAuto: {
-      const std::string reason = gpu_unavailable_reason();
+      std::string reason = gpu_unavailable_reason();
+      if (reason.empty() && options.backend == Backend::kAuto &&
+          (options.gpu_min_arcs < 0 || network.num_arcs() < options.gpu_min_arcs)) {
+        reason = options.gpu_min_arcs < 0
+                     ? "auto does not choose the GPU until a crossover size has been measured on a device "
+                       "(SolveOptions::gpu_min_arcs); ask for --solver gpu"
+                     : "the network has fewer arcs than gpu_min_arcs (" + std::to_string(options.gpu_min_arcs) + ")";
+      }
+      if (reason.empty()) {
+        result = solve_gpu(network, options);
+        if (result.status == Status::kBackendError) {
+          // Any CUDA failure: solve again on the CPU and say so, never fail the request.
+          const std::string why = "the GPU solver failed: " + result.message;
+          result = solve_cpu(network, options);
+          result.fell_back = true;
+          result.fallback_reason = why;
+        }
+        break;
+      }
       result = solve_cpu(network, options);
       // An explicit GPU request that the CPU served is a fallback; kAuto choosing the CPU
       // is the normal path and records the reason only.

@@ -8,6 +8,7 @@
 #include <vector>
 #include <zmq.hpp>
 
+#include "sluice/client.hpp"
 #include "sluice/protocol.hpp"
 
 namespace sluice::test {
@@ -70,6 +71,13 @@ inline std::optional<ParsedReply> parse_reply(const std::vector<std::string>& fr
   ParsedReply r{e.envelope, {}};
   for (std::size_t i = first + 1; i < frames.size(); ++i) r.body += frames[i];
   return r;
+}
+
+// Client options for an endpoint, the rest default.
+inline ClientOptions client_at(const std::string& endpoint) {
+  ClientOptions o;
+  o.endpoint = endpoint;
+  return o;
 }
 
 }  // namespace sluice::test

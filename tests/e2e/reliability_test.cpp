@@ -46,7 +46,7 @@ Snapshot big_snapshot() {
 }
 
 void wait_in_flight(const std::string& endpoint) {
-  Client client(ClientOptions{endpoint});
+  Client client(test::client_at(endpoint));
   for (int i = 0; i < 4000; ++i) {
     const HealthCall h = client.health();
     if (h.info.ok && h.health.in_flight > 0) return;
@@ -115,7 +115,7 @@ TEST(Reliability, ClientThatVanishesMidRequest) {
     ghost.send(test::request_frames(e, {options, bytes}));
     wait_in_flight(service.endpoint());
   }  // gone
-  Client client(ClientOptions{service.endpoint()});
+  Client client(test::client_at(service.endpoint()));
   SnapshotGenParams p;
   p.machines = 20;
   p.tasks = 100;
@@ -161,7 +161,7 @@ TEST(Reliability, HalfMessagesGarbageAndStuckPeers) {
       raw.push_back(fd);
     }
   }
-  Client client(ClientOptions{service.endpoint()});
+  Client client(test::client_at(service.endpoint()));
   const HealthCall h = client.health();
   ASSERT_TRUE(h.info.ok) << h.info.error;
   const StatsCall stats = client.stats();

@@ -195,7 +195,7 @@ TEST(ServiceFaults, MalformedMessagesAreAnsweredAndServiceKeepsServing) {
   EXPECT_LT(rss, 400 * 1024) << "service RSS " << rss << " KiB after the hostile flood";
 
   expect_serving(service.endpoint());
-  Client client(ClientOptions{service.endpoint()});
+  Client client(test::client_at(service.endpoint()));
   const StatsCall stats = client.stats();
   ASSERT_TRUE(stats.info.ok);
   EXPECT_GE(stats.stats.malformed, 20u);
@@ -264,7 +264,7 @@ TEST(ServiceFaults, DeadlinesAreAnswered) {
 
 // Waits until the service reports a request being solved.
 void wait_in_flight(const std::string& endpoint) {
-  Client client(ClientOptions{endpoint});
+  Client client(test::client_at(endpoint));
   for (int i = 0; i < 2000; ++i) {
     const HealthCall h = client.health();
     if (h.info.ok && h.health.in_flight > 0) return;

@@ -199,7 +199,7 @@ TEST(Service, ConcurrentClientsGetExactlyOneReplyEach) {
   EXPECT_EQ(ok_replies.load() + busy_replies.load(), kClients * kRequests);
   EXPECT_GT(ok_replies.load(), 0);
 
-  Client client(ClientOptions{service.endpoint()});
+  Client client(test::client_at(service.endpoint()));
   const StatsCall stats = client.stats();
   ASSERT_TRUE(stats.info.ok);
   EXPECT_EQ(stats.stats.allocations, static_cast<std::uint64_t>(ok_replies.load()));
@@ -244,7 +244,7 @@ TEST(Service, RetriedRequestIdIsAnsweredOnceSolved) {
   ASSERT_TRUE(p3);
   EXPECT_EQ(p3->body, p1->body);
 
-  Client client(ClientOptions{service.endpoint()});
+  Client client(test::client_at(service.endpoint()));
   const StatsCall stats = client.stats();
   ASSERT_TRUE(stats.info.ok);
   EXPECT_EQ(stats.stats.allocations, 1u);
@@ -283,7 +283,7 @@ TEST(Service, ClientRetriesUntilAnswered) {
 TEST(Service, StaleEpochIsRefused) {
   ServiceProcess service;
   ASSERT_TRUE(service.running()) << service.log();
-  Client client(ClientOptions{service.endpoint()});
+  Client client(test::client_at(service.endpoint()));
   const Snapshot snapshot = small_snapshot();
   const AllocateCall newer = client.allocate(snapshot, {}, 0, 7);
   ASSERT_TRUE(newer.info.ok) << newer.info.error;
@@ -330,7 +330,7 @@ TEST(Service, ExposesPrometheusMetrics) {
   ServiceProcess service({"--metrics", "127.0.0.1:0"});
   ASSERT_TRUE(service.running()) << service.log();
   ASSERT_FALSE(service.metrics().empty());
-  Client client(ClientOptions{service.endpoint()});
+  Client client(test::client_at(service.endpoint()));
   ASSERT_TRUE(client.allocate(small_snapshot(), {}).info.ok);
   RawPeer peer(service.endpoint());
   peer.send({"not an envelope"});
@@ -349,7 +349,7 @@ TEST(Service, ExposesPrometheusMetrics) {
 TEST(Service, LogsRepliesAsJsonLines) {
   ServiceProcess service({"--log-level", "info"});
   ASSERT_TRUE(service.running()) << service.log();
-  Client client(ClientOptions{service.endpoint()});
+  Client client(test::client_at(service.endpoint()));
   const AllocateCall call = client.allocate(small_snapshot(), {}, 987654321, 2);
   ASSERT_TRUE(call.info.ok);
   service.signal(SIGTERM);

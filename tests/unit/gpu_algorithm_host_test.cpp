@@ -1,0 +1,332 @@
+// The GPU cost-scaling algorithm's per-node steps (kernels/cost_scaling_ops.cuh), run by
+// the host executor in randomized interleavings, against our CPU solver (and LEMON when
+// built): same status, same optimal cost, and a valid optimality certificate on the
+// executor's own flow and potentials. Seeds are in every failure message.
+#include "gpu_algorithm_host.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstdio>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "cost_scaling.hpp"
+#include "cost_scaling_gpu.hpp"
+#include "cuda_device.hpp"
+#include "feasibility.hpp"
+#include "residual_graph.hpp"
+#include "sluice/certificate.hpp"
+#include "sluice/network.hpp"
+#include "sluice/solver.hpp"
+#include "sluice/status.hpp"
+
+namespace sluice {
+namespace {
+
+using detail::GpuHostParams;
+using detail::InterleavingModel;
+
+const char* model_name(InterleavingModel m) {
+  switch (m) {
+    case InterleavingModel::kSequential:
+      return "sequential";
+    case InterleavingModel::kTwoPhaseRacy:
+      return "two-phase-racy";
+    case InterleavingModel::kCombinedRacy:
+      return "combined-racy";
+  }
+  return "?";
+}
+
+class Rng {
+ public:
+  explicit Rng(std::uint64_t seed) : engine_(seed) {}
+  std::int64_t in(std::int64_t lo, std::int64_t hi) {
+    return lo + static_cast<std::int64_t>(engine_() % static_cast<std::uint64_t>(hi - lo + 1));
+  }
+  bool chance(double p) { return static_cast<double>(engine_() >> 11) * 0x1.0p-53 < p; }
+
+ private:
+  std::mt19937_64 engine_;
+};
+
+// Small random instances: supplies from a random flow within bounds (feasible) most of the
+// time, random balanced supplies (often infeasible) otherwise; lower bounds, zero and
+// infinite capacities, negative costs, parallel arcs and self loops all occur.
+Network random_network(std::uint64_t seed, std::int64_t max_nodes = 24) {
+  Rng rng(seed);
+  const auto n = static_cast<NodeId>(rng.in(2, max_nodes));
+  const std::int64_t m = rng.in(0, 4 * static_cast<std::int64_t>(n));
+  const std::int64_t cost_range = std::vector<std::int64_t>{3, 100, 10'000}[static_cast<std::size_t>(rng.in(0, 2))];
+  const std::int64_t cap_range = std::vector<std::int64_t>{1, 10, 1000}[static_cast<std::size_t>(rng.in(0, 2))];
+  const bool from_flow = rng.chance(0.75);
+  const double p_negative = rng.chance(0.5) ? 0.3 : 0.0;
+  const double p_inf = rng.chance(0.5) ? 0.15 : 0.0;
+  const double p_lower = rng.chance(0.3) ? 0.2 : 0.0;
+  Network net(n);
+  std::vector<std::int64_t> supply(static_cast<std::size_t>(n), 0);
+  for (std::int64_t i = 0; i < m; ++i) {
+    auto t = static_cast<NodeId>(rng.in(0, n - 1));
+    auto h = static_cast<NodeId>(rng.in(0, n - 1));
+    if (net.num_arcs() > 0 && rng.chance(0.1)) {
+      const auto prev = static_cast<ArcId>(rng.in(0, net.num_arcs() - 1));
+      t = net.tail(prev);
+      h = net.head(prev);
+    } else if (t == h && !rng.chance(0.2)) {
+      h = static_cast<NodeId>((h + 1) % n);
+    }
+    std::int64_t cost = rng.in(0, cost_range);
+    if (rng.chance(p_negative)) cost = -cost;
+    std::int64_t cap = rng.chance(0.05) ? 0 : rng.in(1, cap_range);
+    std::int64_t lower = rng.chance(p_lower) ? rng.in(0, cap) : 0;
+    std::int64_t f = rng.in(lower, cap);
+    if (rng.chance(p_inf)) {
+      if (cost < 0) cost = -cost;  // no negative infinite cycles: unboundedness is tested elsewhere
+      cap = kInfiniteCapacity;
+      f = lower + rng.in(0, cap_range);
+    }
+    net.add_arc(t, h, lower, cap, cost);
+    supply[static_cast<std::size_t>(t)] += f;
+    supply[static_cast<std::size_t>(h)] -= f;
+  }
+  if (!from_flow) {
+    std::fill(supply.begin(), supply.end(), 0);
+    for (int k = 0; k < 3; ++k) {
+      const auto a = static_cast<NodeId>(rng.in(0, n - 1));
+      const auto b = static_cast<NodeId>(rng.in(0, n - 1));
+      const std::int64_t amount = rng.in(1, cap_range);
+      supply[static_cast<std::size_t>(a)] += amount;
+      supply[static_cast<std::size_t>(b)] -= amount;
+    }
+  }
+  for (NodeId v = 0; v < n; ++v) net.set_supply(v, supply[static_cast<std::size_t>(v)]);
+  return net;
+}
+
+struct Tally {
+  int optimal = 0;
+  int infeasible = 0;
+  int other = 0;
+};
+
+// Solves `net` with the executor under `model` for several interleaving seeds and checks
+// each run against the CPU solver's answer (and LEMON's). Returns false after a failure.
+bool check_instance(const Network& net, std::uint64_t instance_seed, InterleavingModel model, Tally& tally) {
+  SolveOptions cpu_options;
+  cpu_options.backend = Backend::kCpu;
+  const SolveResult cpu = solve(net, cpu_options);
+#ifdef SLUICE_HAVE_LEMON
+  SolveOptions lemon_options;
+  lemon_options.backend = Backend::kLemonNetworkSimplex;
+  const SolveResult lemon = solve(net, lemon_options);
+  EXPECT_EQ(lemon.status, cpu.status) << "instance seed " << instance_seed << ": CPU and LEMON disagree";
+  if (lemon.status == Status::kOptimal && cpu.status == Status::kOptimal) {
+    EXPECT_EQ(lemon.total_cost, cpu.total_cost) << "instance seed " << instance_seed;
+  }
+#endif
+  if (cpu.status == Status::kOptimal)
+    ++tally.optimal;
+  else if (cpu.status == Status::kInfeasible)
+    ++tally.infeasible;
+  else
+    ++tally.other;
+
+  for (std::uint64_t run = 0; run < 3; ++run) {
+    GpuHostParams params;
+    params.model = model;
+    params.seed = instance_seed * 7919 + run;
+    params.stale_probability = run == 2 ? 1.0 : 0.5;  // run 2: every read stale
+    params.alpha = run == 1 ? 2 : 16;
+    const SolveResult got = detail::solve_gpu_algorithm_on_host(net, params);
+    const std::string where = std::string("instance seed ") + std::to_string(instance_seed) + ", model " +
+                              model_name(model) + ", interleaving seed " + std::to_string(params.seed) + ", alpha " +
+                              std::to_string(params.alpha);
+    EXPECT_EQ(got.status, cpu.status) << where << ": " << got.message << " / cpu: " << cpu.message;
+    if (got.status != cpu.status) return false;
+    if (got.status != Status::kOptimal) continue;
+    EXPECT_EQ(got.total_cost, cpu.total_cost) << where;
+    const Certificate cert = check_optimality(net, got.flow, got.potential);
+    EXPECT_TRUE(cert.valid()) << where << ": " << cert.message;
+    if (got.total_cost != cpu.total_cost || !cert.valid()) return false;
+  }
+  return true;
+}
+
+void run_random(InterleavingModel model, std::uint64_t first_seed, int count, std::int64_t max_nodes = 24) {
+  Tally tally;
+  int failures = 0;
+  for (int i = 0; i < count && failures < 5; ++i) {
+    const std::uint64_t seed = first_seed + static_cast<std::uint64_t>(i);
+    if (!check_instance(random_network(seed, max_nodes), seed, model, tally)) ++failures;
+  }
+  // The families must exercise both outcomes, or the test proves little.
+  EXPECT_GE(tally.optimal, count / 2);
+  EXPECT_GE(tally.infeasible, count / 20);
+  std::printf("[gpu-host %s] %d instances of up to %lld nodes: %d optimal, %d infeasible, %d other\n",
+              model_name(model), count, static_cast<long long>(max_nodes), tally.optimal, tally.infeasible,
+              tally.other);
+}
+
+TEST(GpuAlgorithmHost, SequentialInterleavingsMatchCpuSolver) { run_random(InterleavingModel::kSequential, 1000, 600); }
+
+TEST(GpuAlgorithmHost, TwoPhaseRacyInterleavingsMatchCpuSolver) {
+  run_random(InterleavingModel::kTwoPhaseRacy, 5000, 1000);
+}
+
+TEST(GpuAlgorithmHost, TwoPhaseRacyOnLargerInstances) { run_random(InterleavingModel::kTwoPhaseRacy, 70000, 200, 80); }
+
+TEST(GpuAlgorithmHost, KnownOptimum) {
+  // s=0 -> {1, 2} -> t=3; the cheap path has capacity 2, the rest goes the dear way.
+  Network net(4);
+  net.set_supply(0, 5);
+  net.set_supply(3, -5);
+  net.add_arc(0, 1, 0, 2, 1);
+  net.add_arc(1, 3, 0, 10, 1);
+  net.add_arc(0, 2, 0, 10, 5);
+  net.add_arc(2, 3, 0, 10, 5);
+  for (const auto model : {InterleavingModel::kSequential, InterleavingModel::kTwoPhaseRacy}) {
+    GpuHostParams params;
+    params.model = model;
+    const SolveResult r = detail::solve_gpu_algorithm_on_host(net, params);
+    ASSERT_EQ(r.status, Status::kOptimal) << model_name(model) << ": " << r.message;
+    EXPECT_EQ(r.total_cost, 2 * 2 + 3 * 10) << model_name(model);
+    EXPECT_TRUE(check_optimality(net, r.flow, r.potential).valid()) << model_name(model);
+  }
+}
+
+TEST(GpuAlgorithmHost, InfeasibleIsReportedNotLooped) {
+  Network net(3);
+  net.set_supply(0, 5);
+  net.set_supply(2, -5);
+  net.add_arc(0, 1, 0, 3, 1);
+  net.add_arc(1, 2, 0, 10, 1);
+  const SolveResult r = detail::solve_gpu_algorithm_on_host(net, GpuHostParams{});
+  EXPECT_EQ(r.status, Status::kInfeasible) << r.message;
+  Network isolated(2);  // demand with no arc at all
+  isolated.set_supply(0, 1);
+  isolated.set_supply(1, -1);
+  EXPECT_EQ(detail::solve_gpu_algorithm_on_host(isolated, GpuHostParams{}).status, Status::kInfeasible);
+}
+
+TEST(GpuAlgorithmHost, CostOverflowIsAStatus) {
+  Network net(2);
+  net.set_supply(0, 1);
+  net.set_supply(1, -1);
+  net.add_arc(0, 1, 0, 1, std::int64_t{1} << 60);
+  const SolveResult r = detail::solve_gpu_algorithm_on_host(net, GpuHostParams{});
+  EXPECT_EQ(r.status, solve(net, SolveOptions{.backend = Backend::kCpu}).status);
+}
+
+// Three nodes: 0 has excess and an admissible arc into 1; 1 has excess, no admissible arc
+// and no residual arc back to 0, so it relabels far down. A push by 0 decided on 1's old
+// price then leaves the reverse arc 1->0 with reduced cost -10 < -ε.
+detail::RoundState stale_hazard_state() {
+  detail::RoundState s;
+  s.first = {0, 1, 3, 4};
+  s.head = {1, 0, 2, 1};
+  s.rev = {1, 0, 3, 2};
+  s.cost = {-1, 1, 10, -10};
+  s.rescap = {3, 0, 5, 0};
+  s.excess = {3, 1, -4};
+  s.price = {0, 0, 0};
+  return s;
+}
+
+TEST(GpuAlgorithmHost, CombinedStepWithStaleReadsBreaksEpsOptimality) {
+  int violations = 0;
+  for (std::uint64_t seed = 1; seed <= 32; ++seed) {
+    detail::RoundState s = stale_hazard_state();
+    GpuHostParams params;
+    params.model = InterleavingModel::kCombinedRacy;
+    params.stale_probability = 1.0;
+    params.seed = seed;
+    const std::string violation = detail::run_one_round(s, 1, params);
+    if (!violation.empty()) {
+      ++violations;
+      EXPECT_NE(violation.find("invariant violated"), std::string::npos) << violation;
+    }
+  }
+  // The shuffle puts node 1 first in about half the orders; the check must catch those.
+  EXPECT_GT(violations, 0);
+}
+
+TEST(GpuAlgorithmHost, TwoPhaseStepsWithStaleReadsKeepEpsOptimality) {
+  for (std::uint64_t seed = 1; seed <= 32; ++seed) {
+    for (const double stale : {0.0, 0.5, 1.0}) {
+      detail::RoundState s = stale_hazard_state();
+      GpuHostParams params;
+      params.model = InterleavingModel::kTwoPhaseRacy;
+      params.stale_probability = stale;
+      params.seed = seed;
+      EXPECT_EQ(detail::run_one_round(s, 1, params), "") << "seed " << seed << ", stale " << stale;
+    }
+  }
+}
+
+// The unsafe model must never return a wrong "optimal": either the right answer or the
+// invariant check's error.
+TEST(GpuAlgorithmHost, CombinedRacyNeverReturnsAWrongOptimum) {
+  int detected = 0;
+  int optimal = 0;
+  for (std::uint64_t seed = 9000; seed < 9150; ++seed) {
+    const Network net = random_network(seed);
+    const SolveResult cpu = solve(net, SolveOptions{.backend = Backend::kCpu});
+    GpuHostParams params;
+    params.model = InterleavingModel::kCombinedRacy;
+    params.seed = seed;
+    const SolveResult got = detail::solve_gpu_algorithm_on_host(net, params);
+    if (got.status == Status::kBackendError) {
+      EXPECT_NE(got.message.find("invariant violated"), std::string::npos) << "seed " << seed << ": " << got.message;
+      ++detected;
+      continue;
+    }
+    EXPECT_EQ(got.status, cpu.status) << "seed " << seed << ": " << got.message;
+    if (got.status == Status::kOptimal && cpu.status == Status::kOptimal) {
+      ++optimal;
+      EXPECT_EQ(got.total_cost, cpu.total_cost) << "seed " << seed;
+      EXPECT_TRUE(check_optimality(net, got.flow, got.potential).valid()) << "seed " << seed;
+    }
+  }
+  std::printf("[gpu-host combined-racy] 150 instances: %d optimal, %d invariant violations caught\n", optimal,
+              detected);
+}
+
+// The CUDA solver itself (kernels/cost_scaling_solver.cu) on the same random instances.
+// Without CUDA the stub must say so; without a device the test is skipped.
+TEST(GpuAlgorithmHost, CudaSolverMatchesCpuSolverWhenADeviceExists) {
+#ifndef SLUICE_WITH_CUDA
+  detail::ResidualGraph probe;
+  const cuda::SolveOutcome stub = cuda::solve_cost_scaling_gpu(probe, cuda::CostScalingGpuParams{});
+  EXPECT_EQ(stub.status, Status::kBackendUnavailable);
+  EXPECT_NE(stub.message.find("not built with CUDA"), std::string::npos) << stub.message;
+  GTEST_SKIP() << "built without CUDA: the device solver is a stub";
+#else
+  const cuda::DeviceQuery query = cuda::query_devices();
+  if (query.devices.empty()) GTEST_SKIP() << "no CUDA device: " << query.error;
+  for (std::uint64_t seed = 20000; seed < 20200; ++seed) {
+    const Network net = random_network(seed);
+    const SolveResult cpu = solve(net, SolveOptions{.backend = Backend::kCpu});
+    if (cpu.status != Status::kOptimal) continue;
+    detail::ResidualGraph g = detail::build_residual_graph(net);
+    ASSERT_TRUE(detail::find_feasible_flow(g).feasible) << "seed " << seed;
+    cuda::SolveOutcome out = cuda::solve_cost_scaling_gpu(g, cuda::CostScalingGpuParams{});
+    ASSERT_EQ(out.status, Status::kOptimal) << "seed " << seed << ": " << out.message;
+    ASSERT_TRUE(detail::compute_exact_potentials(g, out.potential)) << "seed " << seed;
+    std::vector<std::int64_t> flow(static_cast<std::size_t>(net.num_arcs()));
+    std::int64_t total = 0;
+    for (ArcId a = 0; a < net.num_arcs(); ++a) {
+      flow[static_cast<std::size_t>(a)] = g.flow_of(net, a);
+      total += flow[static_cast<std::size_t>(a)] * net.cost(a);
+    }
+    EXPECT_EQ(total, cpu.total_cost) << "seed " << seed;
+    const Certificate cert = check_optimality(net, flow, out.potential);
+    EXPECT_TRUE(cert.valid()) << "seed " << seed << ": " << cert.message;
+  }
+#endif
+}
+
+}  // namespace
+}  // namespace sluice
