@@ -17,6 +17,7 @@
 #include <filesystem>
 #include <sstream>
 
+#include "output.hpp"
 #include "sluice/client.hpp"
 #include "sluice/keys.hpp"
 #include "sluice/service.hpp"
@@ -267,17 +268,7 @@ int run_submit(const SubmitArgs& args) {
     return call.info.code == ReplyCode::kInvalidSnapshot || call.info.code == ReplyCode::kMalformed ? 2 : 1;
   }
   const Allocation& a = call.allocation;
-  const std::string json = allocation_to_json(a);
-  if (args.output.empty()) {
-    std::cout << json;
-  } else {
-    std::ofstream out(args.output, std::ios::binary);
-    out << json;
-    if (!out) {
-      std::cerr << "sluice: cannot write '" << args.output << "'\n";
-      return 2;
-    }
-  }
+  if (const int code = cli::write_output(args.output, allocation_to_json(a)); code != 0) return code;
   std::fprintf(stderr,
                "%s via %s: %zu placed, %zu kept, %zu migrated, %zu preempted, %zu unscheduled; objective %lld (%s, %s)\n"
                "  service time: decode %.3f s, build %.3f s, solve %.3f s, repair %.3f s, extract %.3f s\n",

@@ -17,6 +17,7 @@
 #include <string>
 
 #include "cuda_device.hpp"
+#include "output.hpp"
 #include "sluice/allocate.hpp"
 #include "sluice/dimacs.hpp"
 #include "sluice/generators.hpp"
@@ -338,17 +339,7 @@ int run_allocate(const AllocateArgs& args) {
     std::cerr << "sluice: " << sluice::to_string(a.status) << ": " << a.message << "\n";
     return 1;
   }
-  const std::string json = sluice::allocation_to_json(a);
-  if (args.output.empty()) {
-    std::cout << json;
-  } else {
-    std::ofstream out(args.output, std::ios::binary);
-    out << json;
-    if (!out) {
-      std::cerr << "sluice: cannot write '" << args.output << "'\n";
-      return 2;
-    }
-  }
+  if (const int code = sluice::cli::write_output(args.output, sluice::allocation_to_json(a)); code != 0) return code;
   if (!args.quiet) {
     const auto& t = a.timings;
     std::fprintf(stderr,
