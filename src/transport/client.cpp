@@ -154,6 +154,9 @@ struct Client::Impl {
     return false;
   }
 
+  template <class Record, class Decode>
+  void ask(MessageType type, CallInfo& info, Record& record, Decode decode, const char* what);
+
   AllocateCall allocate(std::string snapshot_bytes, std::int64_t snapshot_version,
                         const AllocateRequestOptions& request_options, std::uint64_t request_id, std::uint64_t epoch,
                         double encode_s) {
@@ -218,41 +221,34 @@ AllocateCall Client::allocate_encoded(std::string snapshot_bytes, std::int64_t s
   return impl_->allocate(std::move(snapshot_bytes), snapshot_version, options, request_id, epoch, 0);
 }
 
-HealthCall Client::health() {
-  HealthCall call;
+// A request without a body (health, stats) and its decoded record.
+template <class Record, class Decode>
+void Client::Impl::ask(MessageType type, CallInfo& info, Record& record, Decode decode, const char* what) {
   Envelope e;
-  e.type = MessageType::kHealth;
-  e.format = impl_->options.format;
+  e.type = type;
+  e.format = options.format;
   e.request_id = random_request_id();
   RawReply reply;
-  if (!impl_->call(e, {}, call.info, reply)) return call;
+  if (!call(e, {}, info, reply)) return;
   std::string error;
-  if (auto h = decode_health(reply.body, reply.envelope.format, &error)) {
-    call.health = std::move(*h);
-    call.info.ok = true;
+  if (auto decoded = decode(reply.body, reply.envelope.format, &error)) {
+    record = std::move(*decoded);
+    info.ok = true;
   } else {
-    call.info.code = ReplyCode::kMalformed;
-    call.info.error = "cannot read the health reply: " + error;
+    info.code = ReplyCode::kMalformed;
+    info.error = std::string("cannot read the ") + what + " reply: " + error;
   }
+}
+
+HealthCall Client::health() {
+  HealthCall call;
+  impl_->ask(MessageType::kHealth, call.info, call.health, decode_health, "health");
   return call;
 }
 
 StatsCall Client::stats() {
   StatsCall call;
-  Envelope e;
-  e.type = MessageType::kStats;
-  e.format = impl_->options.format;
-  e.request_id = random_request_id();
-  RawReply reply;
-  if (!impl_->call(e, {}, call.info, reply)) return call;
-  std::string error;
-  if (auto s = decode_stats(reply.body, reply.envelope.format, &error)) {
-    call.stats = *s;
-    call.info.ok = true;
-  } else {
-    call.info.code = ReplyCode::kMalformed;
-    call.info.error = "cannot read the stats reply: " + error;
-  }
+  impl_->ask(MessageType::kStats, call.info, call.stats, decode_stats, "stats");
   return call;
 }
 

@@ -161,6 +161,7 @@ struct Service::Impl {
   std::string bound;
   std::shared_ptr<spdlog::logger> log;
   Clock::time_point started_at = Clock::now();
+  std::string gpu_description;  // queried once at start: a device query initialises the CUDA runtime
 
   // Stop and drain.
   std::atomic<bool> stop_requested{false};
@@ -692,8 +693,7 @@ struct Service::Impl {
     h.queue_capacity = options.queue_capacity;
     h.in_flight = solving.load();
     h.highest_epoch = highest_epoch;
-    const cuda::DeviceQuery devices = cuda::query_devices();
-    h.gpu = devices.devices.empty() ? "none: " + devices.error : devices.devices.front().name;
+    h.gpu = gpu_description;
     return h;
   }
 
@@ -927,6 +927,10 @@ bool Service::start(std::string* error) {
                 "--allowed-clients, or --insecure to accept that");
   }
   s.setup_metrics();
+  {
+    const cuda::DeviceQuery devices = cuda::query_devices();
+    s.gpu_description = devices.devices.empty() ? "none: " + devices.error : devices.devices.front().name;
+  }
   try {
     if (curve) {
       zmq::socket_t handler(s.context, zmq::socket_type::rep);
