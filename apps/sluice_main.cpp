@@ -5,7 +5,6 @@
 //   sluice allocate SNAPSHOT [--cost-model NAME] [--solver ...] [-o OUT]
 //   sluice gen-snapshot | import-openb | inspect
 #include <CLI/CLI.hpp>
-#include <malloc.h>
 
 #include <limits>
 
@@ -22,6 +21,7 @@
 #include "sluice/dimacs.hpp"
 #include "sluice/generators.hpp"
 #include "sluice/openb.hpp"
+#include "sluice/process_memory.hpp"
 #include "sluice/snapshot_generator.hpp"
 #ifdef SLUICE_HAVE_TRANSPORT
 #include "sluice/snapshot_io.hpp"
@@ -377,16 +377,8 @@ int run_devices() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  // Keep freed memory for reuse instead of returning it to the kernel: a 1M-task snapshot
-  // is some 400 MB of small blocks, and on this project's machines first-touch page faults
-  // cost more than decoding it (bench/results/codec_snapshot_1m: decode 0.59 s into fresh memory, 0.10 s into
-  // reused memory). The service decodes one snapshot per request, so its memory stays at
-  // its high-water mark instead.
-  // One arena: blocks above 64 MiB (a snapshot frame, a reply) never come from a thread's
-  // arena, which would mmap them afresh for every request.
-  mallopt(M_ARENA_MAX, 1);
-  mallopt(M_MMAP_THRESHOLD, 1 << 30);
-  mallopt(M_TRIM_THRESHOLD, std::numeric_limits<int>::max());
+  // Reused memory and huge pages: see sluice/process_memory.hpp (may re-execute once).
+  sluice::tune_process_memory(argv);
   CLI::App app{
       "sluice: a min-cost-flow allocation engine (GPU cost scaling, CPU fallback).\n"
       "Subcommands:\n"

@@ -3,7 +3,6 @@
 // Repetition 1 decodes into fresh memory; later ones reuse what the previous one freed.
 //
 //   sluice_bench_codec --machines 100000 --tasks 1000000 --reps 3
-#include <malloc.h>
 
 #include <chrono>
 #include <limits>
@@ -11,6 +10,7 @@
 #include <string>
 
 #include "binary_codec.hpp"
+#include "sluice/process_memory.hpp"
 #include "sluice/snapshot_generator.hpp"
 
 namespace {
@@ -19,10 +19,7 @@ double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::
 }  // namespace
 
 int main(int argc, char** argv) {
-  // As in the sluice tool (apps/sluice_main.cpp): one arena, freed memory kept for reuse.
-  mallopt(M_ARENA_MAX, 1);
-  mallopt(M_MMAP_THRESHOLD, 1 << 30);
-  mallopt(M_TRIM_THRESHOLD, std::numeric_limits<int>::max());
+  sluice::tune_process_memory(argv);  // as the sluice tool does
   sluice::SnapshotGenParams p;
   p.machines = 100'000;
   p.tasks = 1'000'000;

@@ -6,7 +6,6 @@
 //
 //   sluice_bench_service --sluice build/main/bin/sluice --openb datasets/openb --synthetic 10000:100000
 //       --synthetic 100000:1000000 --reps 3 --csv out.csv
-#include <malloc.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -24,6 +23,7 @@
 
 #include "sluice/client.hpp"
 #include "sluice/openb.hpp"
+#include "sluice/process_memory.hpp"
 #include "sluice/snapshot_generator.hpp"
 
 namespace {
@@ -72,14 +72,14 @@ double median(std::vector<double> v) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  // As in the sluice tool (apps/sluice_main.cpp): reuse freed memory rather than fault it in again.
-  mallopt(M_MMAP_THRESHOLD, 1 << 30);
-  mallopt(M_TRIM_THRESHOLD, std::numeric_limits<int>::max());
+  sluice::tune_process_memory(argv);  // as the sluice tool does
   std::string sluice = "build/main/bin/sluice";
   std::string openb_dir;
   std::vector<std::pair<int, long>> synthetic;
   int reps = 3;
   std::string csv_path;
+  // binary and json: the Allocation with ids; indexed: positions (binary, docs/protocol.md).
+  std::vector<std::string> formats{"binary", "json", "indexed"};
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto next = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
@@ -95,9 +95,21 @@ int main(int argc, char** argv) {
       reps = std::stoi(next());
     } else if (a == "--csv") {
       csv_path = next();
+    } else if (a == "--formats") {
+      formats.clear();
+      std::string list = next() + ",";
+      for (std::size_t at = 0, comma; (comma = list.find(',', at)) != std::string::npos; at = comma + 1) {
+        const std::string f = list.substr(at, comma - at);
+        if (f != "binary" && f != "json" && f != "indexed") {
+          std::fprintf(stderr, "--formats: binary, json or indexed, not '%s'\n", f.c_str());
+          return 2;
+        }
+        formats.push_back(f);
+      }
     } else {
       std::fprintf(stderr,
-                   "usage: sluice_bench_service --sluice BIN [--openb DIR] [--synthetic M:T]... [--reps N] [--csv F]\n");
+                   "usage: sluice_bench_service --sluice BIN [--openb DIR] [--synthetic M:T]... [--reps N] [--csv F]\n"
+                   "                            [--formats binary,json,indexed]\n");
       return 2;
     }
   }
@@ -136,38 +148,53 @@ int main(int argc, char** argv) {
   std::uint64_t epoch = 1;
   for (const Case& c : cases) {
     for (int rep = 0; rep < reps; ++rep) {
-      for (const sluice::BodyFormat f : {sluice::BodyFormat::kBinary, sluice::BodyFormat::kJson}) {
+      for (const std::string& format : formats) {
+        const bool indexed = format == "indexed";
         sluice::ClientOptions co;
         co.endpoint = endpoint;
-        co.format = f;
+        co.format = format == "json" ? sluice::BodyFormat::kJson : sluice::BodyFormat::kBinary;
         co.timeout_ms = 600'000;
         co.attempts = 1;
         sluice::Client client(co);
         sluice::AllocateRequestOptions ro;
         ro.cost_model = sluice::CostModel::kLoadSpreading;
         ro.backend = sluice::Backend::kCpu;
-        const sluice::AllocateCall call = client.allocate(c.snapshot, ro, 0, epoch);
-        if (!call.info.ok) {
-          std::fprintf(stderr, "%s: %s\n", c.name.c_str(), call.info.error.c_str());
+        // Both calls report the same things; an indexed reply's summary carries the timings.
+        sluice::CallInfo info;
+        sluice::Allocation summary;
+        std::size_t placed = 0;
+        if (indexed) {
+          sluice::IndexedAllocateCall call = client.allocate_indexed(c.snapshot, ro, 0, epoch);
+          info = call.info;
+          summary = std::move(call.allocation.summary);
+          placed = call.allocation.placements.size();
+        } else {
+          sluice::AllocateCall call = client.allocate(c.snapshot, ro, 0, epoch);
+          info = call.info;
+          placed = call.allocation.placements.size();
+          summary = std::move(call.allocation);
+        }
+        if (!info.ok) {
+          std::fprintf(stderr, "%s: %s\n", c.name.c_str(), info.error.c_str());
           ::kill(pid, SIGKILL);
           return 1;
         }
         Row r;
         r.case_name = c.name;
-        r.format = std::string(sluice::to_string(f));
+        r.format = format;
         r.rep = rep;
-        r.encode_s = call.info.encode_s;
-        r.round_trip_s = call.info.round_trip_s;
-        r.decode_s = call.info.decode_s;
+        r.encode_s = info.encode_s;
+        r.round_trip_s = info.round_trip_s;
+        r.decode_s = info.decode_s;
         r.end_to_end_s = r.encode_s + r.round_trip_s + r.decode_s;
-        r.server_decode_s = call.allocation.timings.decode_s;
-        r.allocate_s = call.allocation.timings.total_s;
+        r.server_decode_s = summary.timings.decode_s;
+        r.allocate_s = summary.timings.total_s;
         r.overhead_s = r.end_to_end_s - r.allocate_s;
-        r.request_bytes = call.info.request_bytes;
-        r.reply_bytes = call.info.reply_bytes;
-        r.placed = call.allocation.placements.size();
+        r.request_bytes = info.request_bytes;
+        r.reply_bytes = info.reply_bytes;
+        r.placed = placed;
         rows.push_back(r);
-        std::printf("%-28s %-6s rep %d: end to end %.3f s = allocate %.3f s + overhead %.3f s (%.1f%%: encode %.3f, "
+        std::printf("%-28s %-7s rep %d: end to end %.3f s = allocate %.3f s + overhead %.3f s (%.1f%%: encode %.3f, "
                     "service decode %.3f, transfer+reply %.3f, decode %.3f); %.1f MB out, %.1f MB back, %zu placed\n",
                     c.name.c_str(), r.format.c_str(), rep, r.end_to_end_s, r.allocate_s, r.overhead_s,
                     100 * r.overhead_s / r.end_to_end_s, r.encode_s, r.server_decode_s,
@@ -183,10 +210,10 @@ int main(int argc, char** argv) {
   std::filesystem::remove(ready);
 
   std::printf("\nmedians over %d repetitions:\n", reps);
-  std::printf("%-28s %-6s %10s %10s %10s %9s %12s\n", "case", "format", "end-to-end", "allocate", "overhead", "share",
+  std::printf("%-28s %-7s %10s %10s %10s %9s %12s\n", "case", "format", "end-to-end", "allocate", "overhead", "share",
               "round trip");
   for (const Case& c : cases) {
-    for (const char* f : {"binary", "json"}) {
+    for (const std::string& f : formats) {
       std::vector<double> e2e, alloc, over, rt;
       for (const Row& r : rows) {
         if (r.case_name != c.name || r.format != f) continue;
@@ -195,7 +222,8 @@ int main(int argc, char** argv) {
         over.push_back(r.overhead_s);
         rt.push_back(r.round_trip_s);
       }
-      std::printf("%-28s %-6s %9.3fs %9.3fs %9.3fs %8.1f%% %11.3fs\n", c.name.c_str(), f, median(e2e), median(alloc),
+      std::printf("%-28s %-7s %9.3fs %9.3fs %9.3fs %8.1f%% %11.3fs\n", c.name.c_str(), f.c_str(), median(e2e),
+                  median(alloc),
                   median(over), 100 * median(over) / median(e2e), median(rt));
     }
   }

@@ -64,7 +64,8 @@ Snapshot generated() {
   return s;
 }
 
-// The protocol fuzzer's first byte: decoder (bits 1..3) and format (bit 0).
+// The protocol fuzzer's first byte: decoder (bits 1..3: envelope, options, allocation,
+// health, stats, indexed allocation) and format (bit 0).
 std::string tagged(int decoder, BodyFormat format, std::string_view body) {
   std::string out(1, static_cast<char>((decoder << 1) | (format == BodyFormat::kJson ? 1 : 0)));
   out += body;
@@ -113,6 +114,19 @@ void protocol_seeds(const fs::path& dir) {
     write_file(dir / ("allocation_example" + suffix), tagged(2, f, encode_allocation(a, f)));
     write_file(dir / ("allocation_generated" + suffix), tagged(2, f, encode_allocation(b, f)));
   }
+
+  SnapshotGenParams with_running;
+  with_running.machines = 30;
+  with_running.tasks = 200;
+  with_running.running_share = 0.4;
+  with_running.seed = 5;
+  AllocateOptions priority;
+  priority.cost_model = CostModel::kPriority;
+  write_file(dir / "indexed_allocation_example", tagged(5, BodyFormat::kBinary,
+                                                        encode_indexed_allocation(allocate_indexed(example(), options))));
+  write_file(dir / "indexed_allocation_generated",
+             tagged(5, BodyFormat::kBinary,
+                    encode_indexed_allocation(allocate_indexed(generate_snapshot(with_running), priority))));
 
   HealthInfo h{"serving", "0.1.0", 12.5, 4, 1, 64, 2, 7, "cpu (not built with CUDA)"};
   ServiceStats s;

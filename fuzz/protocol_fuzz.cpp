@@ -72,6 +72,18 @@ void allocation(std::string_view bytes, BodyFormat format) {
   }
 }
 
+// Indexed allocations are binary only: decode, and a round trip gives the same bytes.
+void indexed_allocation(std::string_view bytes) {
+  const IndexedAllocationDecodeResult r = decode_indexed_allocation(bytes);
+  SLUICE_FUZZ_CHECK(r.ok == r.error.empty(), r.error);
+  if (!r.ok) return;
+  const std::string once = encode_indexed_allocation(r.allocation);
+  SLUICE_FUZZ_CHECK(!once.empty(), "encode_indexed_allocation failed");
+  const IndexedAllocationDecodeResult back = decode_indexed_allocation(once);
+  SLUICE_FUZZ_CHECK(back.ok, back.error);
+  SLUICE_FUZZ_CHECK(encode_indexed_allocation(back.allocation) == once, "indexed allocation changed in a round trip");
+}
+
 template <class Record, class Encode, class Decode>
 void record(std::string_view bytes, BodyFormat format, Encode encode, Decode decode) {
   std::string error;
@@ -97,7 +109,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (size == 0) return 0;
   const BodyFormat format = (data[0] & 1) != 0 ? BodyFormat::kJson : BodyFormat::kBinary;
   const std::string_view bytes(reinterpret_cast<const char*>(data) + 1, size - 1);
-  switch ((data[0] >> 1) % 5) {
+  switch ((data[0] >> 1) % 6) {
     case 0:
       envelope(bytes);
       break;
@@ -116,6 +128,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       record<ServiceStats>(
           bytes, format, [](const ServiceStats& s, BodyFormat f) { return encode_stats(s, f); },
           [](std::string_view b, BodyFormat f, std::string* e) { return decode_stats(b, f, e); });
+      break;
+    case 5:
+      indexed_allocation(bytes);
       break;
   }
   return 0;

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -133,6 +134,49 @@ struct Allocation {
 };
 
 [[nodiscard]] Allocation allocate(const Snapshot& snapshot, const AllocateOptions& options = {});
+
+// The same result with tasks and machines as positions in the snapshot instead of ids: a
+// task is its index in snapshot order (the tasks of jobs[0], then those of jobs[1], ...), a
+// machine its index in snapshot.machines. What a master that keeps its snapshot wants over
+// the wire (docs/protocol.md, "Indexed replies"): 9 bytes or so a task instead of its three
+// ids, and nothing to look up on either side. Lists are columns, in the order allocate()
+// lists them.
+struct IndexedPlacements {
+  std::vector<std::uint32_t> task;
+  std::vector<std::uint32_t> machine;
+  std::vector<std::uint32_t> gpu_begin{0};  // entry i's GPU indexes: gpu_indexes[gpu_begin[i], gpu_begin[i + 1])
+  std::vector<std::int32_t> gpu_indexes;
+
+  [[nodiscard]] std::size_t size() const { return task.size(); }
+  void add(std::uint32_t t, std::uint32_t m, std::span<const std::int32_t> gpus) {
+    task.push_back(t);
+    machine.push_back(m);
+    gpu_indexes.insert(gpu_indexes.end(), gpus.begin(), gpus.end());
+    gpu_begin.push_back(static_cast<std::uint32_t>(gpu_indexes.size()));
+  }
+};
+
+struct IndexedAllocation {
+  Allocation summary;             // everything but the five lists, which stay empty
+  IndexedPlacements placements;   // pending tasks newly placed
+  IndexedPlacements kept;         // running tasks that stay
+  IndexedPlacements migrations;   // running tasks moved: machine is the new one
+  std::vector<std::uint32_t> migrated_from;
+  std::vector<std::uint32_t> preempted_task;
+  std::vector<std::uint32_t> preempted_machine;  // where it was running
+  std::vector<std::uint32_t> preempted_reason;   // into messages
+  std::vector<std::uint32_t> unscheduled_task;
+  std::vector<UnscheduledReason> unscheduled_reason;
+  std::vector<std::uint32_t> unscheduled_message;  // into messages
+  std::vector<std::string> messages;               // each distinct text once
+};
+
+[[nodiscard]] IndexedAllocation allocate_indexed(const Snapshot& snapshot, const AllocateOptions& options = {});
+
+// The Allocation an indexed one stands for, with ids from the snapshot it was computed
+// for. Positions out of range give kInvalidInput with a message (a reply for another
+// snapshot), never a crash.
+[[nodiscard]] Allocation expand(const IndexedAllocation& indexed, const Snapshot& snapshot);
 
 // The min-cost-flow network allocate() would solve for this snapshot (for benchmarks and
 // for inspecting a model); nullopt when the snapshot is invalid (validate() says why).

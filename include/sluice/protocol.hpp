@@ -117,6 +117,20 @@ struct AllocationDecodeResult {
 [[nodiscard]] AllocationDecodeResult decode_allocation(std::string_view bytes, BodyFormat format,
                                                        const SnapshotLimits& limits = {});
 
+// Indexed replies: an allocate request with this envelope flag (binary body only) is
+// answered with an IndexedAllocation (allocate.hpp) instead of an Allocation, and the
+// reply's envelope carries the flag too. Other flag bits are reserved and ignored.
+inline constexpr std::uint32_t kFlagIndexedReply = 1;
+
+[[nodiscard]] std::string encode_indexed_allocation(const IndexedAllocation& allocation);  // binary
+struct IndexedAllocationDecodeResult {
+  bool ok = false;
+  std::string error;
+  IndexedAllocation allocation;
+};
+[[nodiscard]] IndexedAllocationDecodeResult decode_indexed_allocation(std::string_view bytes,
+                                                                      const SnapshotLimits& limits = {});
+
 struct HealthInfo {
   std::string state;             // "serving" or "draining"
   std::string version;           // the service's build version

@@ -56,6 +56,11 @@ class ByteWriter {
     length(v.size());
     for (const std::int32_t i : v) put(i);
   }
+  template <class T>
+  void column(const std::vector<T>& v) {  // the elements only; the length is written by the caller
+    static_assert(std::is_arithmetic_v<T> || std::is_enum_v<T>);
+    raw(v.data(), v.size() * sizeof(T));
+  }
   [[nodiscard]] std::size_t size() const { return size_; }
   std::string take() {
     out_.resize(size_);
@@ -203,6 +208,19 @@ class ByteReader {
         e.add_key(it->first);
         throw e;
       }
+    }
+  }
+
+  // n values of T, stored back to back (swapped when the writer's byte order differs).
+  template <class T>
+  void column(std::vector<T>& v, std::size_t n) {
+    static_assert(std::is_arithmetic_v<T>);
+    if (n > remaining() / sizeof(T)) short_input(n * sizeof(T));
+    v.resize(n);
+    std::memcpy(v.data(), p_, n * sizeof(T));
+    p_ += n * sizeof(T);
+    if (swap_) {
+      for (T& x : v) x = byteswap_value(x);
     }
   }
 
@@ -499,8 +517,10 @@ std::string encode_allocation_binary(const Allocation& a) {
   return encode_exact([&](ByteWriter& w) { write_allocation(w, a); });
 }
 
-void decode_allocation_binary(std::string_view bytes, const SnapshotLimits& limits, Allocation& a) {
-  ByteReader r(bytes, limits);
+namespace {
+
+void read_allocation(ByteReader& r, Allocation& a) {
+  const SnapshotLimits& limits = r.limits();
   std::string text;
   field("status", [&] {
     r.string(text);
@@ -596,8 +616,141 @@ void decode_allocation_binary(std::string_view bytes, const SnapshotLimits& limi
       });
     }
   });
+}
+
+}  // namespace
+
+void decode_allocation_binary(std::string_view bytes, const SnapshotLimits& limits, Allocation& a) {
+  ByteReader r(bytes, limits);
+  read_allocation(r, a);
   if (r.remaining() != 0) {
     throw DecodeError(std::to_string(r.remaining()) + " bytes left over after the allocation (at byte offset " +
+                      std::to_string(r.offset()) + ")");
+  }
+}
+
+// ---- Indexed allocation (docs/protocol.md, "Indexed replies") ----------------------------
+// [the allocation as above, its five lists empty] then columns: for each of placements,
+// kept and migrations: u64 n, u32 task[n], u32 machine[n], u32 gpu_begin[n + 1], u64 g,
+// i32 gpu_indexes[g]; u32 migrated_from[n_migrations]; preemptions: u64 n, u32 task[n],
+// u32 machine[n], u32 reason[n]; unscheduled: u64 n, u32 task[n], u8 reason[n],
+// u32 message[n]; messages: u64 n, n strings.
+
+namespace {
+
+void write_indexed_placements(ByteWriter& w, const IndexedPlacements& list) {
+  w.length(list.size());
+  w.column(list.task);
+  w.column(list.machine);
+  w.column(list.gpu_begin);
+  w.length(list.gpu_indexes.size());
+  w.column(list.gpu_indexes);
+}
+
+void read_indexed_placements(ByteReader& r, IndexedPlacements& list) {
+  const std::size_t n = r.length(12);  // task, machine and gpu_begin: 12 bytes an entry
+  field("task", [&] { r.column(list.task, n); });
+  field("machine", [&] { r.column(list.machine, n); });
+  field("gpu_begin", [&] { r.column(list.gpu_begin, n + 1); });
+  field("gpu_indexes", [&] {
+    const std::size_t g = r.length(4);
+    r.column(list.gpu_indexes, g);
+  });
+  const auto max_gpus = static_cast<std::uint64_t>(std::max<std::int64_t>(0, r.limits().max_gpus_per_machine));
+  if (list.gpu_begin.front() != 0 || list.gpu_begin.back() != list.gpu_indexes.size()) {
+    throw DecodeError("gpu_begin must run from 0 to the number of GPU indexes (" +
+                      std::to_string(list.gpu_indexes.size()) + ")");
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    if (list.gpu_begin[i + 1] < list.gpu_begin[i] || list.gpu_begin[i + 1] - list.gpu_begin[i] > max_gpus) {
+      DecodeError e("gpu_begin must not decrease, nor give an entry more than max_gpus_per_machine (" +
+                    std::to_string(max_gpus) + ") GPUs");
+      e.add_index(i);
+      throw e;
+    }
+  }
+}
+
+}  // namespace
+
+std::string encode_indexed_allocation_binary(const IndexedAllocation& a) {
+  static_assert(sizeof(UnscheduledReason) >= 1);
+  std::vector<std::uint8_t> reasons(a.unscheduled_reason.size());
+  for (std::size_t i = 0; i < reasons.size(); ++i) reasons[i] = static_cast<std::uint8_t>(a.unscheduled_reason[i]);
+  return encode_exact([&](ByteWriter& w) {
+    write_allocation(w, a.summary);
+    write_indexed_placements(w, a.placements);
+    write_indexed_placements(w, a.kept);
+    write_indexed_placements(w, a.migrations);
+    w.column(a.migrated_from);
+    w.length(a.preempted_task.size());
+    w.column(a.preempted_task);
+    w.column(a.preempted_machine);
+    w.column(a.preempted_reason);
+    w.length(a.unscheduled_task.size());
+    w.column(a.unscheduled_task);
+    w.column(reasons);
+    w.column(a.unscheduled_message);
+    w.length(a.messages.size());
+    for (const std::string& m : a.messages) w.string(m);
+  });
+}
+
+void decode_indexed_allocation_binary(std::string_view bytes, const SnapshotLimits& limits, IndexedAllocation& a) {
+  // The summary is an allocation body followed by more bytes: read it with a reader that
+  // stops where the columns start.
+  ByteReader r(bytes, limits);
+  read_allocation(r, a.summary);
+  if (!a.summary.placements.empty() || !a.summary.kept.empty() || !a.summary.migrations.empty() ||
+      !a.summary.preemptions.empty() || !a.summary.unscheduled.empty()) {
+    throw DecodeError("an indexed allocation carries its lists as columns: the summary's lists must be empty");
+  }
+  field("placements", [&] { read_indexed_placements(r, a.placements); });
+  field("kept", [&] { read_indexed_placements(r, a.kept); });
+  field("migrations", [&] { read_indexed_placements(r, a.migrations); });
+  field("migrated_from", [&] { r.column(a.migrated_from, a.migrations.size()); });
+  field("preemptions", [&] {
+    const std::size_t n = r.length(12);
+    r.column(a.preempted_task, n);
+    r.column(a.preempted_machine, n);
+    r.column(a.preempted_reason, n);
+  });
+  field("unscheduled", [&] {
+    const std::size_t n = r.length(9);
+    r.column(a.unscheduled_task, n);
+    std::vector<std::uint8_t> reasons;
+    r.column(reasons, n);
+    a.unscheduled_reason.resize(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      if (reasons[i] > static_cast<std::uint8_t>(UnscheduledReason::kOutbidByPriority)) {
+        DecodeError e("unknown reason code " + std::to_string(reasons[i]));
+        e.add_index(i);
+        throw e;
+      }
+      a.unscheduled_reason[i] = static_cast<UnscheduledReason>(reasons[i]);
+    }
+    r.column(a.unscheduled_message, n);
+  });
+  field("messages", [&] {
+    const std::size_t n = r.length(8);
+    a.messages.resize(n);
+    for (std::size_t i = 0; i < n; ++i) element(i, [&] { r.string(a.messages[i]); });
+  });
+  const auto check = [&](const std::vector<std::uint32_t>& refs, const char* what) {
+    for (std::size_t i = 0; i < refs.size(); ++i) {
+      if (refs[i] >= a.messages.size()) {
+        DecodeError e("message " + std::to_string(refs[i]) + " is beyond the " + std::to_string(a.messages.size()) +
+                      " messages");
+        e.add_index(i);
+        e.add_field(what);
+        throw e;
+      }
+    }
+  };
+  check(a.preempted_reason, "preemptions");
+  check(a.unscheduled_message, "unscheduled");
+  if (r.remaining() != 0) {
+    throw DecodeError(std::to_string(r.remaining()) + " bytes left over after the indexed allocation (at byte offset " +
                       std::to_string(r.offset()) + ")");
   }
 }

@@ -28,6 +28,8 @@ void decode_snapshot_binary(std::string_view bytes, const SnapshotLimits& limits
 
 [[nodiscard]] std::string encode_allocation_binary(const Allocation& allocation);
 void decode_allocation_binary(std::string_view bytes, const SnapshotLimits& limits, Allocation& out);
+[[nodiscard]] std::string encode_indexed_allocation_binary(const IndexedAllocation& allocation);
+void decode_indexed_allocation_binary(std::string_view bytes, const SnapshotLimits& limits, IndexedAllocation& out);
 
 // The reference: the same format through cereal's archives (snapshot_codec.cpp). Slower;
 // kept so the tests can hold the direct codec to it.

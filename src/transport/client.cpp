@@ -157,14 +157,18 @@ struct Client::Impl {
   template <class Record, class Decode>
   void ask(MessageType type, CallInfo& info, Record& record, Decode decode, const char* what);
 
-  AllocateCall allocate(std::string snapshot_bytes, std::int64_t snapshot_version,
-                        const AllocateRequestOptions& request_options, std::uint64_t request_id, std::uint64_t epoch,
-                        double encode_s) {
-    AllocateCall result;
+  // Sends an allocate request; `decode(body, result)` reads the reply body into `result`
+  // and returns the error, if any.
+  template <class Call, class Decode>
+  Call allocate(std::string snapshot_bytes, std::int64_t snapshot_version,
+                const AllocateRequestOptions& request_options, std::uint64_t request_id, std::uint64_t epoch,
+                double encode_s, std::uint32_t flags, Decode&& decode) {
+    Call result;
     const auto t0 = Clock::now();
     Envelope e;
     e.type = MessageType::kAllocate;
     e.format = options.format;
+    e.flags = flags;
     e.request_id = request_id != 0 ? request_id : random_request_id();
     e.epoch = epoch;
     e.snapshot_version = snapshot_version;
@@ -179,17 +183,27 @@ struct Client::Impl {
       result.info.error = "expected an allocate reply, got " + std::string(to_string(reply.envelope.type));
       return result;
     }
-    const auto t1 = Clock::now();
-    AllocationDecodeResult decoded = decode_allocation(reply.body, reply.envelope.format);
-    result.info.decode_s = since(t1);
-    if (!decoded.ok) {
+    if ((reply.envelope.flags & kFlagIndexedReply) != (flags & kFlagIndexedReply)) {
       result.info.code = ReplyCode::kMalformed;
-      result.info.error = "cannot read the service's reply: " + decoded.error;
+      result.info.error = "the service answered with the other allocation layout (indexed flag differs)";
       return result;
     }
-    result.allocation = std::move(decoded.allocation);
+    const auto t1 = Clock::now();
+    std::string error = decode(reply, result);
+    result.info.decode_s = since(t1);
+    if (!error.empty()) {
+      result.info.code = ReplyCode::kMalformed;
+      result.info.error = "cannot read the service's reply: " + error;
+      return result;
+    }
     result.info.ok = true;
     return result;
+  }
+
+  static std::string decode_ids(const RawReply& reply, AllocateCall& call) {
+    AllocationDecodeResult decoded = decode_allocation(reply.body, reply.envelope.format);
+    if (decoded.ok) call.allocation = std::move(decoded.allocation);
+    return decoded.error;
   }
 };
 
@@ -212,13 +226,41 @@ AllocateCall Client::allocate(const Snapshot& snapshot, const AllocateRequestOpt
     call.info.error = "encoding the snapshot failed";
     return call;
   }
-  return impl_->allocate(std::move(bytes), snapshot.version, options, request_id, epoch, encode_s);
+  return impl_->allocate<AllocateCall>(std::move(bytes), snapshot.version, options, request_id, epoch, encode_s, 0,
+                                       Impl::decode_ids);
+}
+
+IndexedAllocateCall Client::allocate_indexed(const Snapshot& snapshot, const AllocateRequestOptions& options,
+                                             std::uint64_t request_id, std::uint64_t epoch) {
+  if (impl_->options.format != BodyFormat::kBinary) {
+    IndexedAllocateCall call;
+    call.info.code = ReplyCode::kMalformed;
+    call.info.error = "indexed replies need the binary body format";
+    return call;
+  }
+  const auto t0 = Clock::now();
+  std::string bytes = encode_snapshot(snapshot, SnapshotFormat::kBinary);
+  const double encode_s = since(t0);
+  if (bytes.empty()) {
+    IndexedAllocateCall call;
+    call.info.code = ReplyCode::kInternal;
+    call.info.error = "encoding the snapshot failed";
+    return call;
+  }
+  return impl_->allocate<IndexedAllocateCall>(
+      std::move(bytes), snapshot.version, options, request_id, epoch, encode_s, kFlagIndexedReply,
+      [](const RawReply& reply, IndexedAllocateCall& call) {
+        IndexedAllocationDecodeResult decoded = decode_indexed_allocation(reply.body);
+        if (decoded.ok) call.allocation = std::move(decoded.allocation);
+        return decoded.error;
+      });
 }
 
 AllocateCall Client::allocate_encoded(std::string snapshot_bytes, std::int64_t snapshot_version,
                                       const AllocateRequestOptions& options, std::uint64_t request_id,
                                       std::uint64_t epoch) {
-  return impl_->allocate(std::move(snapshot_bytes), snapshot_version, options, request_id, epoch, 0);
+  return impl_->allocate<AllocateCall>(std::move(snapshot_bytes), snapshot_version, options, request_id, epoch, 0, 0,
+                                       Impl::decode_ids);
 }
 
 // A request without a body (health, stats) and its decoded record.

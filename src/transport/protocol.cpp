@@ -807,4 +807,20 @@ AllocationDecodeResult decode_allocation(std::string_view bytes, BodyFormat form
   return result;
 }
 
+std::string encode_indexed_allocation(const IndexedAllocation& allocation) {
+  try {
+    return detail::encode_indexed_allocation_binary(allocation);
+  } catch (...) {
+    return {};
+  }
+}
+
+IndexedAllocationDecodeResult decode_indexed_allocation(std::string_view bytes, const SnapshotLimits& limits) {
+  IndexedAllocationDecodeResult result;
+  result.error = guarded([&] { detail::decode_indexed_allocation_binary(bytes, limits, result.allocation); });
+  result.ok = result.error.empty();
+  if (!result.ok) result.error = "indexed allocation: " + result.error;
+  return result;
+}
+
 }  // namespace sluice

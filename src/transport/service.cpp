@@ -92,6 +92,7 @@ std::uint64_t fingerprint(const zmq::message_t& options, const zmq::message_t& s
   mix(snap.size());
   mix(static_cast<std::uint64_t>(e.snapshot_version));
   mix(static_cast<std::uint64_t>(e.format));
+  mix(e.flags);
   return h;
 }
 
@@ -795,7 +796,20 @@ struct Service::Impl {
       ao.migration_cost = req.migration_cost;
       ao.validate = true;
       ao.limits = options.limits;
-      Allocation a = allocate(snap.snapshot, ao);
+      // Indexed replies (docs/protocol.md): positions instead of ids, binary only.
+      const bool indexed = (e.flags & kFlagIndexedReply) != 0;
+      if (indexed && e.format != BodyFormat::kBinary) {
+        return fail(ReplyCode::kMalformed, "indexed replies (envelope flag 1) come in the binary body format only",
+                    true);
+      }
+      IndexedAllocation indexed_result;
+      Allocation ids_result;
+      if (indexed) {
+        indexed_result = allocate_indexed(snap.snapshot, ao);
+      } else {
+        ids_result = allocate(snap.snapshot, ao);
+      }
+      Allocation& a = indexed ? indexed_result.summary : ids_result;
       if (a.status == Status::kInvalidInput && a.stats.nodes == 0) {
         return fail(ReplyCode::kInvalidSnapshot, "snapshot: invalid snapshot: " + a.message, true);
       }
@@ -831,7 +845,7 @@ struct Service::Impl {
       d.reply.envelope = e;
       d.reply.envelope.type = MessageType::kAllocateReply;
       d.reply.envelope.code = ReplyCode::kOk;
-      d.reply.body = encode_allocation(a, e.format);
+      d.reply.body = indexed ? encode_indexed_allocation(indexed_result) : encode_allocation(a, e.format);
       if (d.reply.body.empty()) return fail(ReplyCode::kInternal, "encoding the allocation failed", false);
       d.reply.envelope.body_bytes = d.reply.body.size();
       d.reply.cacheable = true;

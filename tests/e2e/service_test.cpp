@@ -298,6 +298,54 @@ TEST(Service, StaleEpochIsRefused) {
   EXPECT_EQ(h.health.highest_epoch, 7u);
 }
 
+// Indexed replies: the same allocation as positions, a fraction of the bytes; binary only.
+TEST(Service, IndexedRepliesStandForTheIdReplies) {
+  ServiceProcess service;
+  ASSERT_TRUE(service.running()) << service.log();
+  Client client(test::client_at(service.endpoint()));
+  const Snapshot snapshot = small_snapshot(11, 60, 800);
+  AllocateRequestOptions ro;
+  ro.cost_model = CostModel::kPriority;
+  const AllocateCall ids = client.allocate(snapshot, ro);
+  ASSERT_TRUE(ids.info.ok) << ids.info.error;
+  const IndexedAllocateCall indexed = client.allocate_indexed(snapshot, ro);
+  ASSERT_TRUE(indexed.info.ok) << indexed.info.error;
+  EXPECT_EQ(indexed.info.reply.flags & kFlagIndexedReply, kFlagIndexedReply);
+  EXPECT_LT(indexed.info.reply_bytes, ids.info.reply_bytes / 2);
+  const Allocation expanded = expand(indexed.allocation, snapshot);
+  ASSERT_EQ(expanded.status, Status::kOptimal) << expanded.message;
+  EXPECT_EQ(expanded.objective, ids.allocation.objective);
+  EXPECT_EQ(placement_keys(expanded), placement_keys(ids.allocation));
+
+  // A JSON client cannot ask for one; a raw JSON request with the flag gets an error reply.
+  ClientOptions json = test::client_at(service.endpoint());
+  json.format = BodyFormat::kJson;
+  Client json_client(json);
+  const IndexedAllocateCall refused = json_client.allocate_indexed(snapshot, ro);
+  EXPECT_FALSE(refused.info.ok);
+  EXPECT_EQ(refused.info.attempts, 0);
+  RawPeer peer(service.endpoint());
+  Envelope e;
+  e.type = MessageType::kAllocate;
+  e.format = BodyFormat::kJson;
+  e.request_id = 77;
+  e.flags = kFlagIndexedReply;
+  e.snapshot_version = snapshot.version;
+  const std::string options = encode_request_options(ro, BodyFormat::kJson);
+  const std::string body = encode_snapshot(snapshot, SnapshotFormat::kJson);
+  e.body_bytes = options.size() + body.size();
+  peer.send({encode_envelope(e), options, body});
+  const auto reply = peer.receive();
+  ASSERT_TRUE(reply.has_value());
+  const EnvelopeDecodeResult r = decode_envelope(reply->front());
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.envelope.code, ReplyCode::kMalformed);
+  ASSERT_EQ(reply->size(), 2u);
+  EXPECT_NE(reply->back().find("binary body format only"), std::string::npos) << reply->back();
+  // And the service goes on serving.
+  EXPECT_TRUE(client.allocate_indexed(snapshot, ro).info.ok);
+}
+
 // GET /metrics over a plain socket.
 std::string http_get(const std::string& url) {
   // url: http://127.0.0.1:PORT/metrics
