@@ -30,7 +30,7 @@ class ByteWriter {
   explicit ByteWriter(std::size_t exact) : out_(exact, '\0'), counting_(false) { raw("\x01", 1); }
 
   void raw(const void* data, std::size_t n) {
-    if (!counting_) std::memcpy(out_.data() + size_, data, n);
+    if (!counting_ && n > 0) std::memcpy(out_.data() + size_, data, n);  // an empty vector's data() may be null
     size_ += n;
   }
   template <class T>
@@ -217,7 +217,7 @@ class ByteReader {
     static_assert(std::is_arithmetic_v<T>);
     if (n > remaining() / sizeof(T)) short_input(n * sizeof(T));
     v.resize(n);
-    std::memcpy(v.data(), p_, n * sizeof(T));
+    if (n > 0) std::memcpy(v.data(), p_, n * sizeof(T));
     p_ += n * sizeof(T);
     if (swap_) {
       for (T& x : v) x = byteswap_value(x);
