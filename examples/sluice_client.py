@@ -169,9 +169,8 @@ def encode_options_binary(options):
     return w.bytes()
 
 
-def decode_allocation_binary(data):
-    """The binary allocation as the same dict the JSON reply gives."""
-    r = Reader(data)
+def _read_allocation(r):
+    """The binary allocation's fields and lists, from a Reader (docs/protocol.md)."""
     a = {"status": r.string(), "message": r.string(), "snapshot_version": r.i64(),
          "cost_model": r.string(), "backend": r.string(), "algorithm": r.string(),
          "fell_back": r.boolean(), "fallback_reason": r.string(), "objective": r.i64()}
@@ -200,12 +199,86 @@ def decode_allocation_binary(data):
                                             "machine": r.string(), "reason": r.string()})
     a["unscheduled"] = records(32, lambda: {"job": r.string(), "task": r.string(),
                                             "reason": r.string(), "message": r.string()})
-    if r.pos != len(r.data):
-        raise SluiceError("malformed", f"{len(r.data) - r.pos} bytes left over")
+    return a
+
+
+def _counts(a):
     a["counts"] = {"placed": len(a["placements"]), "kept": len(a["kept"]),
                    "migrated": len(a["migrations"]), "preempted": len(a["preemptions"]),
                    "unscheduled": len(a["unscheduled"])}
     return a
+
+
+def decode_allocation_binary(data):
+    """The binary allocation as the same dict the JSON reply gives."""
+    r = Reader(data)
+    a = _read_allocation(r)
+    if r.pos != len(r.data):
+        raise SluiceError("malformed", f"{len(r.data) - r.pos} bytes left over")
+    return _counts(a)
+
+
+REASONS = ["no-machine-with-resource", "constraint-unsatisfiable", "no-free-capacity", "outbid-by-priority"]
+
+
+def decode_indexed_allocation_binary(data, snapshot):
+    """An indexed reply (envelope flag 1): positions in `snapshot` (the dict that was sent)
+    turned back into the same dict the ids reply gives."""
+    r = Reader(data)
+    a = _read_allocation(r)
+    if any(a[k] for k in ("placements", "kept", "migrations", "preemptions", "unscheduled")):
+        raise SluiceError("malformed", "an indexed reply's lists come as columns")
+    fmt = "<" if r.little else ">"
+
+    def column(code, n):
+        size = struct.calcsize(code) * n
+        if r.pos + size > len(r.data):
+            raise SluiceError("malformed", f"column ends early at byte {r.pos}")
+        values = struct.unpack(f"{fmt}{n}{code}", r.data[r.pos:r.pos + size])
+        r.pos += size
+        return list(values)
+
+    def placements():
+        n = r.length(12)
+        task, machine, begin = column("I", n), column("I", n), column("I", n + 1)
+        gpus = column("i", r.length(4))
+        if begin[0] != 0 or begin[-1] != len(gpus) or any(b > e for b, e in zip(begin, begin[1:])):
+            raise SluiceError("malformed", "gpu_begin does not run from 0 to the GPU indexes")
+        return [(task[i], machine[i], gpus[begin[i]:begin[i + 1]]) for i in range(n)]
+
+    placed, kept, moved = placements(), placements(), placements()
+    moved_from = column("I", len(moved))
+    n = r.length(12)
+    preempted = list(zip(column("I", n), column("I", n), column("I", n)))
+    n = r.length(9)
+    unscheduled = list(zip(column("I", n), column("B", n), column("I", n)))
+    messages = [r.string() for _ in range(r.length(8))]
+    if r.pos != len(r.data):
+        raise SluiceError("malformed", f"{len(r.data) - r.pos} bytes left over")
+
+    tasks = [(job["id"], task["id"]) for job in snapshot["jobs"] for task in job["tasks"]]
+    machines = [m["id"] for m in snapshot["machines"]]
+
+    def at(table, i, what):
+        if i >= len(table):
+            raise SluiceError("malformed", f"{what} {i} is beyond the {len(table)} there are")
+        return table[i]
+
+    def placement(t, m, g):
+        job, task = at(tasks, t, "task position")
+        return {"job": job, "task": task, "machine": at(machines, m, "machine position"), "gpus": g}
+
+    a["placements"] = [placement(*p) for p in placed]
+    a["kept"] = [placement(*p) for p in kept]
+    a["migrations"] = [dict(placement(*p), **{"from": at(machines, f, "machine position")})
+                       for p, f in zip(moved, moved_from)]
+    a["preemptions"] = [{"job": at(tasks, t, "task position")[0], "task": at(tasks, t, "task position")[1],
+                         "machine": at(machines, m, "machine position"), "reason": at(messages, why, "message")}
+                        for t, m, why in preempted]
+    a["unscheduled"] = [{"job": at(tasks, t, "task position")[0], "task": at(tasks, t, "task position")[1],
+                         "reason": at(REASONS, code, "reason code"), "message": at(messages, msg, "message")}
+                        for t, code, msg in unscheduled]
+    return _counts(a)
 
 
 def decode_health_binary(data):
@@ -260,12 +333,12 @@ class Client:
             self.socket.close()
             self.socket = None
 
-    def call(self, kind, body_frames=(), request_id=None, epoch=0, snapshot_version=0):
+    def call(self, kind, body_frames=(), request_id=None, epoch=0, snapshot_version=0, flags=0):
         """Sends one request; returns (envelope dict, body bytes) of the reply to it."""
         request_id = request_id or random.getrandbits(64) or 1
         body_frames = list(body_frames)
         envelope = ENVELOPE.pack(MAGIC, VERSION, TYPES[kind], FORMATS[self.fmt], request_id, epoch,
-                                 snapshot_version, 0, 0, 0, sum(len(b) for b in body_frames))
+                                 snapshot_version, 0, 0, flags, sum(len(b) for b in body_frames))
         for _ in range(max(1, self.attempts)):
             if self.socket is None:
                 self._connect()
@@ -277,7 +350,7 @@ class Client:
                 frames = self.socket.recv_multipart()
                 if frames and frames[0] == b"":  # a REQ-style delimiter
                     frames = frames[1:]
-                magic, version, mtype, fmt, rid, rep, sver, code, _, _, nbody = ENVELOPE.unpack(frames[0])
+                magic, version, mtype, fmt, rid, rep, sver, code, _, rflags, nbody = ENVELOPE.unpack(frames[0])
                 if magic != MAGIC:
                     raise SluiceError("malformed", "the reply's magic is wrong")
                 if rid != request_id:
@@ -286,21 +359,30 @@ class Client:
                 if nbody != len(body):
                     raise SluiceError("malformed", "the reply's body length does not match")
                 self.last_envelope = {"type": TYPE_NAMES.get(mtype, mtype), "request_id": rid, "epoch": rep,
-                                      "snapshot_version": sver, "code": CODES[code], "format": fmt}
+                                      "snapshot_version": sver, "code": CODES[code], "format": fmt,
+                                      "flags": rflags}
                 if code != 0:
                     raise SluiceError(CODES[code], body.decode("utf-8", "replace"))
                 return self.last_envelope, body
             self.close()  # silence: a fresh socket, the same request id
         raise SluiceError("timeout", f"no reply from {self.endpoint} after {self.attempts} attempt(s)")
 
-    def allocate(self, snapshot, options=None, request_id=None, epoch=0):
-        """snapshot: a dict in the JSON schema (docs/snapshot.md). Returns the allocation dict."""
+    def allocate(self, snapshot, options=None, request_id=None, epoch=0, indexed=False):
+        """snapshot: a dict in the JSON schema (docs/snapshot.md). Returns the allocation dict.
+        indexed (binary only): the service names tasks and machines by position (a fraction
+        of the bytes); the ids are filled in here from `snapshot`."""
         options = options or {}
+        if indexed and self.fmt != "binary":
+            raise ValueError("indexed replies need the binary format")
         if self.fmt == "json":
             frames = [json.dumps(options).encode(), json.dumps(snapshot).encode()]
         else:
             frames = [encode_options_binary(options), encode_snapshot_binary(snapshot)]
-        envelope, body = self.call("allocate", frames, request_id, epoch, snapshot["version"])
+        envelope, body = self.call("allocate", frames, request_id, epoch, snapshot["version"], 1 if indexed else 0)
+        if indexed:
+            if not envelope["flags"] & 1:
+                raise SluiceError("malformed", "asked for an indexed reply, got ids")
+            return decode_indexed_allocation_binary(body, snapshot)
         return json.loads(body) if self.fmt == "json" else decode_allocation_binary(body)
 
     def health(self):
@@ -321,6 +403,7 @@ def main():
     ap.add_argument("--epoch", type=int, default=0)
     ap.add_argument("--request-id", type=int, default=0)
     ap.add_argument("--timeout-ms", type=int, default=60000)
+    ap.add_argument("--indexed", action="store_true", help="ask for an indexed reply (binary only)")
     ap.add_argument("--health", action="store_true")
     ap.add_argument("--stats", action="store_true")
     ap.add_argument("--server-key", help="CurveZMQ: the service's public key file (sluice keygen)")
@@ -342,7 +425,8 @@ def main():
         elif args.snapshot:
             with open(args.snapshot) as f:
                 snapshot = json.load(f)
-            a = client.allocate(snapshot, {"cost_model": args.cost_model}, args.request_id or None, args.epoch)
+            a = client.allocate(snapshot, {"cost_model": args.cost_model}, args.request_id or None, args.epoch,
+                                indexed=args.indexed)
             print(f"{a['status']}: {a['counts']['placed']} placed, {a['counts']['unscheduled']} unscheduled, "
                   f"objective {a['objective']} ({a['cost_model']}, {a['backend']})")
             for p in a["placements"]:

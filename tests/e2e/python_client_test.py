@@ -82,6 +82,18 @@ class PythonClientTest(unittest.TestCase):
                                  sorted((u["task"], u["reason"]) for u in self.reference["unscheduled"]))
                 c.close()
 
+    def test_indexed_reply_matches_the_ids_reply(self):
+        c = self.client("binary")
+        ids = c.allocate(self.snapshot, {"cost_model": "priority"}, epoch=1)
+        indexed = c.allocate(self.snapshot, {"cost_model": "priority"}, epoch=1, indexed=True)
+        self.assertEqual(c.last_envelope["flags"] & 1, 1)
+        for k in ("status", "objective", "counts", "placements", "kept", "migrations", "preemptions",
+                  "unscheduled"):
+            self.assertEqual(indexed[k], ids[k], k)
+        with self.assertRaises(ValueError):
+            self.client("json").allocate(self.snapshot, indexed=True)
+        c.close()
+
     def test_health_and_stats_in_both_formats(self):
         for fmt in ("json", "binary"):
             with self.subTest(fmt=fmt):
