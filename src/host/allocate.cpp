@@ -10,8 +10,11 @@
 //      lower-priority running tasks there;
 //   3. stopped or moved running tasks whose move failed go back where they were when their
 //      exact devices are still free (a preemption that bought nothing is undone);
-//   4. what is left tries the shape's candidates, then every machine (first fit);
+//   4. what is left tries the shape's candidates, then every machine its constraints allow
+//      (first fit, without the cost model: on large snapshots this places more tasks than
+//      the flow does, see docs/allocation.md "Known limitation");
 //   5. whatever still has no machine is unscheduled, with the reason.
+// allocate_indexed() runs the same steps and writes the per-task lists as positions.
 // Invariant after every step: no machine's free amount of any resource or any GPU's free
 // share is negative; whole-GPU tasks hold distinct devices that were entirely free.
 #include "sluice/allocate.hpp"
