@@ -375,6 +375,8 @@ class Repairer {
   std::vector<ScanGroup> groups_;
   std::vector<std::int32_t> group_;           // per shape: its group, or -1 before its first scan
   std::vector<std::size_t> failures_seen_;    // per shape
+  std::size_t placed_on_candidates_ = 0;       // step 4's placements, for SLUICE_TRACE
+  std::size_t placed_by_scan_ = 0;
   std::vector<std::int32_t> member_head_;     // per machine: first of its memberships, or -1
   std::vector<Membership> memberships_;
   // Machines with the same capacity, devices and labels ("kinds"): unscheduled reasons are
@@ -551,15 +553,24 @@ bool Repairer::place_anywhere(const Move& mv) {
     }
   }
   for (std::size_t& k = candidate_cursor_[shape]; k < s.candidates.size(); ++k) {
-    if (pack(mv, s.candidates[k].machine, false)) return true;
+    if (pack(mv, s.candidates[k].machine, false)) {
+      ++placed_on_candidates_;
+      return true;
+    }
   }
   if (!groups_[static_cast<std::size_t>(group)].built) build_group(group, s);
   const FirstFitIndex& index = groups_[static_cast<std::size_t>(group)].index;
   std::size_t& pos = scan_cursor_[shape];
   // The machine the last task of this shape went to usually takes the next one too.
-  if (pos < index.size() && pack(mv, index.machine(pos), false, true)) return true;
+  if (pos < index.size() && pack(mv, index.machine(pos), false, true)) {
+    ++placed_by_scan_;
+    return true;
+  }
   for (++pos; (pos = index.first(pos, s.demand)) < index.size(); ++pos) {
-    if (pack(mv, index.machine(pos), false, true)) return true;
+    if (pack(mv, index.machine(pos), false, true)) {
+      ++placed_by_scan_;
+      return true;
+    }
   }
   exhausted_[shape] = 1;
   groups_[static_cast<std::size_t>(group)].failed.push_back(&s.demand);
@@ -653,9 +664,10 @@ std::int64_t Repairer::run(const FlowDecision& flow) {
   }
   trace_step("repair: the rest", t);
   if (std::getenv("SLUICE_TRACE") != nullptr) {  // how much of the answer the flow decided
-    std::size_t first_fit = 0;
-    for (const Move& mv : failed) first_fit += outcome(mv).fate == Fate::kPlaced ? 1 : 0;
-    std::fprintf(stderr, "[allocate] repair: %zu tasks placed by first fit (the flow left them out or packing refused them)\n", first_fit);
+    std::fprintf(stderr,
+                 "[allocate] repair: placed after the flow (it left them out or packing refused them): %zu on "
+                 "their shape's candidates (cheapest first), %zu by first fit over their constraint group\n",
+                 placed_on_candidates_, placed_by_scan_);
   }
   return repaired;
 }
