@@ -353,6 +353,7 @@ class Repairer {
   // The snapshot's device indexes of an outcome's devices.
   void device_indexes(std::int32_t m, const TaskOutcome& o, std::vector<std::int32_t>& out) const {
     out.clear();
+    out.reserve(static_cast<std::size_t>(o.device_count));
     for (const std::int32_t g : devices(o))
       out.push_back(c_.machines[static_cast<std::size_t>(m)].gpu_index[static_cast<std::size_t>(g)]);
   }
@@ -744,11 +745,6 @@ Verdict Repairer::verdict(std::int32_t shape_id) const {
 
 Allocation Repairer::extract(Allocation out) const {
   const Snapshot& snap = *c_.snapshot;
-  const auto fill = [&](std::vector<std::int32_t>& idx, std::int32_t m, const TaskOutcome& o) {
-    idx.reserve(static_cast<std::size_t>(o.device_count));
-    for (const std::int32_t g : devices(o))
-      idx.push_back(c_.machines[static_cast<std::size_t>(m)].gpu_index[static_cast<std::size_t>(g)]);
-  };
   const auto& machine_id = [&](std::int32_t m) -> const std::string& {
     return snap.machines[static_cast<std::size_t>(m)].id;
   };
@@ -768,7 +764,7 @@ Allocation Repairer::extract(Allocation out) const {
           p.job = job.id;
           p.task = t.id;
           p.machine = machine_id(o.machine);
-          fill(p.gpu_indexes, o.machine, o);
+          device_indexes(o.machine, o, p.gpu_indexes);
           break;
         }
         case Fate::kMigrated: {
@@ -777,7 +773,7 @@ Allocation Repairer::extract(Allocation out) const {
           mg.task = t.id;
           mg.from_machine = machine_id(rt.machine);
           mg.machine = machine_id(o.machine);
-          fill(mg.gpu_indexes, o.machine, o);
+          device_indexes(o.machine, o, mg.gpu_indexes);
           break;
         }
         default:
@@ -841,7 +837,7 @@ Allocation Repairer::extract(Allocation out) const {
           p.job = job.id;
           p.task = t.id;
           p.machine = machine_id(o.machine);
-          fill(p.gpu_indexes, o.machine, o);
+          device_indexes(o.machine, o, p.gpu_indexes);
           continue;
         }
         const Verdict& v = verdicts[static_cast<std::size_t>(o.shape)];
