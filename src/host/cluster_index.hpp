@@ -1,22 +1,7 @@
-// Building the allocation network from a snapshot (Quincy/Firmament formulation with
-// identical tasks aggregated), and reading its flow back as per-task decisions.
-//
-//   pending shape s (supply k) ──cost c(s,m), cap fit(s,m)──▶ machine m ──▶ sink
-//        │                                                     ▲
-//        └──U(job), cap = the job's tasks in s──▶ unscheduled aggregator of the job ──▶ sink
-//   running group (shape, m) ──stay──▶ m;  ──migrate (+migration cost)──▶ m';  ──preempt──▶ U
-//
-// Tasks are grouped into shapes (same demand, constraints, preferences and cost class);
-// machines into classes (same capacity, free resources, devices and labels). For each
-// shape the builder evaluates fit and cost per machine class (or a window of classes when
-// shapes × classes is too large), and connects the shape to machines of the cheapest
-// classes until their fit capacity covers the shape with slack, plus every preferred
-// machine and rack member that fits. Quincy's cluster and rack aggregators are replaced by
-// these per-shape arcs: an aggregator that is not shape-aware would send a task to a
-// machine it does not fit on, and one per shape is the same number of arcs.
-//
-// Capacities count tasks, not resource vectors, so the flow is a relaxation: the repair
-// pass (allocate.cpp) packs each machine for real and moves what does not fit.
+// The snapshot, interned and grouped for the allocator: tasks into shapes (same demand,
+// constraints, preferences and cost class), running tasks into groups (shape, machine),
+// machines into classes (same capacity, free resources, devices and labels). Every later
+// step (network building, repair, extraction) reads the snapshot through this index.
 #pragma once
 
 #include <chrono>
@@ -26,9 +11,7 @@
 #include <vector>
 
 #include "cluster_state.hpp"
-#include "cost_models.hpp"
 #include "sluice/allocate.hpp"
-#include "sluice/network.hpp"
 
 namespace sluice::detail {
 
@@ -113,33 +96,5 @@ void trace_step(const char* what, std::chrono::steady_clock::time_point& since);
 
 // True when machine `m`'s labels satisfy every selector pair of the shape.
 [[nodiscard]] bool labels_match(const Cluster& c, const Shape& s, std::int32_t m);
-
-// Per-task outcome of the flow.
-struct FlowDecision {
-  std::vector<std::vector<std::int32_t>> pending_machine;  // [shape][i]: machine or -1
-  std::vector<std::int32_t> running_machine;               // [running]: machine or -1 (preempt)
-};
-
-struct BuiltNetwork {
-  Network network;
-  // Arc bookkeeping for reading the flow back.
-  struct NodeArcs {
-    std::int32_t first = 0;             // first arc id
-    std::int32_t count = 0;             // arcs to machines; the unscheduled / preemption arcs follow
-    std::vector<std::int32_t> targets;  // machine per arc (machine arcs only)
-    bool fixed = false;                 // a running group with no choice: not in the network, stays
-  };
-  std::vector<NodeArcs> shape_arcs;                       // per shape
-  std::vector<std::vector<std::int32_t>> shape_job_runs;  // per shape: end of each job's run in pending
-  std::vector<NodeArcs> group_arcs;                       // per running group (stay is first)
-  std::int64_t cost_evaluations = 0;
-};
-
-// Candidate search and network construction.
-[[nodiscard]] BuiltNetwork build_network(Cluster& cluster, const CostContext& costs, const AllocateOptions& options);
-
-// Reads the flow back into per-task decisions (deterministic: snapshot order).
-[[nodiscard]] FlowDecision read_flow(const Cluster& cluster, const BuiltNetwork& built,
-                                     const std::vector<std::int64_t>& flow, const AllocateOptions& options);
 
 }  // namespace sluice::detail
