@@ -288,6 +288,7 @@ struct AllocateArgs {
   bool no_preemption = false;
   std::int64_t migration_cost = 300;
   double candidate_slack = 2.0;
+  std::int32_t max_resolves = 8;
   bool quiet = false;
   std::string output;
   std::string dump_network;
@@ -322,6 +323,7 @@ int run_allocate(const AllocateArgs& args) {
   options.allow_preemption = !args.no_preemption;
   options.migration_cost = args.migration_cost;
   options.candidate_slack = args.candidate_slack;
+  options.max_resolves = args.max_resolves;
   options.validate = false;  // read_snapshot_file has validated it
   if (!args.dump_network.empty()) {
     const auto network = sluice::allocation_network(input.snapshot, options);
@@ -353,6 +355,14 @@ int run_allocate(const AllocateArgs& args) {
                  static_cast<long long>(a.stats.machine_classes), static_cast<long long>(a.stats.nodes),
                  static_cast<long long>(a.stats.arcs), static_cast<long long>(a.stats.repaired), t.decode_s, t.validate_s,
                  t.build_s, t.solve_s, t.repair_s, t.extract_s, t.total_s);
+    const auto share = [&](std::int64_t n) {
+      return a.placements.empty() ? 0.0 : 100.0 * static_cast<double>(n) / static_cast<double>(a.placements.size());
+    };
+    std::fprintf(stderr, "  decided by: the first solve %lld (%.1f%%), %lld re-solves %lld (%.1f%%), fallback %lld (%.1f%%)\n",
+                 static_cast<long long>(a.stats.placed_by_flow), share(a.stats.placed_by_flow),
+                 static_cast<long long>(a.stats.resolves), static_cast<long long>(a.stats.placed_by_resolve),
+                 share(a.stats.placed_by_resolve), static_cast<long long>(a.stats.placed_by_fallback),
+                 share(a.stats.placed_by_fallback));
     if (a.certificate) {
       std::fprintf(stderr, "  certificate: %s\n", a.certificate->valid() ? "optimal (verified)" : a.certificate->message.c_str());
     }
@@ -486,6 +496,10 @@ int main(int argc, char** argv) {
   alloc->add_option("--candidate-slack", alloc_args.candidate_slack,
                     "candidate machines per shape hold this × its tasks; 0 = every fitting machine")
       ->capture_default_str();
+  alloc->add_option("--max-resolves", alloc_args.max_resolves,
+                    "re-solves for the tasks still without a machine after the first solve (0: none)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 1000));
   alloc->add_flag("-q,--quiet", alloc_args.quiet, "no summary on stderr");
   alloc->add_option("--dump-network", alloc_args.dump_network,
                     "also write the min-cost-flow network it solves, in DIMACS (for solver benchmarks)");

@@ -51,6 +51,10 @@ struct AllocateOptions {
   // machine classes per shape instead of all of them; 0 = 16 per machine and task of the
   // snapshot, at most 8 million (measured: beyond that, build time outgrows solve time).
   std::int64_t max_evaluations = 0;
+  // Re-solves after the first solve, for the pending tasks still without a machine, on the
+  // cluster as packing left it; each round stops the loop when it places nothing. 0: the
+  // first solve only (then candidates and first fit place the rest).
+  std::int32_t max_resolves = 8;
 };
 
 enum class UnscheduledReason {
@@ -111,6 +115,12 @@ struct AllocationStats {
   std::int64_t arcs = 0;
   std::int64_t cost_evaluations = 0;
   std::int64_t repaired = 0;  // tasks the flow placed that packing moved or dropped
+  std::int64_t resolves = 0;  // solves after the first
+  // Who chose the machine of each newly placed pending task: the first solve (the task
+  // ended where it put it), a re-solve, or the fallback (the shape's candidates, first fit).
+  std::int64_t placed_by_flow = 0;
+  std::int64_t placed_by_resolve = 0;
+  std::int64_t placed_by_fallback = 0;
 };
 
 struct Allocation {

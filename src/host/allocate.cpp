@@ -71,6 +71,10 @@ double seconds_since(Clock::time_point t) { return std::chrono::duration<double>
 
 using namespace detail;
 
+bool cancelled(const AllocateOptions& o) {
+  return o.solve.cancel != nullptr && o.solve.cancel->load(std::memory_order_relaxed);
+}
+
 std::vector<std::int32_t> all_priorities(const Snapshot& s) {
   std::vector<std::int32_t> p;
   p.reserve(s.jobs.size());
@@ -143,7 +147,7 @@ Allocation run_allocation(const Snapshot& snapshot, const AllocateOptions& optio
   out.stats.cost_evaluations = built.cost_evaluations;
 
   // 3. Solve (unless the caller gave up while the network was built).
-  if (options.solve.cancel != nullptr && options.solve.cancel->load(std::memory_order_relaxed)) {
+  if (cancelled(options)) {
     out.status = Status::kCancelled;
     out.message = "cancelled before the solve";
     out.timings.total_s = seconds_since(t0);
@@ -157,6 +161,7 @@ Allocation run_allocation(const Snapshot& snapshot, const AllocateOptions& optio
   if (solve_options.scale_factor == 0) solve_options.scale_factor = 4;
   SolveResult solved = solve(built.network, solve_options);
   out.timings.solve_s = seconds_since(t);
+  trace_step("solve", t);
   out.backend = solved.backend;
   out.algorithm = solved.algorithm;
   out.fell_back = solved.fell_back;
@@ -170,20 +175,76 @@ Allocation run_allocation(const Snapshot& snapshot, const AllocateOptions& optio
   }
   out.objective = solved.total_cost;
 
-  // 4. Fit and repair.
+  // 4. Fit and repair the first solve's decisions.
   t = Clock::now();
   const FlowDecision decision = read_flow(cluster, built, solved.flow, options);
   step = Clock::now();
   // The flow's large arrays go back to the heap now, for repair and extract to reuse.
   std::vector<std::int64_t>().swap(solved.flow);
   std::vector<std::int64_t>().swap(solved.potential);
-  built.network = Network{};
+  built = BuiltNetwork{};
   Repairer repair(cluster, costs, options);
   trace_step("read flow, repair set-up", step);
-  out.stats.repaired = repair.run(decision);
+  std::vector<Move> left = repair.apply_first(decision);
   out.timings.repair_s = seconds_since(t);
 
-  // 5. Extract.
+  // 5. Re-solve for what is left, on the cluster as repair left it, while that places more:
+  //    the first network's machine capacities count tasks of a mix of shapes, which a
+  //    machine may hold more or fewer of; the next network sees its real free resources.
+  for (std::int32_t round = 1; round <= options.max_resolves && !left.empty(); ++round) {
+    if (cancelled(options)) break;
+    t = Clock::now();
+    std::vector<std::pair<std::int32_t, std::vector<TaskRef>>> by_shape;
+    {
+      std::vector<std::int32_t> slot(cluster.shapes.size(), -1);
+      for (const Move& mv : left) {
+        std::int32_t& k = slot[static_cast<std::size_t>(mv.shape)];
+        if (k < 0) {
+          k = static_cast<std::int32_t>(by_shape.size());
+          by_shape.emplace_back(mv.shape, std::vector<TaskRef>{});
+        }
+        by_shape[static_cast<std::size_t>(k)].second.push_back(mv.ref);
+      }
+      for (auto& [shape, refs] : by_shape) {  // snapshot order within a shape, as index_cluster lists them
+        std::sort(refs.begin(), refs.end(),
+                  [](TaskRef a, TaskRef b) { return a.job != b.job ? a.job < b.job : a.task < b.task; });
+      }
+      std::sort(by_shape.begin(), by_shape.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    }
+    Cluster residual = residual_cluster(cluster, repair.free(), by_shape);
+    BuiltNetwork again = build_network(residual, costs, options);
+    out.timings.build_s += seconds_since(t);
+    t = Clock::now();
+    trace_step("re-solve: build", t);
+    SolveResult resolved = solve(again.network, solve_options);
+    out.timings.solve_s += seconds_since(t);
+    trace_step("re-solve: solve", t);
+    ++out.stats.resolves;
+    if (resolved.certificate.has_value() && !resolved.certificate->valid()) out.certificate = resolved.certificate;
+    if (resolved.status != Status::kOptimal) break;  // what is left goes to the fallback
+    t = Clock::now();
+    const FlowDecision more = read_flow(residual, again, resolved.flow, options);
+    const std::size_t before = left.size();
+    left = repair.apply_resolve(residual, more);
+    out.timings.repair_s += seconds_since(t);
+    trace_step("re-solve: pack", t);
+    if (left.size() == before) break;  // it placed nothing: neither will the next
+  }
+  if (cancelled(options)) {
+    out.status = Status::kCancelled;
+    out.message = "cancelled during the re-solves";
+    out.timings.total_s = seconds_since(t0);
+    return out;
+  }
+
+  // 6. What no solve placed: candidates, then first fit.
+  t = Clock::now();
+  repair.fallback(left);
+  out.timings.repair_s += seconds_since(t);
+  out.stats.repaired = repair.repaired();
+  repair.count_deciders(out.stats);
+
+  // 7. Extract.
   t = Clock::now();
   extract(repair, out);
   out.timings.extract_s = seconds_since(t);

@@ -129,7 +129,10 @@ std::string allocation_to_json(const Allocation& a) {
          ", \"running_groups\": " + std::to_string(s.running_groups) +
          ", \"machine_classes\": " + std::to_string(s.machine_classes) + ", \"nodes\": " + std::to_string(s.nodes) +
          ", \"arcs\": " + std::to_string(s.arcs) + ", \"cost_evaluations\": " + std::to_string(s.cost_evaluations) +
-         ", \"repaired\": " + std::to_string(s.repaired) + "}";
+         ", \"repaired\": " + std::to_string(s.repaired) + ", \"resolves\": " + std::to_string(s.resolves) +
+         ", \"placed_by_flow\": " + std::to_string(s.placed_by_flow) +
+         ", \"placed_by_resolve\": " + std::to_string(s.placed_by_resolve) +
+         ", \"placed_by_fallback\": " + std::to_string(s.placed_by_fallback) + "}";
   if (a.certificate) {
     out += ",\n  \"certificate\": {\"valid\": ";
     out += a.certificate->valid() ? "true" : "false";

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <limits>
 #include <stdexcept>
 #include <string_view>
 #include <thread>
@@ -141,6 +142,58 @@ bool labels_match(const Cluster& c, const Shape& s, std::int32_t m) {
   return true;
 }
 
+void classify_machines(Cluster& c, const std::vector<std::uint8_t>* open) {
+  c.class_rep.clear();
+  c.class_members.clear();
+  IdTable class_index(64);
+  KeyArena class_keys;
+  std::string key;
+  std::vector<std::pair<std::int32_t, std::int32_t>> devices;
+  std::int32_t closed = -1;
+  for (std::size_t i = 0; i < c.machines.size(); ++i) {
+    MachineInfo& info = c.machines[i];
+    const auto join = [&](std::int32_t cls) {
+      info.machine_class = cls;
+      c.class_members[static_cast<std::size_t>(cls)].push_back(static_cast<std::int32_t>(i));
+    };
+    if (open != nullptr && (*open)[i] == 0) {
+      if (closed < 0) {  // every closed machine in one class: none fits any shape
+        closed = static_cast<std::int32_t>(c.class_rep.size());
+        c.class_rep.push_back(static_cast<std::int32_t>(i));
+        c.class_members.emplace_back();
+      }
+      join(closed);
+      continue;
+    }
+    key.clear();
+    append_raw(key, info.capacity.cpu);
+    append_raw(key, info.capacity.memory);
+    append_raw(key, info.free.cpu);
+    append_raw(key, info.free.memory);
+    devices.clear();
+    for (std::size_t g = 0; g < info.gpu_model.size(); ++g) devices.emplace_back(info.gpu_model[g], info.free.gpu_free[g]);
+    std::sort(devices.begin(), devices.end());
+    append_raw(key, devices.size());
+    for (const auto& d : devices) append_raw(key, d);
+    for (std::size_t e = 0; e < info.capacity.extra.size(); ++e) {
+      append_raw(key, info.capacity.extra[e]);
+      append_raw(key, info.free.extra[e]);
+    }
+    for (const auto& [k, v] : c.snapshot->machines[i].labels) {
+      append_str(key, k);
+      append_str(key, v);
+    }
+    const auto cls = class_index.try_emplace(hash_bytes(key), static_cast<std::int32_t>(c.class_rep.size()),
+                                             [&](std::int32_t j) { return class_keys[j] == key; });
+    if (cls.second) {
+      class_keys.push_back(key);
+      c.class_rep.push_back(static_cast<std::int32_t>(i));
+      c.class_members.emplace_back();
+    }
+    join(cls.first);
+  }
+}
+
 Cluster index_cluster(const Snapshot& snapshot, const AllocateOptions& options) {
   Cluster c;
   c.snapshot = &snapshot;
@@ -181,11 +234,8 @@ Cluster index_cluster(const Snapshot& snapshot, const AllocateOptions& options) 
   const auto rack_equal = [&](const std::string& rack) {
     return [&](std::int32_t i) { return c.racks[static_cast<std::size_t>(i)] == rack; };
   };
-  IdTable class_index(64);
-  KeyArena class_keys;
   c.machines.reserve(snapshot.machines.size());
   std::string key;
-  std::vector<std::pair<std::int32_t, std::int32_t>> devices;
   for (std::size_t i = 0; i < snapshot.machines.size(); ++i) {
     const Machine& m = snapshot.machines[i];
     MachineInfo info;
@@ -210,36 +260,9 @@ Cluster index_cluster(const Snapshot& snapshot, const AllocateOptions& options) 
     }
     info.capacity = resources_of(m.cpu_milli, m.memory_mib, m.gpus, false, m.extra_capacity, c.names);
     info.free = resources_of(m.free_cpu_milli, m.free_memory_mib, m.gpus, true, m.extra_free, c.names);
-
-    key.clear();
-    append_raw(key, m.cpu_milli);
-    append_raw(key, m.memory_mib);
-    append_raw(key, m.free_cpu_milli);
-    append_raw(key, m.free_memory_mib);
-    devices.clear();
-    for (std::size_t g = 0; g < m.gpus.size(); ++g) devices.emplace_back(info.gpu_model[g], m.gpus[g].free_milli);
-    std::sort(devices.begin(), devices.end());
-    append_raw(key, devices.size());
-    for (const auto& d : devices) append_raw(key, d);
-    for (std::size_t e = 0; e < info.capacity.extra.size(); ++e) {
-      append_raw(key, info.capacity.extra[e]);
-      append_raw(key, info.free.extra[e]);
-    }
-    for (const auto& [k, v] : m.labels) {
-      append_str(key, k);
-      append_str(key, v);
-    }
-    const auto cls = class_index.try_emplace(hash_bytes(key), static_cast<std::int32_t>(c.class_rep.size()),
-                                             [&](std::int32_t j) { return class_keys[j] == key; });
-    if (cls.second) {
-      class_keys.push_back(key);
-      c.class_rep.push_back(static_cast<std::int32_t>(i));
-      c.class_members.emplace_back();
-    }
-    info.machine_class = cls.first;
-    c.class_members[static_cast<std::size_t>(info.machine_class)].push_back(static_cast<std::int32_t>(i));
     c.machines.push_back(std::move(info));
   }
+  classify_machines(c);
   if (side.joinable()) side.join();
   for (const std::string* name : scan.extra_names) c.names.intern_extra(*name);
   if (c.names.extra.size() > machine_extras) {
@@ -397,6 +420,51 @@ Cluster index_cluster(const Snapshot& snapshot, const AllocateOptions& options) 
         static_cast<std::int32_t>(id);
   }
   return c;
+}
+
+Cluster residual_cluster(const Cluster& c, const std::vector<Resources>& free,
+                         const std::vector<std::pair<std::int32_t, std::vector<TaskRef>>>& pending) {
+  Cluster r;
+  r.snapshot = c.snapshot;
+  r.names = c.names;
+  r.racks = c.racks;
+  r.rack_members = c.rack_members;
+  r.machines = c.machines;
+  for (std::size_t m = 0; m < r.machines.size(); ++m) r.machines[m].free = free[m];
+  // The smallest demand in every resource over the shapes: a machine without it fits none.
+  std::int64_t min_cpu = std::numeric_limits<std::int64_t>::max();
+  std::int64_t min_memory = min_cpu;
+  std::int32_t min_gpu = kGpuMilliWhole;  // per device, when every shape wants a GPU
+  bool all_want_gpu = true;
+  r.shapes.reserve(pending.size());
+  for (const auto& [origin, tasks] : pending) {
+    const Shape& from = c.shapes[static_cast<std::size_t>(origin)];
+    Shape& s = r.shapes.emplace_back();
+    s.demand = from.demand;
+    s.selector = from.selector;
+    s.preferred_machines = from.preferred_machines;
+    s.preferred_racks = from.preferred_racks;
+    s.priority = from.priority;
+    s.wait_s = from.wait_s;
+    s.pending = tasks;
+    r.shape_origin.push_back(origin);
+    min_cpu = std::min(min_cpu, s.demand.cpu);
+    min_memory = std::min(min_memory, s.demand.memory);
+    if (!s.demand.wants_gpu()) all_want_gpu = false;
+    if (s.demand.gpu_milli > 0) min_gpu = std::min(min_gpu, s.demand.gpu_milli);
+  }
+  std::vector<std::uint8_t> open(r.machines.size(), 0);
+  for (std::size_t m = 0; m < r.machines.size(); ++m) {
+    const Resources& f = r.machines[m].free;
+    bool ok = f.cpu >= min_cpu && f.memory >= min_memory;
+    if (ok && all_want_gpu) {
+      ok = std::any_of(f.gpu_free.begin(), f.gpu_free.end(), [&](std::int32_t g) { return g >= min_gpu; });
+    }
+    open[m] = ok ? 1 : 0;
+  }
+  classify_machines(r, &open);
+  r.running_on_begin.assign(r.machines.size() + 1, 0);
+  return r;
 }
 
 }  // namespace sluice::detail

@@ -65,6 +65,9 @@ struct Cluster {
   std::vector<std::int32_t> class_rep;  // a machine of each class
   std::vector<std::vector<std::int32_t>> class_members;
   std::vector<Shape> shapes;
+  // In a residual cluster (residual_cluster), each shape's index in the cluster it came
+  // from; empty otherwise.
+  std::vector<std::int32_t> shape_origin;
   std::vector<RunningTask> running;
   std::vector<RunningGroup> running_groups;
   // Flat storage behind the accessors below (one allocation each, not one per task).
@@ -93,6 +96,19 @@ void trace_step(const char* what, std::chrono::steady_clock::time_point& since);
 
 // Interns the snapshot and groups tasks and machines (the snapshot must be valid).
 [[nodiscard]] Cluster index_cluster(const Snapshot& snapshot, const AllocateOptions& options);
+
+// (Re)groups the machines into classes by capacity, free resources, devices and labels, in
+// machine order. With `open`, machines whose entry is 0 all go to one class: the caller
+// knows that none of them fits any shape, and their differences do not matter.
+void classify_machines(Cluster& c, const std::vector<std::uint8_t>* open = nullptr);
+
+// The cluster a re-solve sees (allocate.cpp): machines with `free` as repair left them,
+// classes regrouped, machines that cannot hold even the smallest of the demands in one
+// closed class; only the shapes listed in `pending` (index into c.shapes, the tasks still
+// without a machine), with shape_origin pointing back; nothing running, since the first
+// solve decided every running task.
+[[nodiscard]] Cluster residual_cluster(const Cluster& c, const std::vector<Resources>& free,
+                                       const std::vector<std::pair<std::int32_t, std::vector<TaskRef>>>& pending);
 
 // True when machine `m`'s labels satisfy every selector pair of the shape.
 [[nodiscard]] bool labels_match(const Cluster& c, const Shape& s, std::int32_t m);

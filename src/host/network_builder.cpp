@@ -8,6 +8,8 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
+#include <string>
 #include <iterator>
 #include <map>
 #include <string_view>
@@ -111,7 +113,6 @@ class Builder {
   [[nodiscard]] bool labels_ok(std::int32_t shape_id, std::int32_t cls) const;
   [[nodiscard]] std::int64_t need_of(std::int64_t supply) const;
   std::int32_t machine_node(std::int32_t m);
-  std::int32_t unscheduled_node(std::int32_t job);
   std::int64_t preference_discount(const Shape& s, std::int32_t m) const;
 
   Cluster& c_;
@@ -140,7 +141,10 @@ class Builder {
   std::vector<std::int32_t> machine_node_;
   std::vector<std::int64_t> sink_sum_;    // per machine: Σ over shapes of (fit + fixed running)
   std::vector<std::int64_t> sink_count_;  // per machine: shapes connected
-  std::vector<std::int32_t> u_node_;
+  std::vector<double> hw_;   // per machine: Σ w_s (experiment)
+  std::vector<double> hwf_;  // per machine: Σ w_s / fit_s
+  std::vector<double> sfit_;  // Σ fit
+  std::vector<std::int64_t> maxfit_;
   std::vector<std::int32_t> by_min_running_priority_;  // machines with running tasks
   std::int64_t window_ = 0;
   std::int32_t sink_ = 0;
@@ -454,15 +458,6 @@ std::int32_t Builder::machine_node(std::int32_t m) {
   return node;
 }
 
-std::int32_t Builder::unscheduled_node(std::int32_t job) {
-  std::int32_t& node = u_node_[static_cast<std::size_t>(job)];
-  if (node < 0) {
-    node = out_.network.add_node(0);
-    out_.network.add_arc(node, sink_, 0, kInfiniteCapacity, 0);
-  }
-  return node;
-}
-
 BuiltNetwork Builder::run() {
   const Snapshot& snap = *c_.snapshot;
   const auto n_shapes = static_cast<std::int64_t>(c_.shapes.size());
@@ -472,7 +467,10 @@ BuiltNetwork Builder::run() {
   machine_node_.assign(c_.machines.size(), -1);
   sink_sum_.assign(c_.machines.size(), 0);
   sink_count_.assign(c_.machines.size(), 0);
-  u_node_.assign(snap.jobs.size(), -1);
+  hw_.assign(c_.machines.size(), 0);
+  hwf_.assign(c_.machines.size(), 0);
+  sfit_.assign(c_.machines.size(), 0);
+  maxfit_.assign(c_.machines.size(), 0);
   std::int64_t evaluations = o_.max_evaluations;
   if (evaluations <= 0) {
     std::int64_t tasks = 0;
@@ -513,15 +511,16 @@ BuiltNetwork Builder::run() {
   scored_ = {};
   trace_step("candidates: machines", t);
 
-  // 2. Nodes and arcs. Sink first; machine and unscheduled nodes as they are first used.
-  //    Runs of a job's tasks, and the number of arcs, first: the network's arrays are
-  //    then allocated once.
+  // 2. Nodes and arcs. Sink first; machine nodes as they are first used. The number of
+  //    arcs first: the network's arrays are then allocated once. A task left unscheduled
+  //    goes straight to the sink at the cost U: every task of a shape has the same U (the
+  //    cost class is part of the shape), so a per-job aggregator would add a node per job
+  //    and decide nothing.
   Network& net = out_.network;
   sink_ = net.add_node(0);
   std::int64_t total_supply = 0;
   out_.shape_arcs.resize(c_.shapes.size());
-  out_.shape_job_runs.resize(c_.shapes.size());
-  std::size_t arcs_bound = snap.jobs.size() + c_.machines.size() * static_cast<std::size_t>(costs_.slot_segments());
+  std::size_t arcs_bound = c_.machines.size() * static_cast<std::size_t>(costs_.slot_segments());
   for (std::size_t si = 0; si < c_.shapes.size(); ++si) {
     const Shape& s = c_.shapes[si];
     const auto pending = static_cast<std::int64_t>(s.pending.size());
@@ -529,14 +528,17 @@ BuiltNetwork Builder::run() {
       sink_sum_[static_cast<std::size_t>(cand.machine)] +=
           std::min(cand.fit, std::max<std::int64_t>(pending, 1)) + cand.fixed_running;
       ++sink_count_[static_cast<std::size_t>(cand.machine)];
+      {
+        const auto mm = static_cast<std::size_t>(cand.machine);
+        const double w = static_cast<double>(std::min(cand.fit, std::max<std::int64_t>(pending, 1)));
+        hw_[mm] += w;
+        hwf_[mm] += w / static_cast<double>(cand.fit);
+        sfit_[mm] += static_cast<double>(cand.fit);
+        maxfit_[mm] = std::max(maxfit_[mm], cand.fit);
+      }
     }
     if (pending == 0) continue;
-    auto& runs = out_.shape_job_runs[si];
-    for (std::size_t i = 1; i <= s.pending.size(); ++i) {
-      if (i == s.pending.size() || s.pending[i].job != s.pending[i - 1].job)
-        runs.push_back(static_cast<std::int32_t>(i));
-    }
-    arcs_bound += s.candidates.size() + runs.size() + (o_.aggregate ? 0 : s.pending.size());
+    arcs_bound += s.candidates.size() + 1 + (o_.aggregate ? 0 : s.pending.size());
   }
   for (const RunningGroup& g : c_.running_groups) {  // stay, moves, preemption
     arcs_bound += 2 + static_cast<std::size_t>(std::max(o_.migration_candidates, 0)) +
@@ -547,38 +549,25 @@ BuiltNetwork Builder::run() {
     const Shape& s = c_.shapes[si];
     const auto pending = static_cast<std::int64_t>(s.pending.size());
     if (pending == 0) continue;
-    const auto& runs = out_.shape_job_runs[si];
     const Job* first_job = &snap.jobs[static_cast<std::size_t>(s.pending.front().job)];
     const std::int64_t u_cost =
         costs_.unscheduled(s.priority, std::max<std::int64_t>(0, snap.time - first_job->submit_time));
     total_supply += pending;
-    const auto emit = [&](std::int32_t node, std::int64_t cap_limit, BuiltNetwork::NodeArcs& arcs) {
-      arcs.first = net.num_arcs();
-      arcs.targets.reserve(s.candidates.size());
-      for (const Candidate& cand : s.candidates) {
-        net.add_arc(node, machine_node(cand.machine), 0, std::min(cand.fit, cap_limit), cand.cost);
-        arcs.targets.push_back(cand.machine);
-      }
-      arcs.count = static_cast<std::int32_t>(arcs.targets.size());
-    };
     // Not aggregated: one node per task, each feeding the shape's node (Firmament's task
     // equivalence class), which then carries no supply of its own.
-    std::int32_t run_begin = 0;
-    for (const std::int32_t end : runs) {  // before any arc: read_flow finds U arcs by position
-      (void)unscheduled_node(s.pending[static_cast<std::size_t>(run_begin)].job);
-      run_begin = end;
-    }
     const NodeId node = net.add_node(o_.aggregate ? pending : 0);
     if (!o_.aggregate) {
       for (std::int64_t i = 0; i < pending; ++i) net.add_arc(net.add_node(1), node, 0, 1, 0);
     }
-    emit(node, pending, out_.shape_arcs[si]);
-    std::int32_t begin = 0;
-    for (const std::int32_t end : runs) {
-      const std::int32_t job = s.pending[static_cast<std::size_t>(begin)].job;
-      net.add_arc(node, unscheduled_node(job), 0, end - begin, u_cost);
-      begin = end;
+    BuiltNetwork::NodeArcs& arcs = out_.shape_arcs[si];
+    arcs.first = net.num_arcs();
+    arcs.targets.reserve(s.candidates.size());
+    for (const Candidate& cand : s.candidates) {
+      net.add_arc(node, machine_node(cand.machine), 0, std::min(cand.fit, pending), cand.cost);
+      arcs.targets.push_back(cand.machine);
     }
+    arcs.count = static_cast<std::int32_t>(arcs.targets.size());
+    net.add_arc(node, sink_, 0, pending, u_cost);  // read_flow finds it right after the machine arcs
   }
 
   // 3. Running tasks: stay, migrate to the shape's cheapest candidates, or be preempted.
@@ -630,7 +619,7 @@ BuiltNetwork Builder::run() {
     arcs.count = static_cast<std::int32_t>(arcs.targets.size());
     if (preempt_arcs) {
       const Job& job = snap.jobs[static_cast<std::size_t>(first.ref.job)];
-      net.add_arc(node, unscheduled_node(first.ref.job), 0, k,
+      net.add_arc(node, sink_, 0, k,
                   costs_.preemption(job.priority, std::max<std::int64_t>(0, snap.time - job.submit_time)));
     }
   }
@@ -647,7 +636,20 @@ BuiltNetwork Builder::run() {
     const auto all_running = static_cast<std::int64_t>(c_.running_on(static_cast<std::int32_t>(m)).size());
     const std::int64_t running = all_running - fixed_on[m];
     const std::int64_t count = sink_count_[m];
-    const std::int64_t mean = count > 0 ? (sink_sum_[m] + count - 1) / count : 0;
+    static const char* mode_env = std::getenv("SLUICE_CAP");
+    static const std::string mode = mode_env ? mode_env : "mean";
+    std::int64_t mean = count > 0 ? (sink_sum_[m] + count - 1) / count : 0;
+    const std::int64_t fixed_run = count > 0 ? 0 : 0;
+    (void)fixed_run;
+    if (count > 0 && mode == "harmonic") {
+      mean = static_cast<std::int64_t>(std::floor(hw_[m] / hwf_[m] + 1e-9));
+      // fixed running of candidates: add the mean of cand.fixed_running (approx all_running - fixed)
+    } else if (count > 0 && mode == "meanfit") {
+      mean = static_cast<std::int64_t>(std::ceil(sfit_[m] / static_cast<double>(count)));
+    } else if (count > 0 && mode == "max") {
+      mean = maxfit_[m];
+    }
+    if (count > 0 && mode != "mean") mean += static_cast<std::int64_t>(c_.running_on(static_cast<std::int32_t>(m)).size());
     const std::int64_t cap = std::max(mean, all_running) - fixed_on[m];
     const std::int64_t fresh = cap - running;
     for (int k = 0; k < segments; ++k) {
@@ -676,15 +678,13 @@ FlowDecision read_flow(const Cluster& c, const BuiltNetwork& built, const std::v
     auto& machine = out.pending_machine[si];
     machine.assign(s.pending.size(), -1);
     if (s.pending.empty()) continue;
-    // The last f_j tasks of each job's run stay unscheduled; the rest are dealt to the
+    // The last u tasks (in snapshot order) stay unscheduled; the rest are dealt to the
     // machine arcs in arc order.
     const auto& arcs = built.shape_arcs[si];
-    const auto& runs = built.shape_job_runs[si];
+    const std::int64_t u = f(arcs.first + arcs.count);
     std::vector<std::uint8_t> unscheduled(s.pending.size(), 0);
-    for (std::size_t r = 0; r < runs.size(); ++r) {
-      const std::int64_t u = f(arcs.first + arcs.count + static_cast<std::int32_t>(r));
-      for (std::int64_t k = 0; k < u; ++k) unscheduled[static_cast<std::size_t>(runs[r] - 1 - k)] = 1;
-    }
+    for (std::int64_t k = 0; k < u && k < static_cast<std::int64_t>(s.pending.size()); ++k)
+      unscheduled[s.pending.size() - 1 - static_cast<std::size_t>(k)] = 1;
     std::size_t next = 0;
     for (std::int32_t a = 0; a < arcs.count; ++a) {
       for (std::int64_t k = f(arcs.first + a); k > 0; --k) {

@@ -45,7 +45,6 @@ struct BuiltNetwork {
     bool fixed = false;                 // a running group with no choice: not in the network, stays
   };
   std::vector<NodeArcs> shape_arcs;                       // per shape
-  std::vector<std::vector<std::int32_t>> shape_job_runs;  // per shape: end of each job's run in pending
   std::vector<NodeArcs> group_arcs;                       // per running group (stay is first)
   std::int64_t cost_evaluations = 0;
 };

@@ -196,8 +196,13 @@ bool Repairer::place_anywhere(const Move& mv) {
   return false;
 }
 
-std::int64_t Repairer::run(const FlowDecision& flow) {
-  std::int64_t repaired = 0;
+namespace {
+
+bool higher_priority(const Move& a, const Move& b) { return a.priority > b.priority; }
+
+}  // namespace
+
+std::vector<Move> Repairer::apply_first(const FlowDecision& flow) {
   const Snapshot& snap = *c_.snapshot;
   std::vector<Move> moves;
   std::vector<Move> leftovers;
@@ -243,11 +248,10 @@ std::int64_t Repairer::run(const FlowDecision& flow) {
       (mv.machine >= 0 ? moves : leftovers).push_back(mv);
     }
   }
-  const auto by_priority = [](const Move& a, const Move& b) { return a.priority > b.priority; };
 
   auto t = std::chrono::steady_clock::now();
   // 2. Flow placements, highest priority first.
-  std::stable_sort(moves.begin(), moves.end(), by_priority);
+  std::stable_sort(moves.begin(), moves.end(), higher_priority);
   const bool displace = costs_.preempts() && o_.allow_preemption;
   std::vector<Move> failed;
   for (const Move& mv : moves) {
@@ -261,34 +265,73 @@ std::int64_t Repairer::run(const FlowDecision& flow) {
                   c_.devices(rt));
         touched(rt.machine);
       }
+      if (mv.running < 0) outcome(mv).decided_by = Decider::kFlow;
       continue;
     }
-    ++repaired;
+    ++repaired_;
     if (mv.running < 0) failed.push_back(mv);  // a move that does not fit: the task stays
   }
-
   trace_step("repair: flow placements", t);
+
   // 3. Undo stops and moves that bought nothing.
   std::stable_sort(to_restore.begin(), to_restore.end(), [&](std::int32_t a, std::int32_t b) {
     return c_.running[static_cast<std::size_t>(a)].priority > c_.running[static_cast<std::size_t>(b)].priority;
   });
   for (const std::int32_t id : to_restore) (void)restore(id);
 
-  // 4. Pending tasks without a machine yet: candidates, then first fit over the machines
-  //    of their constraint group.
   failed.insert(failed.end(), leftovers.begin(), leftovers.end());
-  std::stable_sort(failed.begin(), failed.end(), by_priority);
-  for (const Move& mv : failed) {
-    if (!place_anywhere(mv)) outcome(mv).fate = Fate::kUnscheduled;
+  std::stable_sort(failed.begin(), failed.end(), higher_priority);
+  return failed;
+}
+
+std::vector<Move> Repairer::apply_resolve(const Cluster& residual, const FlowDecision& flow) {
+  const Snapshot& snap = *c_.snapshot;
+  std::vector<Move> moves;
+  std::vector<Move> left;
+  for (std::size_t s = 0; s < residual.shapes.size(); ++s) {
+    const Shape& shape = residual.shapes[s];
+    for (std::size_t i = 0; i < shape.pending.size(); ++i) {
+      const TaskRef ref = shape.pending[i];
+      Move mv{snap.jobs[static_cast<std::size_t>(ref.job)].priority,
+              residual.shape_origin[s],
+              ref,
+              -1,
+              flow.pending_machine[s][i],
+              static_cast<std::int32_t>(i)};
+      (mv.machine >= 0 ? moves : left).push_back(mv);
+    }
   }
-  trace_step("repair: the rest", t);
-  if (std::getenv("SLUICE_TRACE") != nullptr) {  // how much of the answer the flow decided
+  std::stable_sort(moves.begin(), moves.end(), higher_priority);
+  for (const Move& mv : moves) {
+    if (pack(mv, mv.machine, false)) {
+      outcome(mv).decided_by = Decider::kResolve;
+      continue;
+    }
+    ++repaired_;
+    left.push_back(mv);
+  }
+  std::stable_sort(left.begin(), left.end(), higher_priority);
+  return left;
+}
+
+void Repairer::fallback(const std::vector<Move>& left) {
+  auto t = std::chrono::steady_clock::now();
+  // 4. Pending tasks no solve could place: candidates, then first fit over the machines of
+  //    their constraint group.
+  for (const Move& mv : left) {
+    if (place_anywhere(mv)) {
+      outcome(mv).decided_by = Decider::kFallback;
+    } else {
+      outcome(mv).fate = Fate::kUnscheduled;
+    }
+  }
+  trace_step("repair: fallback", t);
+  if (std::getenv("SLUICE_TRACE") != nullptr) {  // how much of the answer no solve decided
     std::fprintf(stderr,
-                 "[allocate] repair: placed after the flow (it left them out or packing refused them): %zu on "
-                 "their shape's candidates (cheapest first), %zu by first fit over their constraint group\n",
+                 "[allocate] repair: placed by no solve: %zu on their shape's candidates (cheapest first), %zu by "
+                 "first fit over their constraint group\n",
                  placed_on_candidates_, placed_by_scan_);
   }
-  return repaired;
 }
 
 }  // namespace sluice::detail

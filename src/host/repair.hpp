@@ -43,8 +43,13 @@ struct Move {
 
 enum class Fate : std::uint8_t { kUndecided, kKept, kPlaced, kMigrated, kPreempted, kUnscheduled };
 
+// Who chose a placed pending task's machine: the first solve, a re-solve, or the fallback
+// (the shape's candidates, then first fit).
+enum class Decider : std::uint8_t { kFlow, kResolve, kFallback };
+
 struct TaskOutcome {
   Fate fate = Fate::kUndecided;
+  Decider decided_by = Decider::kFallback;
   std::int32_t machine = -1;
   std::int32_t device_begin = 0;  // its device positions: Repairer::device_pool_
   std::int32_t device_count = 0;
@@ -112,7 +117,26 @@ class Repairer {
     }
   }
 
-  std::int64_t run(const FlowDecision& flow);
+  // Steps 1–3 for the first solve's decisions. Returns the pending tasks still without a
+  // machine (the flow left them out, or packing refused them), highest priority first.
+  [[nodiscard]] std::vector<Move> apply_first(const FlowDecision& flow);
+  // Packs a re-solve's placements (`flow` is of `residual`, whose shapes map back through
+  // shape_origin). Returns the residual's tasks still without a machine, highest priority first.
+  [[nodiscard]] std::vector<Move> apply_resolve(const Cluster& residual, const FlowDecision& flow);
+  // Steps 4–5 for what no solve placed: the shape's candidates, then first fit; the rest
+  // are unscheduled.
+  void fallback(const std::vector<Move>& left);
+  // Adds the placed pending tasks to stats.placed_by_{flow,resolve,fallback}.
+  void count_deciders(AllocationStats& stats) const {
+    for (const TaskOutcome& o : tasks_) {
+      if (o.shape < 0 || o.fate != Fate::kPlaced) continue;
+      (o.decided_by == Decider::kFlow      ? stats.placed_by_flow
+       : o.decided_by == Decider::kResolve ? stats.placed_by_resolve
+                                           : stats.placed_by_fallback) += 1;
+    }
+  }
+  // Flow placements (of every solve) that packing refused.
+  [[nodiscard]] std::int64_t repaired() const { return repaired_; }
   Allocation extract(Allocation out) const;
   void extract_indexed(IndexedAllocation& out) const;
   [[nodiscard]] const std::vector<Resources>& free() const { return free_; }
@@ -170,6 +194,7 @@ class Repairer {
   const CostContext& costs_;
   const AllocateOptions& o_;
   std::vector<Resources> free_;
+  std::int64_t repaired_ = 0;
   std::vector<std::int64_t> task_offset_;  // per job: its first task's index in tasks_
   std::vector<TaskOutcome> tasks_;         // pending tasks' outcomes, in snapshot order
   std::size_t pending_count_ = 0;
