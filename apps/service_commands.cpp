@@ -13,6 +13,7 @@
 #include <thread>
 #include <limits>
 #include <algorithm>
+#include <charconv>
 
 #include <filesystem>
 #include <sstream>
@@ -23,6 +24,7 @@
 #include "sluice/service.hpp"
 #include "sluice/snapshot_io.hpp"
 #include "sluice/trace_replay.hpp"
+#include "fill_command.hpp"
 
 namespace sluice::cli {
 namespace {
@@ -94,13 +96,22 @@ struct ReplayArgs {
   std::uint64_t epoch = 1;
   std::int32_t timeout_ms = 120'000;
   bool fill = false;
+  std::string protocol;  // --fill: "" (creation order, one run) or "atc23"
   std::string models = "spread,pack,fgd";
-  std::int64_t batch = 50;
+  std::string batch = "50";
+  FillAtc23Args atc23;
   double stop_at = 100;
   std::string out = "replay";
   bool no_plot = false;
   KeyArgs keys;
 };
+
+std::optional<std::int64_t> parse_positive(const std::string& s) {
+  std::int64_t v = 0;
+  const auto r = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (r.ec != std::errc{} || r.ptr != s.data() + s.size() || v <= 0) return std::nullopt;
+  return v;
+}
 
 bool has_json_extension(const std::string& path) {
   return path.size() >= 5 && path.compare(path.size() - 5, 5, ".json") == 0;
@@ -454,9 +465,38 @@ int run_replay(const ReplayArgs& args) {
     return report.rejected == 0 && report.failed_rounds == 0 ? 0 : 1;
   }
 
+  if (args.protocol == "atc23") {
+    FillAtc23Args a = args.atc23;
+    a.batches = args.batch;
+    a.models = args.models;
+    a.out = args.out;
+    const AllocatorFactory factory = [&](const AllocateOptions& o) -> RoundAllocator {
+      if (args.local) return local_allocator(o);
+      AllocateRequestOptions ro;
+      ro.cost_model = o.cost_model;
+      ro.backend = *backend;
+      ro.allow_migration = o.allow_migration;
+      ro.allow_preemption = o.allow_preemption;
+      auto own = std::make_shared<Client>(co);  // one per run: runs go on in parallel
+      return [own, inner = service_allocator(*own, ro, args.epoch)](const Snapshot& s) { return inner(s); };
+    };
+    return run_fill_atc23(a, trace, factory, [&](const std::string& csv, const std::string& png) {
+      if (!args.no_plot) plot(csv, png, true);
+    });
+  }
+  if (!args.protocol.empty()) {
+    std::cerr << "sluice: --protocol: unknown protocol '" << args.protocol << "' (atc23)\n";
+    return 2;
+  }
+  const auto batch = parse_positive(args.batch);
+  if (!batch) {
+    std::cerr << "sluice: --batch: '" << args.batch << "' is not a positive number of pods\n";
+    return 2;
+  }
+
   // The FGD experiment: each cost model through the service, and the best-fit baseline.
   FillOptions fo;
-  fo.batch = args.batch;
+  fo.batch = *batch;
   fo.stop_at_demand_pct = args.stop_at;
   std::vector<FillReport> reports;
   {
@@ -488,7 +528,7 @@ int run_replay(const ReplayArgs& args) {
   }
   std::printf("\nFGD experiment: pods in creation order into an empty cluster, batches of %lld, until the arrived GPU "
               "demand reaches %.0f%% of capacity\n",
-              static_cast<long long>(args.batch), args.stop_at);
+              static_cast<long long>(*batch), args.stop_at);
   std::printf("%-10s %14s %14s %8s %8s %9s\n", "policy", "arrived GPU %", "unallocated %", "placed", "failed", "seconds");
   for (const FillReport& r : reports) {
     std::printf("%-10s %14.2f %14.2f %8lld %8lld %9.2f\n", r.policy.c_str(), r.final_arrived_gpu_demand_pct,
@@ -626,7 +666,18 @@ ServiceCommands::ServiceCommands(CLI::App& app) : impl_(std::make_unique<Impl>()
   replay->add_option("--timeout-ms", r.timeout_ms, "per round, before the request is resent")->capture_default_str();
   replay->add_flag("--fill", r.fill, "run the FGD fill experiment instead of the replay");
   replay->add_option("--models", r.models, "--fill: cost models to compare, comma-separated")->capture_default_str();
-  replay->add_option("--batch", r.batch, "--fill: pods per round")->capture_default_str();
+  replay->add_option("--batch", r.batch, "--fill: pods per round (atc23: a list, e.g. 1,10,50, or all)")
+      ->capture_default_str();
+  replay->add_option("--protocol", r.protocol,
+                     "--fill: atc23 = the FGD paper's experiment exactly (GPU nodes, shuffled and tuned pod list, "
+                     "seeds, the simulator's baselines; docs/fill_experiment.md)");
+  replay->add_option("--seeds", r.atc23.seeds, "--protocol atc23: seeds, e.g. 42-51")->capture_default_str();
+  replay->add_option("--baselines", r.atc23.baselines,
+                     "--protocol atc23: one-pod-at-a-time policies (fgd-greedy, best-fit, gpu-packing; '' for none)")
+      ->capture_default_str();
+  replay->add_option("--tune", r.atc23.tune_ratio, "--protocol atc23: pod list tuned to this x the GPU capacity")
+      ->capture_default_str();
+  replay->add_option("--jobs", r.atc23.jobs, "--protocol atc23: runs in parallel")->capture_default_str();
   replay->add_option("--stop-at", r.stop_at, "--fill: stop when the arrived GPU demand reaches this % of capacity")
       ->capture_default_str();
   replay->add_option("-o,--out", r.out, "output folder (CSV and PNG)")->capture_default_str();

@@ -288,7 +288,7 @@ struct AllocateArgs {
   bool no_preemption = false;
   std::int64_t migration_cost = 300;
   double candidate_slack = 2.0;
-  std::int32_t max_resolves = 8;
+  std::int32_t max_resolves = 32;
   bool quiet = false;
   std::string output;
   std::string dump_network;

@@ -26,12 +26,31 @@ enum class CostModel {
   kQuincy,         // locality preferences, unscheduled cost growing with wait time
   kPriority,       // priority classes; higher priority preempts lower
   kFgd,            // GPU-fragmentation aware (FGD, ATC'23): cost = fragmentation growth
+  kAlloc,          // allocated GPU share first (a task is worth its GPUs), fragmentation growth next
 };
 
 std::string_view to_string(CostModel m);
-// Parses "spread", "pack", "quincy", "priority", "fgd" (and the long names
+// Parses "spread", "pack", "quincy", "priority", "fgd", "alloc" (and the long names
 // "load-spreading", "packing").
 std::optional<CostModel> parse_cost_model(std::string_view name);
+
+// One task spec of a target workload (the `fgd` cost model's, and FGD's): what a task asks
+// for, as in Task (`gpus` whole devices, or a `gpu_milli` share of one device when gpus is
+// 0), and how popular it is (weights are normalised to sum to 1).
+struct WorkloadSpec {
+  std::int64_t cpu_milli = 0;
+  std::int64_t memory_mib = 0;  // 0: memory is not considered (FGD's own model ignores it)
+  std::int32_t gpus = 0;
+  std::int32_t gpu_milli = 0;
+  std::vector<std::string> gpu_models;  // allowed models; empty = any
+  double weight = 0;
+
+  [[nodiscard]] bool wants_gpu() const { return gpus > 0 || gpu_milli > 0; }
+};
+
+// Up to this many pending tasks, new_tasks_per_machine's auto rule solves with one new task
+// per machine (measured: at 1M tasks that took 32 rounds and 2× the time, docs/allocation.md).
+inline constexpr std::int64_t kExactRoundsTasks = 100'000;
 
 struct AllocateOptions {
   CostModel cost_model = CostModel::kLoadSpreading;
@@ -54,7 +73,20 @@ struct AllocateOptions {
   // Re-solves after the first solve, for the pending tasks still without a machine, on the
   // cluster as packing left it; each round stops the loop when it places nothing. 0: the
   // first solve only (then candidates and first fit place the rest).
-  std::int32_t max_resolves = 8;
+  std::int32_t max_resolves = 32;
+  // New tasks a machine may take in one solve. Costs are those of a machine's next task, so
+  // they are exact for the first; where a model's cost per task wanders as a machine fills
+  // (fgd, alloc), one per solve keeps every decision exact and the re-solves stack more.
+  // 0 = auto: 1 for those models when the snapshot has at most kExactRoundsTasks pending
+  // tasks (rounds are cheap there), else no limit; -1 = no limit.
+  std::int32_t new_tasks_per_machine = 0;
+  // fgd and alloc: seeds the fixed pseudo-random machine order that decides between machines
+  // of equal score (machine_tie_key, fragmentation.hpp).
+  std::uint64_t tie_seed = 0;
+  // The target workload of the `fgd` cost model. Empty: the snapshot's own tasks (pending
+  // and running), FGD's way: specs by CPU, GPUs and allowed models, most frequent first,
+  // covering 95% of the tasks (docs/allocation.md).
+  std::vector<WorkloadSpec> workload;
 };
 
 enum class UnscheduledReason {

@@ -28,6 +28,8 @@ std::string_view to_string(CostModel m) {
       return "priority";
     case CostModel::kFgd:
       return "fgd";
+    case CostModel::kAlloc:
+      return "alloc";
   }
   return "unknown";
 }
@@ -38,6 +40,7 @@ std::optional<CostModel> parse_cost_model(std::string_view name) {
   if (name == "quincy") return CostModel::kQuincy;
   if (name == "priority") return CostModel::kPriority;
   if (name == "fgd") return CostModel::kFgd;
+  if (name == "alloc") return CostModel::kAlloc;
   return std::nullopt;
 }
 
@@ -86,15 +89,45 @@ std::vector<std::int32_t> all_priorities(const Snapshot& s) {
 
 namespace {
 
-CostContext cost_context(const Cluster& cluster, const Snapshot& snapshot, const AllocateOptions& options) {
-  std::vector<WorkloadType> workload;
-  if (options.cost_model == CostModel::kFgd) {
-    std::vector<std::pair<const Demand*, std::int64_t>> demands;
-    for (const Shape& s : cluster.shapes)
-      demands.emplace_back(&s.demand, static_cast<std::int64_t>(s.pending.size()) + s.running);
-    workload = workload_types(demands, 16);
+// FGD's target workload: the caller's, or the snapshot's own tasks (typical_workload).
+std::vector<WorkloadSpec> fgd_workload(const Cluster& cluster, const Snapshot& snapshot,
+                                       const AllocateOptions& options) {
+  if (!options.workload.empty()) return options.workload;
+  std::vector<TaskRef> rep(cluster.shapes.size(), TaskRef{-1, -1});  // a task of each shape
+  for (std::size_t s = 0; s < cluster.shapes.size(); ++s) {
+    if (!cluster.shapes[s].pending.empty()) rep[s] = cluster.shapes[s].pending.front();
   }
-  return CostContext(options.cost_model, all_priorities(snapshot), std::move(workload));
+  for (const RunningTask& r : cluster.running) {
+    if (rep[static_cast<std::size_t>(r.shape)].job < 0) rep[static_cast<std::size_t>(r.shape)] = r.ref;
+  }
+  std::vector<std::pair<WorkloadSpec, std::int64_t>> counted;
+  for (std::size_t s = 0; s < cluster.shapes.size(); ++s) {
+    if (rep[s].job < 0) continue;
+    const Task& t = snapshot.jobs[static_cast<std::size_t>(rep[s].job)].tasks[static_cast<std::size_t>(rep[s].task)];
+    WorkloadSpec w;
+    w.cpu_milli = t.cpu_milli;
+    w.gpus = t.gpus;
+    w.gpu_milli = t.gpus > 0 ? 0 : t.gpu_milli;
+    w.gpu_models = t.gpu_models;
+    counted.emplace_back(std::move(w),
+                         static_cast<std::int64_t>(cluster.shapes[s].pending.size()) + cluster.shapes[s].running);
+  }
+  return typical_workload(counted);
+}
+
+CostContext cost_context(const Cluster& cluster, const Snapshot& snapshot, const AllocateOptions& options) {
+  FragmentationMeasure fragmentation;
+  std::vector<std::int64_t> tie;
+  if (options.cost_model == CostModel::kFgd || options.cost_model == CostModel::kAlloc) {
+    tie.reserve(snapshot.machines.size());
+    for (const Machine& m : snapshot.machines) {
+      tie.push_back(static_cast<std::int64_t>(machine_tie_key(m.id, options.tie_seed) % kTieUnits));
+    }
+    std::vector<std::string> model_names(cluster.names.gpu_model.size());
+    for (const auto& [name, id] : cluster.names.gpu_model) model_names[static_cast<std::size_t>(id)] = name;
+    fragmentation = FragmentationMeasure(fgd_workload(cluster, snapshot, options), model_names);
+  }
+  return CostContext(options.cost_model, all_priorities(snapshot), std::move(fragmentation), std::move(tie));
 }
 
 }  // namespace
@@ -132,7 +165,13 @@ Allocation run_allocation(const Snapshot& snapshot, const AllocateOptions& optio
   auto step = Clock::now();
   trace_step("index", t);
   const CostContext costs = cost_context(cluster, snapshot, options);
-  BuiltNetwork built = build_network(cluster, costs, options);
+  AllocateOptions resolved = options;  // the auto rules decided once, for every round
+  std::int64_t pending_tasks = 0;
+  for (const Shape& s : cluster.shapes) pending_tasks += static_cast<std::int64_t>(s.pending.size());
+  if (resolved.new_tasks_per_machine == 0) {
+    resolved.new_tasks_per_machine = costs.cost_wanders() && pending_tasks <= kExactRoundsTasks ? 1 : -1;
+  }
+  BuiltNetwork built = build_network(cluster, costs, resolved);
   out.timings.build_s = seconds_since(t0) - out.timings.validate_s;
   out.stats.shapes = 0;
   for (const Shape& s : cluster.shapes) {
@@ -212,23 +251,27 @@ Allocation run_allocation(const Snapshot& snapshot, const AllocateOptions& optio
       std::sort(by_shape.begin(), by_shape.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
     }
     Cluster residual = residual_cluster(cluster, repair.free(), by_shape);
-    BuiltNetwork again = build_network(residual, costs, options);
+    BuiltNetwork again = build_network(residual, costs, resolved);
     out.timings.build_s += seconds_since(t);
     t = Clock::now();
     trace_step("re-solve: build", t);
-    SolveResult resolved = solve(again.network, solve_options);
+    SolveResult solved_again = solve(again.network, solve_options);
     out.timings.solve_s += seconds_since(t);
     trace_step("re-solve: solve", t);
     ++out.stats.resolves;
-    if (resolved.certificate.has_value() && !resolved.certificate->valid()) out.certificate = resolved.certificate;
-    if (resolved.status != Status::kOptimal) break;  // what is left goes to the fallback
+    if (solved_again.certificate.has_value() && !solved_again.certificate->valid()) {
+      out.certificate = solved_again.certificate;
+    }
+    if (solved_again.status != Status::kOptimal) break;  // what is left goes to the fallback
     t = Clock::now();
-    const FlowDecision more = read_flow(residual, again, resolved.flow, options);
+    const FlowDecision more = read_flow(residual, again, solved_again.flow, options);
     const std::size_t before = left.size();
     left = repair.apply_resolve(residual, more);
     out.timings.repair_s += seconds_since(t);
     trace_step("re-solve: pack", t);
-    if (left.size() == before) break;  // it placed nothing: neither will the next
+    // A round that places (almost) nothing ends the loop: free resources only shrink, so the
+    // next would place as little, at the price of a solve.
+    if (static_cast<std::int64_t>(before - left.size()) * 1000 < std::max<std::int64_t>(1, pending_tasks)) break;
   }
   if (cancelled(options)) {
     out.status = Status::kCancelled;

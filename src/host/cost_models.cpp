@@ -8,12 +8,18 @@
 
 #include <algorithm>
 #include <map>
-#include <tuple>
+#include <cmath>
 
 namespace sluice::detail {
 namespace {
 
 constexpr std::int64_t kUnit = 1000;
+
+// FGD's score of a placement that takes a machine's fragmentation from `before` to `after`:
+// 100·σ((before − after)/1000), truncated to an integer (0..100, 50 = no change).
+std::int64_t fgd_score(double before, double after) {
+  return static_cast<std::int64_t>(100.0 / (1.0 + std::exp(-(before - after) / 1000.0)));
+}
 
 // 1000 × mean utilisation over CPU, memory and (if any) GPUs after adding `d`.
 std::int64_t utilisation_after(const Demand& d, const Resources& capacity, const Resources& free) {
@@ -38,44 +44,11 @@ std::int64_t utilisation_after(const Demand& d, const Resources& capacity, const
   return parts == 0 ? 0 : std::clamp<std::int64_t>(sum / parts, 0, kUnit);
 }
 
-// Fragmentation of one machine state for the workload; device `changed` (or -1) reads as
-// `changed_free` instead of its value in gpu_free.
-std::int64_t fragmentation_of(const std::vector<WorkloadType>& workload, std::int64_t cpu, std::int64_t memory,
-                              const std::vector<std::int32_t>& gpu_free, std::int32_t changed,
-                              std::int32_t changed_free) {
-  if (gpu_free.empty()) return 0;
-  const auto device = [&](std::size_t g) {
-    return static_cast<std::int32_t>(g) == changed ? changed_free : gpu_free[g];
-  };
-  std::int64_t total = 0;
-  std::int64_t whole = 0;
-  for (std::size_t g = 0; g < gpu_free.size(); ++g) {
-    total += device(g);
-    whole += device(g) == kGpuMilliWhole ? 1 : 0;
-  }
-  std::int64_t f = 0;
-  for (const WorkloadType& t : workload) {
-    std::int64_t unusable = 0;
-    if (!t.demand.wants_gpu() || t.demand.cpu > cpu || t.demand.memory > memory) {
-      unusable = total;
-    } else if (t.demand.gpus > 0) {
-      if (whole < t.demand.gpus) {
-        unusable = total;
-      } else {
-        for (std::size_t g = 0; g < gpu_free.size(); ++g) unusable += device(g) < kGpuMilliWhole ? device(g) : 0;
-      }
-    } else {
-      for (std::size_t g = 0; g < gpu_free.size(); ++g) unusable += device(g) < t.demand.gpu_milli ? device(g) : 0;
-    }
-    f += t.weight * unusable;
-  }
-  return f;
-}
-
 }  // namespace
 
-CostContext::CostContext(CostModel model, std::vector<std::int32_t> priorities, std::vector<WorkloadType> workload)
-    : model_(model), priorities_(std::move(priorities)), workload_(std::move(workload)) {
+CostContext::CostContext(CostModel model, std::vector<std::int32_t> priorities, FragmentationMeasure fragmentation,
+                         std::vector<std::int64_t> tie)
+    : model_(model), priorities_(std::move(priorities)), fragmentation_(std::move(fragmentation)), tie_(std::move(tie)) {
   std::sort(priorities_.begin(), priorities_.end());
   priorities_.erase(std::unique(priorities_.begin(), priorities_.end()), priorities_.end());
 }
@@ -96,118 +69,89 @@ std::int64_t CostContext::placement(const Demand& d, const Resources& capacity, 
       return kUnit + util / 20;
     case CostModel::kPriority:
       return kUnit - util;
-    case CostModel::kFgd: {
-      const std::int64_t tie = (kUnit - util) / 20;
-      if (free.gpu_free.empty()) return tie;
-      const std::int64_t before = fragmentation(free, models);
-      std::int64_t after = before;
-      const std::int64_t cpu = free.cpu - d.cpu;
-      const std::int64_t memory = free.memory - d.memory;
-      if (d.gpu_milli > 0 && d.gpus == 0) {
-        const std::int32_t g = pick_share(d, free, models);
-        if (g >= 0) {
-          after = fragmentation_of(workload_, cpu, memory, free.gpu_free, g,
-                                   free.gpu_free[static_cast<std::size_t>(g)] - d.gpu_milli);
-        }
-      } else if (d.gpus > 0) {
-        // Whole devices: the first free ones, as the packer takes them.
-        Resources after_state{cpu, memory, free.gpu_free, {}};
+    case CostModel::kFgd:
+    case CostModel::kAlloc: {
+      // FGD's score of ΔF (milli-GPUs; the device a share would get is the one FGD picks):
+      // 100·σ(−ΔF/1000) truncated, as FGD scores machines. The truncation makes close
+      // placements equal, and the tie-break then packs them onto the same machines.
+      if (free.gpu_free.empty()) return 0;
+      const double before = fragmentation(free, models);
+      Resources after = free;
+      after.cpu -= d.cpu;
+      after.memory -= d.memory;
+      if (d.gpus > 0) {  // the first free devices, as the packer takes them
         std::int32_t left = d.gpus;
-        for (std::size_t g = 0; g < after_state.gpu_free.size() && left > 0; ++g) {
-          if (after_state.gpu_free[g] == kGpuMilliWhole && d.model_ok(models[g])) {
-            after_state.gpu_free[g] = 0;
+        for (std::size_t g = 0; g < after.gpu_free.size() && left > 0; ++g) {
+          if (after.gpu_free[g] == kGpuMilliWhole && d.model_ok(models[g])) {
+            after.gpu_free[g] = 0;
             --left;
           }
         }
-        after = fragmentation_of(workload_, cpu, memory, after_state.gpu_free, -1, 0);
-      } else {
-        after = fragmentation_of(workload_, cpu, memory, free.gpu_free, -1, 0);
+      } else if (d.gpu_milli > 0) {
+        const std::int32_t g = pick_share(d, free, models);
+        if (g >= 0) after.gpu_free[static_cast<std::size_t>(g)] -= d.gpu_milli;
       }
-      return (after - before) / kUnit + tie;
+      return (100 - fgd_score(before, fragmentation(after, models))) * kTieUnits;
     }
   }
   return util;
 }
 
-std::int64_t CostContext::unscheduled(std::int32_t priority, std::int64_t wait_s) const {
+std::int64_t CostContext::unscheduled(const Demand& d, std::int32_t priority, std::int64_t wait_s) const {
   switch (model_) {
     case CostModel::kQuincy:
       return 5'000 + 100 * std::clamp<std::int64_t>(wait_s / 600, 0, 10'000);
     case CostModel::kPriority:
       return 10'000 * (priority_rank(priority) + 1);
     // Above any placement (at most 1000, plus 750 of load slices): every task that fits
-    // is placed. FGD's fragmentation growth reaches ±8 GPUs (8000).
+    // is placed. FGD's fragmentation growth reaches ±(a machine's GPUs × 1000).
     case CostModel::kFgd:
-      return 20'000;
+      return 101 * kTieUnits;
+    // Placing a task is worth its GPU share (per milli-GPU more than any placement cost
+    // differs by), and always more than leaving it out.
+    case CostModel::kAlloc:
+      return 101 * kTieUnits + 128 * kTieUnits * (d.gpus > 0 ? std::int64_t{d.gpus} * kGpuMilliWhole : d.gpu_milli);
     default:
       return 4'000;
   }
 }
 
-std::int64_t CostContext::preemption(std::int32_t priority, std::int64_t wait_s) const {
-  return unscheduled(priority, wait_s) + (preempts() ? 5'000 : 1'000'000);
+std::int64_t CostContext::preemption(const Demand& d, std::int32_t priority, std::int64_t wait_s) const {
+  return unscheduled(d, priority, wait_s) + (preempts() ? 5'000 : 1'000'000);
 }
 
 std::int64_t CostContext::slot_segment_cost(int k) const { return model_ == CostModel::kLoadSpreading ? 250 * k : 0; }
 
 std::int64_t CostContext::evaluation_weight() const {
-  return model_ == CostModel::kFgd ? static_cast<std::int64_t>(std::max<std::size_t>(1, workload_.size())) : 1;
+  return model_ == CostModel::kFgd || model_ == CostModel::kAlloc
+             ? std::max<std::int64_t>(1, static_cast<std::int64_t>(fragmentation_.size()))
+             : 1;
 }
 
 std::int32_t CostContext::pick_share(const Demand& d, const Resources& free,
                                      const std::vector<std::int32_t>& models) const {
-  if (model_ != CostModel::kFgd) return best_fit_share(d, free, models);
+  if (fragmentation_.empty()) return best_fit_share(d, free, models);
+  // FGD's choice: the device with the best score (F after the placement, scored as
+  // placement() scores it); the first such device on ties.
   std::int32_t best = -1;
-  std::int64_t best_f = 0;
-  const std::int64_t cpu = free.cpu - d.cpu;
-  const std::int64_t memory = free.memory - d.memory;
+  std::int64_t best_score = 0;
+  const double before = fragmentation(free, models);
+  std::vector<std::int32_t> after = free.gpu_free;
   for (std::size_t g = 0; g < free.gpu_free.size(); ++g) {
     if (free.gpu_free[g] < d.gpu_milli || !d.model_ok(models[g])) continue;
-    const std::int64_t f = fragmentation_of(workload_, cpu, memory, free.gpu_free, static_cast<std::int32_t>(g),
-                                            free.gpu_free[g] - d.gpu_milli);
-    if (best < 0 || f < best_f) {
+    after[g] -= d.gpu_milli;
+    const std::int64_t score = fgd_score(before, fragmentation_(free.cpu - d.cpu, free.memory - d.memory, after, models));
+    after[g] += d.gpu_milli;
+    if (best < 0 || score > best_score) {
       best = static_cast<std::int32_t>(g);
-      best_f = f;
+      best_score = score;
     }
   }
   return best;
 }
 
-std::int64_t CostContext::fragmentation(const Resources& free, const std::vector<std::int32_t>& /*models*/) const {
-  return fragmentation_of(workload_, free.cpu, free.memory, free.gpu_free, -1, 0);
-}
-
-std::vector<WorkloadType> workload_types(const std::vector<std::pair<const Demand*, std::int64_t>>& demands,
-                                         std::size_t k) {
-  using Key = std::tuple<std::int64_t, std::int64_t, std::int32_t, std::int32_t>;
-  std::map<Key, std::pair<std::int64_t, const Demand*>> counts;
-  std::int64_t total = 0;
-  for (const auto& [d, n] : demands) {
-    auto& slot = counts[Key{d->cpu, d->memory, d->gpus, d->gpu_milli}];
-    slot.first += n;
-    slot.second = d;
-    total += n;
-  }
-  std::vector<std::pair<std::int64_t, Key>> order;
-  order.reserve(counts.size());
-  for (const auto& [key, v] : counts) order.emplace_back(v.first, key);
-  std::sort(order.begin(), order.end(),
-            [](const auto& a, const auto& b) { return a.first != b.first ? a.first > b.first : a.second < b.second; });
-  if (order.size() > k) order.resize(k);
-  std::int64_t kept = 0;
-  for (const auto& o : order) kept += o.first;
-  std::vector<WorkloadType> out;
-  for (const auto& [n, key] : order) {
-    WorkloadType t;
-    t.demand.cpu = std::get<0>(key);
-    t.demand.memory = std::get<1>(key);
-    t.demand.gpus = std::get<2>(key);
-    t.demand.gpu_milli = std::get<3>(key);
-    t.weight = kept > 0 ? std::max<std::int64_t>(1, kUnit * n / kept) : 0;
-    out.push_back(std::move(t));
-  }
-  (void)total;
-  return out;
+double CostContext::fragmentation(const Resources& free, const std::vector<std::int32_t>& models) const {
+  return fragmentation_(free.cpu, free.memory, free.gpu_free, models);
 }
 
 }  // namespace sluice::detail

@@ -6,7 +6,9 @@
 //   pack        = 1000 − util(m, d)
 //   quincy      = 1000 + util(m, d)/20;  unscheduled grows with the job's wait time
 //   priority    = pack;  unscheduled = 10000 · (priority rank + 1), preemption = that + 5000
-//   fgd         = ΔF(m, d) + pack/20, F = Σ_t w_t · GPU share unusable by workload type t
+//   fgd         = FGD's score of the placement: 100 − ⌊100·σ(−ΔF/1000)⌋, F its fragmentation for the
+//                 target workload (fragmentation.hpp); ties to a fixed pseudo-random machine order
+//   alloc       = fgd's placement cost; a task left out costs its GPU share (the allocated share first)
 // Every model subtracts the task's preference weights for the machine and its rack.
 #pragma once
 
@@ -15,28 +17,37 @@
 
 #include "cluster_state.hpp"
 #include "sluice/allocate.hpp"
+#include "sluice/fragmentation.hpp"
 
 namespace sluice::detail {
 
-// One workload type of the FGD fragmentation measure, with its popularity (weights sum
-// to 1000).
-struct WorkloadType {
-  Demand demand;
-  std::int64_t weight = 0;
-};
-
 class CostContext {
  public:
-  CostContext(CostModel model, std::vector<std::int32_t> priorities, std::vector<WorkloadType> workload);
+  // `tie`: per machine, the tie-break added to its placement costs (empty: none).
+  CostContext(CostModel model, std::vector<std::int32_t> priorities, FragmentationMeasure fragmentation,
+              std::vector<std::int64_t> tie = {});
 
   [[nodiscard]] CostModel model() const { return model_; }
 
   // Cost of one more task with demand `d` on a machine with `capacity`, `free` now.
   [[nodiscard]] std::int64_t placement(const Demand& d, const Resources& capacity, const Resources& free,
                                        const std::vector<std::int32_t>& models) const;
-  [[nodiscard]] std::int64_t unscheduled(std::int32_t priority, std::int64_t wait_s) const;
+  [[nodiscard]] std::int64_t unscheduled(const Demand& d, std::int32_t priority, std::int64_t wait_s) const;
   // Cost of stopping a running task (only the priority model makes it ever pay).
-  [[nodiscard]] std::int64_t preemption(std::int32_t priority, std::int64_t wait_s) const;
+  [[nodiscard]] std::int64_t preemption(const Demand& d, std::int32_t priority, std::int64_t wait_s) const;
+  // Added to every placement cost on machine m: among machines of equal score, a fixed
+  // pseudo-random machine order decides (FGD's models; 0 for the others).
+  [[nodiscard]] std::int64_t tie(std::int32_t m) const {
+    return tie_.empty() ? 0 : tie_[static_cast<std::size_t>(m)];
+  }
+  [[nodiscard]] bool has_tie() const { return !tie_.empty(); }
+  // Whether the cost of a machine's next task wanders as the machine fills (FGD's score: a
+  // share can make the next placement much better or much worse), so that only its first new
+  // task in a solve is priced right. Where it rises (spread, quincy) the convex machine →
+  // sink slices price the later tasks; where it falls (pack, priority) pricing them all at
+  // the first's cost is the closest convex approximation and still fills the best machine
+  // first.
+  [[nodiscard]] bool cost_wanders() const { return model_ == CostModel::kFgd || model_ == CostModel::kAlloc; }
   // Whether this model lets higher priority displace running tasks.
   [[nodiscard]] bool preempts() const { return model_ == CostModel::kPriority; }
   // Machine → sink: the cost per task of the k-th of `segments` equal slices of the
@@ -50,21 +61,21 @@ class CostContext {
   [[nodiscard]] std::int32_t pick_share(const Demand& d, const Resources& free,
                                         const std::vector<std::int32_t>& models) const;
 
-  // Σ_t w_t · (free GPU milli-shares that workload type t could not use), in milli-GPU ×
-  // 1000 (weights sum to 1000).
-  [[nodiscard]] std::int64_t fragmentation(const Resources& free, const std::vector<std::int32_t>& models) const;
+  // FGD's fragmentation of a machine state, in milli-GPUs.
+  [[nodiscard]] double fragmentation(const Resources& free, const std::vector<std::int32_t>& models) const;
 
  private:
   [[nodiscard]] std::int64_t priority_rank(std::int32_t priority) const;
 
   CostModel model_;
   std::vector<std::int32_t> priorities_;  // distinct, ascending
-  std::vector<WorkloadType> workload_;
+  FragmentationMeasure fragmentation_;
+  std::vector<std::int64_t> tie_;
 };
 
-// The k most common task demands of the snapshot (pending and running), as FGD's target
-// workload.
-[[nodiscard]] std::vector<WorkloadType> workload_types(
-    const std::vector<std::pair<const Demand*, std::int64_t>>& demands, std::size_t k);
+// Units of FGD's score in the fgd and alloc costs: a machine's tie-break (below one unit)
+// never outweighs a point of score.
+inline constexpr std::int64_t kTieUnits = kTieKeyUnits;
+
 
 }  // namespace sluice::detail

@@ -40,10 +40,11 @@ struct Scored {
   std::int64_t cost;
   std::int32_t cls;  // a machine class (or, for rack members and preferred machines, a machine)
   std::int64_t fit;
+  std::int64_t order = 0;  // cost plus the tie-break of its first machine: what ranks it
 };
 
-// Cheapest first; ties by class (or machine), so the order is total.
-bool cheaper(const Scored& a, const Scored& b) { return a.cost != b.cost ? a.cost < b.cost : a.cls < b.cls; }
+// Cheapest first (tie-break included); ties by class (or machine), so the order is total.
+bool cheaper(const Scored& a, const Scored& b) { return a.order != b.order ? a.order < b.order : a.cls < b.cls; }
 
 // Appends entries of `scored` (reordered) to `out` cheapest first while `wanted()` holds,
 // passing each to `took`: the prefix a sort would give. Usually one or two of a hundred
@@ -141,10 +142,7 @@ class Builder {
   std::vector<std::int32_t> machine_node_;
   std::vector<std::int64_t> sink_sum_;    // per machine: Σ over shapes of (fit + fixed running)
   std::vector<std::int64_t> sink_count_;  // per machine: shapes connected
-  std::vector<double> hw_;   // per machine: Σ w_s (experiment)
-  std::vector<double> hwf_;  // per machine: Σ w_s / fit_s
-  std::vector<double> sfit_;  // Σ fit
-  std::vector<std::int64_t> maxfit_;
+  std::int64_t new_per_machine_ = 0;      // new tasks a machine may take in this solve; 0: no limit
   std::vector<std::int32_t> by_min_running_priority_;  // machines with running tasks
   std::int64_t window_ = 0;
   std::int32_t sink_ = 0;
@@ -253,6 +251,7 @@ void Builder::find_candidates(std::int32_t shape_id) {
   if (supply == 0 || !d.any_model_known) return;
 
   const auto add = [&](std::int32_t m, std::int64_t fit, std::int64_t cost, std::int64_t fixed) {
+    cost += costs_.tie(m);
     Taken& state = taken_[static_cast<std::size_t>(m)];
     if (state.shape == shape_id) {
       Candidate& existing = s.candidates[static_cast<std::size_t>(state.slot)];
@@ -289,7 +288,10 @@ void Builder::find_candidates(std::int32_t shape_id) {
     for (const Scored& sc : scored) {
       if (done()) break;
       const auto& members = c_.class_members[static_cast<std::size_t>(sc.cls)];
-      std::int32_t& cursor = class_cursor_[static_cast<std::size_t>(sc.cls)];
+      // With a tie-break, members are in its order and every shape starts at the first
+      // (claims still spread them); otherwise a cursor per class spreads shapes.
+      std::int32_t no_cursor = 0;
+      std::int32_t& cursor = costs_.has_tie() ? no_cursor : class_cursor_[static_cast<std::size_t>(sc.cls)];
       const auto size = static_cast<std::int32_t>(members.size());
       std::int32_t used = 0;
       for (std::int32_t at = cursor; used < size; ++used, at = at + 1 == size ? 0 : at + 1) {
@@ -361,7 +363,10 @@ void Builder::score_classes(std::int32_t shape_id, Scratch& scratch, std::vector
   for (std::int64_t k = 0; k < count; ++k, cls = cls + 1 == n_classes ? 0 : cls + 1) {
     if (!labels_ok(shape_id, cls)) continue;
     const Scored& score = class_score(shape_id, cls, scratch);
-    if (score.fit > 0) scored.push_back({score.cost, cls, score.fit});
+    if (score.fit > 0) {
+      const std::int64_t tie = costs_.tie(c_.class_members[static_cast<std::size_t>(cls)].front());
+      scored.push_back({score.cost, cls, score.fit, score.cost + tie});
+    }
   }
   evaluations += count;
   if (o_.candidate_slack <= 0) {
@@ -399,7 +404,7 @@ void Builder::score_preferred(std::int32_t shape_id, Scratch& scratch, std::vect
     if (base.fit <= 0) return;
     std::int64_t discount = rack_discount;
     for (const auto& [pm, weight] : s.preferred_machines) discount += pm == m ? weight : 0;
-    to.push_back({base.cost - discount, m, base.fit});
+    to.push_back({base.cost - discount, m, base.fit, base.cost - discount + costs_.tie(m)});
   };
   const auto rack_discount = [&](std::int32_t rack) {  // preference_discount's rack part
     std::int64_t w = 0;
@@ -460,22 +465,24 @@ std::int32_t Builder::machine_node(std::int32_t m) {
 
 BuiltNetwork Builder::run() {
   const Snapshot& snap = *c_.snapshot;
-  const auto n_shapes = static_cast<std::int64_t>(c_.shapes.size());
+  // Shapes that will be scored: those with tasks to place (or, with migration, to move).
+  std::int64_t n_shapes = 0;
+  for (const Shape& s : c_.shapes) n_shapes += !s.pending.empty() || (o_.allow_migration && s.running > 0) ? 1 : 0;
+  // allocate() resolves the auto rule once per snapshot (resolved_new_tasks_per_machine).
+  new_per_machine_ = o_.new_tasks_per_machine > 0 ? o_.new_tasks_per_machine : 0;
   const auto n_classes = static_cast<std::int64_t>(c_.class_rep.size());
   class_cursor_.assign(c_.class_rep.size(), 0);
   taken_.assign(c_.machines.size(), Taken{});
   machine_node_.assign(c_.machines.size(), -1);
   sink_sum_.assign(c_.machines.size(), 0);
   sink_count_.assign(c_.machines.size(), 0);
-  hw_.assign(c_.machines.size(), 0);
-  hwf_.assign(c_.machines.size(), 0);
-  sfit_.assign(c_.machines.size(), 0);
-  maxfit_.assign(c_.machines.size(), 0);
   std::int64_t evaluations = o_.max_evaluations;
   if (evaluations <= 0) {
     std::int64_t tasks = 0;
     for (const Job& j : snap.jobs) tasks += static_cast<std::int64_t>(j.tasks.size());
-    evaluations = std::min<std::int64_t>(8'000'000, 16 * (tasks + static_cast<std::int64_t>(c_.machines.size())));
+    // At least a million: below that, every class is evaluated in a few milliseconds.
+    evaluations = std::clamp<std::int64_t>(16 * (tasks + static_cast<std::int64_t>(c_.machines.size())), 1'000'000,
+                                           8'000'000);
   }
   const std::int64_t budget = std::max<std::int64_t>(1, evaluations / costs_.evaluation_weight());
   window_ = n_shapes * n_classes <= budget ? n_classes
@@ -503,6 +510,13 @@ BuiltNetwork Builder::run() {
     class_of_[m] = c_.machines[m].machine_class;
     rack_of_[m] = c_.machines[m].rack;
   }
+  if (costs_.has_tie()) {
+    for (auto& members : c_.class_members) {
+      std::sort(members.begin(), members.end(), [&](std::int32_t a, std::int32_t b) {
+        return costs_.tie(a) != costs_.tie(b) ? costs_.tie(a) < costs_.tie(b) : a < b;
+      });
+    }
+  }
   index_selectors();
   index_resource_groups();
   score_all_shapes();
@@ -528,14 +542,6 @@ BuiltNetwork Builder::run() {
       sink_sum_[static_cast<std::size_t>(cand.machine)] +=
           std::min(cand.fit, std::max<std::int64_t>(pending, 1)) + cand.fixed_running;
       ++sink_count_[static_cast<std::size_t>(cand.machine)];
-      {
-        const auto mm = static_cast<std::size_t>(cand.machine);
-        const double w = static_cast<double>(std::min(cand.fit, std::max<std::int64_t>(pending, 1)));
-        hw_[mm] += w;
-        hwf_[mm] += w / static_cast<double>(cand.fit);
-        sfit_[mm] += static_cast<double>(cand.fit);
-        maxfit_[mm] = std::max(maxfit_[mm], cand.fit);
-      }
     }
     if (pending == 0) continue;
     arcs_bound += s.candidates.size() + 1 + (o_.aggregate ? 0 : s.pending.size());
@@ -551,7 +557,7 @@ BuiltNetwork Builder::run() {
     if (pending == 0) continue;
     const Job* first_job = &snap.jobs[static_cast<std::size_t>(s.pending.front().job)];
     const std::int64_t u_cost =
-        costs_.unscheduled(s.priority, std::max<std::int64_t>(0, snap.time - first_job->submit_time));
+        costs_.unscheduled(s.demand, s.priority, std::max<std::int64_t>(0, snap.time - first_job->submit_time));
     total_supply += pending;
     // Not aggregated: one node per task, each feeding the shape's node (Firmament's task
     // equivalence class), which then carries no supply of its own.
@@ -585,7 +591,8 @@ BuiltNetwork Builder::run() {
     Resources as_if_new = here.free;
     give_back(s.demand, as_if_new, c_.devices(first));
     const std::int64_t stay =
-        costs_.placement(s.demand, here.capacity, as_if_new, here.gpu_model) - preference_discount(s, g.machine);
+        costs_.placement(s.demand, here.capacity, as_if_new, here.gpu_model) - preference_discount(s, g.machine) +
+        costs_.tie(g.machine);
     ++out_.cost_evaluations;
     std::vector<const Candidate*> moves;
     if (o_.allow_migration) {
@@ -620,7 +627,7 @@ BuiltNetwork Builder::run() {
     if (preempt_arcs) {
       const Job& job = snap.jobs[static_cast<std::size_t>(first.ref.job)];
       net.add_arc(node, sink_, 0, k,
-                  costs_.preemption(job.priority, std::max<std::int64_t>(0, snap.time - job.submit_time)));
+                  costs_.preemption(s.demand, job.priority, std::max<std::int64_t>(0, snap.time - job.submit_time)));
     }
   }
 
@@ -636,20 +643,8 @@ BuiltNetwork Builder::run() {
     const auto all_running = static_cast<std::int64_t>(c_.running_on(static_cast<std::int32_t>(m)).size());
     const std::int64_t running = all_running - fixed_on[m];
     const std::int64_t count = sink_count_[m];
-    static const char* mode_env = std::getenv("SLUICE_CAP");
-    static const std::string mode = mode_env ? mode_env : "mean";
     std::int64_t mean = count > 0 ? (sink_sum_[m] + count - 1) / count : 0;
-    const std::int64_t fixed_run = count > 0 ? 0 : 0;
-    (void)fixed_run;
-    if (count > 0 && mode == "harmonic") {
-      mean = static_cast<std::int64_t>(std::floor(hw_[m] / hwf_[m] + 1e-9));
-      // fixed running of candidates: add the mean of cand.fixed_running (approx all_running - fixed)
-    } else if (count > 0 && mode == "meanfit") {
-      mean = static_cast<std::int64_t>(std::ceil(sfit_[m] / static_cast<double>(count)));
-    } else if (count > 0 && mode == "max") {
-      mean = maxfit_[m];
-    }
-    if (count > 0 && mode != "mean") mean += static_cast<std::int64_t>(c_.running_on(static_cast<std::int32_t>(m)).size());
+    if (new_per_machine_ > 0) mean = std::min(mean, all_running + new_per_machine_);
     const std::int64_t cap = std::max(mean, all_running) - fixed_on[m];
     const std::int64_t fresh = cap - running;
     for (int k = 0; k < segments; ++k) {
