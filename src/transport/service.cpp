@@ -22,7 +22,10 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <sodium.h>
+
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <atomic>
 #include <chrono>
@@ -78,22 +81,59 @@ struct Route {
   bool delimiter = false;
 };
 
-// A cheap fingerprint of a request's body (size, and a hash of at most 1 MiB from each
-// end), so that a request id reused for a different request is refused instead of being
-// answered from the cache.
-std::uint64_t fingerprint(const zmq::message_t& options, const zmq::message_t& snapshot, const Envelope& e) {
-  constexpr std::size_t kSample = std::size_t{1} << 20;
-  const std::string_view opt(static_cast<const char*>(options.data()), options.size());
-  const std::string_view snap(static_cast<const char*>(snapshot.data()), snapshot.size());
-  std::uint64_t h = std::hash<std::string_view>{}(opt);
-  auto mix = [&h](std::uint64_t v) { h ^= v + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2); };
-  mix(std::hash<std::string_view>{}(snap.substr(0, kSample)));
-  if (snap.size() > kSample) mix(std::hash<std::string_view>{}(snap.substr(snap.size() - kSample)));
-  mix(snap.size());
-  mix(static_cast<std::uint64_t>(e.snapshot_version));
-  mix(static_cast<std::uint64_t>(e.format));
-  mix(e.flags);
-  return h;
+// What the cache and the in-flight table compare a retried request id with: a BLAKE2b
+// digest (libsodium's crypto_generichash, 256 bits) of everything that makes the request
+// what it is: the envelope fields the reply depends on and every byte of the options and the
+// snapshot, each part length-prefixed so no two requests share an input. Two requests with
+// the same digest are the same request (a collision is as hard as breaking BLAKE2b).
+using Digest = std::array<unsigned char, crypto_generichash_BYTES>;
+
+// The request's two body frames, shared by the queue (then the worker) and, weakly, by the
+// in-flight table, which compares a retry's bytes with them while the worker holds them.
+struct RequestBytes {
+  zmq::message_t options;
+  zmq::message_t snapshot;
+  [[nodiscard]] std::string_view options_view() const {
+    return {static_cast<const char*>(options.data()), options.size()};
+  }
+  [[nodiscard]] std::string_view snapshot_view() const {
+    return {static_cast<const char*>(snapshot.data()), snapshot.size()};
+  }
+  [[nodiscard]] std::int64_t size() const { return static_cast<std::int64_t>(options.size() + snapshot.size()); }
+};
+
+Digest request_digest(const Envelope& e, std::string_view options, std::string_view snapshot) {
+  crypto_generichash_state state;
+  crypto_generichash_init(&state, nullptr, 0, crypto_generichash_BYTES);
+  const auto put = [&state](const void* data, std::size_t n) {
+    crypto_generichash_update(&state, static_cast<const unsigned char*>(data), n);
+  };
+  const auto put_u64 = [&put](std::uint64_t v) {
+    unsigned char le[8];
+    for (int i = 0; i < 8; ++i) le[i] = static_cast<unsigned char>(v >> (8 * i));
+    put(le, sizeof le);
+  };
+  constexpr std::string_view kDomain = "sluice request v1";
+  put(kDomain.data(), kDomain.size());
+  put_u64(static_cast<std::uint64_t>(e.type));
+  put_u64(static_cast<std::uint64_t>(e.format));
+  put_u64(static_cast<std::uint64_t>(e.snapshot_version));
+  put_u64(e.flags);
+  put_u64(options.size());
+  put(options.data(), options.size());
+  put_u64(snapshot.size());
+  put(snapshot.data(), snapshot.size());
+  Digest out{};
+  crypto_generichash_final(&state, out.data(), out.size());
+  return out;
+}
+
+// True when a retry carries exactly the request held in `held` (same envelope fields the
+// digest covers, same bytes).
+bool same_request(const Envelope& a, const Envelope& b, const RequestBytes& held, std::string_view options,
+                  std::string_view snapshot) {
+  return a.type == b.type && a.format == b.format && a.snapshot_version == b.snapshot_version &&
+         a.flags == b.flags && held.options_view() == options && held.snapshot_view() == snapshot;
 }
 
 // Shared by a job's worker and the I/O thread: the cancel flag the solver polls, and the
@@ -103,6 +143,10 @@ struct Control {
   std::atomic<bool> cancel{false};
   std::atomic<bool> shutdown{false};  // cancelled by the drain, not by the deadline
   std::atomic<std::int64_t> deadline_ns{0};
+  // The request's digest, computed by the worker before anything else (off the I/O
+  // thread); `digest_ready` is set (release) once it is written.
+  Digest digest{};
+  std::atomic<bool> digest_ready{false};
   void set_deadline(Clock::time_point t) { deadline_ns.store(t.time_since_epoch().count()); }
   [[nodiscard]] bool past(Clock::time_point now) const { return now.time_since_epoch().count() >= deadline_ns.load(); }
 };
@@ -111,9 +155,7 @@ struct QueuedRequest {
   Envelope envelope;
   AllocateRequestOptions request;
   std::int64_t deadline_ms = 0;
-  std::uint64_t fingerprint = 0;
-  zmq::message_t options;
-  zmq::message_t snapshot;
+  std::shared_ptr<RequestBytes> bytes = std::make_shared<RequestBytes>();
   Clock::time_point received;
   std::shared_ptr<Control> control = std::make_shared<Control>();
 };
@@ -133,14 +175,18 @@ struct Done {
 };
 
 // Requests accepted and not yet answered, by request id: who waits for the reply.
+// A retry is compared with the original's bytes while the queue or the worker holds them
+// (weak: the I/O thread never frees a snapshot), and with the digest once the worker has
+// let them go (it computes the digest before anything else, so one of the two is there).
 struct InFlight {
-  std::uint64_t fingerprint = 0;
+  Envelope envelope;
+  std::weak_ptr<const RequestBytes> bytes;
   std::vector<Route> routes;
   std::shared_ptr<Control> control;
 };
 
 struct CacheEntry {
-  std::uint64_t fingerprint = 0;
+  Digest digest{};
   std::shared_ptr<const Reply> reply;
   std::list<std::uint64_t>::iterator lru;
 };
@@ -520,10 +566,12 @@ struct Service::Impl {
                  ", the highest seen: a newer master is in charge");
       return;
     }
-    const std::uint64_t print = fingerprint(options_frame, snapshot_frame, e);
-    // A retry: answer from the cache, or join the request already in flight.
+    const std::string_view options_bytes(static_cast<const char*>(options_frame.data()), options_frame.size());
+    const std::string_view snapshot_bytes(static_cast<const char*>(snapshot_frame.data()), snapshot_frame.size());
+    // A retry: answer from the cache, or join the request already in flight. Only a request
+    // identical to the first (every byte) may; the same id with anything else is refused.
     if (const auto hit = cache.find(e.request_id); hit != cache.end()) {
-      if (hit->second.fingerprint != print) {
+      if (hit->second.digest != request_digest(e, options_bytes, snapshot_bytes)) {
         refuse(route, e, ReplyCode::kMalformed,
                "request id " + std::to_string(e.request_id) + " was already used for a different request");
         return;
@@ -535,7 +583,15 @@ struct Service::Impl {
       return;
     }
     if (const auto running = in_flight.find(e.request_id); running != in_flight.end()) {
-      if (running->second.fingerprint != print) {
+      const InFlight& first = running->second;
+      bool same = false;
+      if (const auto held = first.bytes.lock()) {
+        same = same_request(first.envelope, e, *held, options_bytes, snapshot_bytes);
+      } else {  // the worker let the bytes go, so it wrote the digest first
+        same = first.control->digest_ready.load(std::memory_order_acquire) &&
+               first.control->digest == request_digest(e, options_bytes, snapshot_bytes);
+      }
+      if (!same) {
         refuse(route, e, ReplyCode::kMalformed,
                "request id " + std::to_string(e.request_id) + " is in flight for a different request");
         return;
@@ -558,21 +614,19 @@ struct Service::Impl {
                  std::to_string(kMaxOptionsBytes));
       return;
     }
-    RequestOptionsDecodeResult opt = decode_request_options(
-        std::string_view(static_cast<const char*>(options_frame.data()), options_frame.size()), e.format);
+    RequestOptionsDecodeResult opt = decode_request_options(options_bytes, e.format);
     if (!opt.ok) {
       refuse(route, e, ReplyCode::kMalformed, opt.error);
       return;
     }
-    const auto bytes = static_cast<std::int64_t>(options_frame.size() + snapshot_frame.size());
     QueuedRequest job;
     job.request = opt.options;
     job.deadline_ms = std::min(opt.options.deadline_ms > 0 ? opt.options.deadline_ms : options.default_deadline_ms,
                                options.max_deadline_ms);
     job.envelope = e;
-    job.fingerprint = print;
-    job.options = std::move(options_frame);
-    job.snapshot = std::move(snapshot_frame);
+    job.bytes->options = std::move(options_frame);
+    job.bytes->snapshot = std::move(snapshot_frame);
+    const std::int64_t bytes = job.bytes->size();
     job.received = Clock::now();
     job.control->set_deadline(job.received + std::chrono::milliseconds(job.deadline_ms));
     {
@@ -582,12 +636,13 @@ struct Service::Impl {
         // Refused below, outside the lock.
       } else {
         InFlight entry;
-        entry.fingerprint = print;
+        entry.envelope = e;
+        entry.bytes = job.bytes;
         entry.routes.push_back(route);
         entry.control = job.control;
         in_flight.emplace(e.request_id, std::move(entry));
         if (e.epoch > highest_epoch) highest_epoch = e.epoch;
-        snapshot_bytes_hist->Observe(static_cast<double>(job.snapshot.size()));
+        snapshot_bytes_hist->Observe(static_cast<double>(job.bytes->snapshot.size()));
         queued_bytes += bytes;
         queue.push_back(std::move(job));
         queue_gauge->Set(static_cast<double>(queue.size()));
@@ -624,17 +679,20 @@ struct Service::Impl {
                     ",\"solve_s\":" + std::to_string(d.solve_s) + ",\"encode_s\":" + std::to_string(d.encode_s) +
                     ",\"reply_bytes\":" + std::to_string(reply->body.size()) +
                     ",\"waiters\":" + std::to_string(it->second.routes.size()));
-      if (reply->cacheable) remember(d.request_id, it->second.fingerprint, reply);
+      // A cacheable reply's worker computed the digest first thing.
+      if (reply->cacheable && it->second.control->digest_ready.load(std::memory_order_acquire)) {
+        remember(d.request_id, it->second.control->digest, reply);
+      }
       in_flight.erase(it);
     }
     in_flight_gauge->Set(static_cast<double>(solving.load()));
   }
 
-  void remember(std::uint64_t id, std::uint64_t print, std::shared_ptr<const Reply> reply) {
+  void remember(std::uint64_t id, const Digest& digest, std::shared_ptr<const Reply> reply) {
     const auto size = static_cast<std::int64_t>(reply->body.size() + kEnvelopeBytes);
     if (options.cache_entries <= 0 || size > options.cache_bytes) return;
     cache_lru.push_front(id);
-    cache.emplace(id, CacheEntry{print, std::move(reply), cache_lru.begin()});
+    cache.emplace(id, CacheEntry{digest, std::move(reply), cache_lru.begin()});
     cache_bytes += size;
     while (static_cast<std::int64_t>(cache.size()) > options.cache_entries || cache_bytes > options.cache_bytes) {
       const std::uint64_t oldest = cache_lru.back();
@@ -660,7 +718,7 @@ struct Service::Impl {
       std::lock_guard lock(queue_mutex);
       for (auto it = queue.begin(); it != queue.end();) {
         if (it->control->past(now)) {
-          queued_bytes -= static_cast<std::int64_t>(it->options.size() + it->snapshot.size());
+          queued_bytes -= it->bytes->size();
           expired.push_back(std::move(*it));
           it = queue.erase(it);
         } else {
@@ -712,7 +770,7 @@ struct Service::Impl {
         if (queue.empty()) return;  // workers_exit and nothing left
         job = std::move(queue.front());
         queue.pop_front();
-        queued_bytes -= static_cast<std::int64_t>(job.options.size() + job.snapshot.size());
+        queued_bytes -= job.bytes->size();
         queue_gauge->Set(static_cast<double>(queue.size()));
         ++solving;
       }
@@ -752,6 +810,9 @@ struct Service::Impl {
       d.reply.cacheable = cacheable;
       return d;
     };
+    // 0. The digest that retries of this request id are compared with (first: see InFlight).
+    job.control->digest = request_digest(e, job.bytes->options_view(), job.bytes->snapshot_view());
+    job.control->digest_ready.store(true, std::memory_order_release);
     try {
       // 1. Still within the deadline?
       const std::int64_t deadline_ms = job.deadline_ms;
@@ -766,7 +827,7 @@ struct Service::Impl {
       const SnapshotFormat format = e.format == BodyFormat::kJson ? SnapshotFormat::kJson : SnapshotFormat::kBinary;
       // Validated by allocate() below, so its validate time is the allocation's, as in process.
       SnapshotDecodeResult snap = decode_snapshot_unvalidated(
-          std::string_view(static_cast<const char*>(job.snapshot.data()), job.snapshot.size()), format,
+          job.bytes->snapshot_view(), format,
           options.limits);
       const auto t1 = Clock::now();
       d.decode_s = seconds_between(t0, t1);
@@ -921,6 +982,7 @@ bool Service::start(std::string* error) {
   }
   s.log->set_level(spdlog::level::from_str(s.options.log_level));
   s.log->flush_on(spdlog::level::info);
+  if (sodium_init() < 0) return fail("libsodium failed to initialise (request digests need it)");
 
   if (s.options.queue_capacity < 1) return fail("--queue must be at least 1");
   if (s.options.max_frames < 3) return fail("--max-frames must be at least 3");
