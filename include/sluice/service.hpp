@@ -38,6 +38,9 @@ struct ServiceOptions {
   bool log_json = true;                           // structured logs (JSON lines) on stderr
   std::string log_level = "info";                 // trace, debug, info, warn, error, off
   SnapshotLimits limits;
+  // Where the epoch fence is kept across restarts (docs/reliability.md#fencing); empty: in
+  // memory only, so a restarted service accepts any epoch again.
+  std::string state_file;
   // CurveZMQ (docs/reliability.md): with a secret key every connection is encrypted and
   // only clients whose public key is allowed get in; a ZAP handler decides, and
   // ZMQ_ZAP_ENFORCE_DOMAIN makes a missing handler refuse everyone (fail closed).

@@ -24,9 +24,16 @@
 
 #include <sodium.h>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <array>
+#include <cerrno>
+#include <charconv>
 #include <cstring>
+#include <filesystem>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -136,6 +143,103 @@ bool same_request(const Envelope& a, const Envelope& b, const RequestBytes& held
          a.flags == b.flags && held.options_view() == options && held.snapshot_view() == snapshot;
 }
 
+// ---- The state file: the epoch fence, kept across restarts ----------------------------
+// Two lines of text, "sluice-state 1" and "highest_epoch N". Written atomically: a temporary
+// file in the same directory, fsync, rename over the old one, fsync of the directory; so
+// after a crash the file holds the old or the new fence, whole.
+
+constexpr std::string_view kStateHeader = "sluice-state 1\n";
+
+// The fence stored at `path`; 0 when no file is there yet. False, with the reason, when the
+// file exists but cannot be read or is not a state file (the service then refuses to start:
+// starting from 0 would let a stale master back in).
+bool read_state_file(const std::string& path, std::uint64_t* epoch, std::string* error) {
+  *epoch = 0;
+  struct stat st{};
+  if (::lstat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT) return true;
+    *error = "cannot read the state file " + path + ": " + std::strerror(errno);
+    return false;
+  }
+  if (!S_ISREG(st.st_mode)) {
+    *error = "the state file " + path + " is not a regular file";
+    return false;
+  }
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) {
+    *error = "cannot open the state file " + path + ": " + std::strerror(errno);
+    return false;
+  }
+  char buffer[256];
+  std::size_t size = 0;
+  while (size < sizeof buffer) {
+    const ssize_t n = ::read(fd, buffer + size, sizeof buffer - size);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    size += static_cast<std::size_t>(n);
+  }
+  ::close(fd);
+  const std::string_view text(buffer, size);
+  constexpr std::string_view kKey = "highest_epoch ";
+  std::uint64_t value = 0;
+  const bool shaped = size < sizeof buffer && text.substr(0, kStateHeader.size()) == kStateHeader &&
+                      text.substr(kStateHeader.size(), kKey.size()) == kKey && text.back() == '\n';
+  const char* digits = buffer + kStateHeader.size() + kKey.size();
+  const char* end = buffer + size - 1;
+  if (!shaped || digits >= end || std::from_chars(digits, end, value).ptr != end) {
+    *error = "the state file " + path +
+             " is damaged (expected \"sluice-state 1\" and \"highest_epoch N\"); restore it, or remove it to "
+             "start with no epoch fence";
+    return false;
+  }
+  *epoch = value;
+  return true;
+}
+
+// Writes the fence to `path` atomically and durably; false, with the reason, when any step
+// fails (the old file is then left as it was).
+bool write_state_file(const std::string& path, std::uint64_t epoch, std::string* error) {
+  const std::string text = std::string(kStateHeader) + "highest_epoch " + std::to_string(epoch) + "\n";
+  const std::string temporary = path + ".tmp";
+  const auto fail = [&](const std::string& step) {
+    *error = step + ": " + std::strerror(errno);
+    ::unlink(temporary.c_str());
+    return false;
+  };
+  const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) return fail("cannot create " + temporary);
+  std::size_t written = 0;
+  while (written < text.size()) {
+    const ssize_t n = ::write(fd, text.data() + written, text.size() - written);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      ::close(fd);
+      return fail("cannot write " + temporary);
+    }
+    written += static_cast<std::size_t>(n);
+  }
+  if (::fsync(fd) != 0) {
+    ::close(fd);
+    return fail("cannot fsync " + temporary);
+  }
+  if (::close(fd) != 0) return fail("cannot close " + temporary);
+  if (::rename(temporary.c_str(), path.c_str()) != 0) return fail("cannot rename " + temporary + " to " + path);
+  const std::string directory = std::filesystem::path(path).parent_path().string();
+  const int dir = ::open(directory.empty() ? "." : directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir < 0) {
+    *error = "cannot open the directory of " + path + " to fsync it: " + std::strerror(errno);
+    return false;
+  }
+  const bool synced = ::fsync(dir) == 0;
+  const int saved = errno;
+  ::close(dir);
+  if (!synced) {
+    *error = "cannot fsync the directory of " + path + ": " + std::strerror(saved);
+    return false;
+  }
+  return true;
+}
+
 // Shared by a job's worker and the I/O thread: the cancel flag the solver polls, and the
 // deadline (steady-clock nanoseconds) that the worker tightens once it has read the
 // request's own deadline_ms; the I/O thread raises the flag when the deadline passes.
@@ -233,7 +337,11 @@ struct Service::Impl {
   std::unordered_map<std::uint64_t, CacheEntry> cache;
   std::list<std::uint64_t> cache_lru;  // most recent first
   std::int64_t cache_bytes = 0;
-  std::uint64_t highest_epoch = 0;
+  // The epoch fence: the highest epoch of a request that decoded and validated. Read by
+  // the I/O thread to refuse stale requests at once; raised only by workers, under
+  // fence_mutex, after the state file (if any) holds the new value.
+  std::atomic<std::uint64_t> highest_epoch{0};
+  std::mutex fence_mutex;
   ServiceStats stats;
   std::mutex stats_mutex;  // the seconds totals are also written by workers
 
@@ -418,6 +526,41 @@ struct Service::Impl {
     requests_family->Add({{"type", type}, {"result", std::string(to_string(reply.envelope.code))}}).Increment();
   }
 
+  static std::string stale_message(std::uint64_t epoch, std::uint64_t fence) {
+    return "epoch " + std::to_string(epoch) + " is below " + std::to_string(fence) +
+           ", the highest epoch of a valid request: a newer master is in charge";
+  }
+
+  // Called by a worker once its request decoded and validated: raises the fence to the
+  // request's epoch (persisting it first when there is a state file). kOk when the request
+  // may go on; kStaleEpoch when a newer master's request was validated meanwhile; kInternal
+  // when the new fence could not be written (it is then not raised either: the fence in
+  // memory is never ahead of the one on disk).
+  ReplyCode raise_fence(std::uint64_t epoch, std::string* message) {
+    std::lock_guard lock(fence_mutex);
+    const std::uint64_t fence = highest_epoch.load();
+    if (epoch < fence) {
+      *message = stale_message(epoch, fence);
+      return ReplyCode::kStaleEpoch;
+    }
+    if (epoch == fence) return ReplyCode::kOk;
+    if (!options.state_file.empty()) {
+      std::string error;
+      if (!write_state_file(options.state_file, epoch, &error)) {
+        log_event(spdlog::level::err, "state_file_write_failed",
+                  "\"path\":\"" + json_escape(options.state_file) + "\",\"epoch\":" + std::to_string(epoch) +
+                      ",\"error\":\"" + json_escape(error) + "\"");
+        *message = "the epoch fence could not be persisted (" + error + "); the request was not served";
+        return ReplyCode::kInternal;
+      }
+    }
+    highest_epoch.store(epoch);
+    log_event(spdlog::level::info, "epoch_fence_raised",
+              "\"from\":" + std::to_string(fence) + ",\"to\":" + std::to_string(epoch) +
+                  ",\"persisted\":" + (options.state_file.empty() ? "false" : "true"));
+    return ReplyCode::kOk;
+  }
+
   static Reply error_reply(const Envelope& request, ReplyCode code, std::string message) {
     Reply r;
     r.envelope.type = MessageType::kError;
@@ -560,10 +703,8 @@ struct Service::Impl {
 
   void accept_allocate(const Route& route, const Envelope& e, zmq::message_t options_frame,
                        zmq::message_t snapshot_frame) {
-    if (e.epoch < highest_epoch) {
-      refuse(route, e, ReplyCode::kStaleEpoch,
-             "epoch " + std::to_string(e.epoch) + " is below " + std::to_string(highest_epoch) +
-                 ", the highest seen: a newer master is in charge");
+    if (const std::uint64_t fence = highest_epoch.load(); e.epoch < fence) {
+      refuse(route, e, ReplyCode::kStaleEpoch, stale_message(e.epoch, fence));
       return;
     }
     const std::string_view options_bytes(static_cast<const char*>(options_frame.data()), options_frame.size());
@@ -641,7 +782,6 @@ struct Service::Impl {
         entry.routes.push_back(route);
         entry.control = job.control;
         in_flight.emplace(e.request_id, std::move(entry));
-        if (e.epoch > highest_epoch) highest_epoch = e.epoch;
         snapshot_bytes_hist->Observe(static_cast<double>(job.bytes->snapshot.size()));
         queued_bytes += bytes;
         queue.push_back(std::move(job));
@@ -751,7 +891,7 @@ struct Service::Impl {
     }
     h.queue_capacity = options.queue_capacity;
     h.in_flight = solving.load();
-    h.highest_epoch = highest_epoch;
+    h.highest_epoch = highest_epoch.load();
     h.gpu = gpu_description;
     return h;
   }
@@ -825,7 +965,7 @@ struct Service::Impl {
 
       // 2. Snapshot.
       const SnapshotFormat format = e.format == BodyFormat::kJson ? SnapshotFormat::kJson : SnapshotFormat::kBinary;
-      // Validated by allocate() below, so its validate time is the allocation's, as in process.
+      // Validated in step 3 (the reply's validate time), so the fence rises only for valid ones.
       SnapshotDecodeResult snap = decode_snapshot_unvalidated(
           job.bytes->snapshot_view(), format,
           options.limits);
@@ -844,7 +984,18 @@ struct Service::Impl {
                     true);
       }
 
-      // 3. Allocate.
+      // 3. Validate, then fence: only a request that decoded and validated may raise the
+      //    epoch fence, and one that a newer master's request overtook is refused here.
+      const Validation valid = validate(snap.snapshot, options.limits);
+      const double validate_s = seconds_between(t1, Clock::now());
+      if (!valid.ok()) return fail(ReplyCode::kInvalidSnapshot, "snapshot: invalid snapshot: " + valid.message, true);
+      {
+        std::string message;
+        const ReplyCode fenced = raise_fence(e.epoch, &message);
+        if (fenced != ReplyCode::kOk) return fail(fenced, std::move(message), false);
+      }
+
+      // 4. Allocate.
       const AllocateRequestOptions& req = job.request;
       AllocateOptions ao;
       ao.cost_model = req.cost_model;
@@ -855,7 +1006,7 @@ struct Service::Impl {
       ao.allow_migration = req.allow_migration;
       ao.allow_preemption = req.allow_preemption;
       ao.migration_cost = req.migration_cost;
-      ao.validate = true;
+      ao.validate = false;  // done above
       ao.limits = options.limits;
       // Indexed replies (docs/protocol.md): positions instead of ids, binary only.
       const bool indexed = (e.flags & kFlagIndexedReply) != 0;
@@ -871,10 +1022,8 @@ struct Service::Impl {
         ids_result = allocate(snap.snapshot, ao);
       }
       Allocation& a = indexed ? indexed_result.summary : ids_result;
-      if (a.status == Status::kInvalidInput && a.stats.nodes == 0) {
-        return fail(ReplyCode::kInvalidSnapshot, "snapshot: invalid snapshot: " + a.message, true);
-      }
       a.timings.decode_s = d.decode_s;
+      a.timings.validate_s = validate_s;
       const auto t2 = Clock::now();
       d.solve_s = seconds_between(t1, t2);
       // allocate()'s own total stops before it frees its network; the caller waits for
@@ -902,7 +1051,7 @@ struct Service::Impl {
       }
       if (!a.backend.empty()) backend_family->Add({{"backend", a.backend}}).Increment();
 
-      // 4. Encode.
+      // 5. Encode.
       d.reply.envelope = e;
       d.reply.envelope.type = MessageType::kAllocateReply;
       d.reply.envelope.code = ReplyCode::kOk;
@@ -984,6 +1133,17 @@ bool Service::start(std::string* error) {
   s.log->flush_on(spdlog::level::info);
   if (sodium_init() < 0) return fail("libsodium failed to initialise (request digests need it)");
 
+  if (!s.options.state_file.empty()) {
+    // The fence survives restarts: read it back, and write it once now so a path that
+    // cannot be written is found at start, not at the first new epoch.
+    std::uint64_t epoch = 0;
+    std::string error;
+    if (!read_state_file(s.options.state_file, &epoch, &error)) return fail(error);
+    if (!write_state_file(s.options.state_file, epoch, &error)) {
+      return fail("cannot write the state file " + s.options.state_file + ": " + error);
+    }
+    s.highest_epoch.store(epoch);
+  }
   if (s.options.queue_capacity < 1) return fail("--queue must be at least 1");
   if (s.options.max_frames < 3) return fail("--max-frames must be at least 3");
   if (s.options.max_frame_bytes < static_cast<std::int64_t>(kEnvelopeBytes)) return fail("--max-frame-bytes is too small");
@@ -1067,7 +1227,9 @@ bool Service::start(std::string* error) {
               "\"endpoint\":\"" + json_escape(s.bound) + "\",\"workers\":" + std::to_string(n) +
                   ",\"queue_capacity\":" + std::to_string(s.options.queue_capacity) + ",\"metrics\":\"" +
                   json_escape(s.metrics_bound) + "\",\"curve\":" + (curve ? "true" : "false") +
-                  ",\"allowed_clients\":" + std::to_string(s.options.allowed_clients.size()));
+                  ",\"allowed_clients\":" + std::to_string(s.options.allowed_clients.size()) +
+                  ",\"epoch_fence\":" + std::to_string(s.highest_epoch.load()) + ",\"state_file\":\"" +
+                  json_escape(s.options.state_file) + "\"");
   return true;
 }
 

@@ -57,6 +57,18 @@ ServiceStats stats_of(const std::string& endpoint) {
   return s.stats;
 }
 
+// Polls the service's health until `ready` holds (at most 20 s).
+template <class Ready>
+void wait_for(const std::string& endpoint, Ready ready) {
+  Client client(test::client_at(endpoint));
+  for (int i = 0; i < 4000; ++i) {
+    const HealthCall h = client.health();
+    if (h.info.ok && ready(h.health)) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  FAIL() << "the service never reached the expected state";
+}
+
 // A pair of binary snapshots of more than 2 MiB that differ only in one machine's free CPU,
 // more than 1 MiB from either end (the old fingerprint sampled the first and last MiB).
 struct NearTwins {
@@ -124,8 +136,10 @@ TEST(Hardening, InFlightRequestIsNotJoinedByADifferentOne) {
   RawPeer slow(service.endpoint());
   static const std::string slow_bytes = encode_snapshot(generated(20'000, 200'000, 9), SnapshotFormat::kBinary);
   slow.send(test::request_frames(allocate_envelope(1, 1), {options, slow_bytes}));
+  wait_for(service.endpoint(), [](const HealthInfo& h) { return h.in_flight == 1; });
   RawPeer peer(service.endpoint());
   peer.send(test::request_frames(allocate_envelope(77, t.original.version), {options, t.a}));
+  wait_for(service.endpoint(), [](const HealthInfo& h) { return h.queue_depth == 1; });
   RawPeer other(service.endpoint());
   other.send(test::request_frames(allocate_envelope(77, t.changed.version), {options, t.b}));
   const test::ParsedReply refused = receive_reply(other);
@@ -143,6 +157,126 @@ TEST(Hardening, InFlightRequestIsNotJoinedByADifferentOne) {
   const ServiceStats s = stats_of(service.endpoint());
   EXPECT_EQ(s.joined_in_flight, 1u);
   EXPECT_EQ(s.allocations, 2u);
+}
+
+
+std::uint64_t fence_of(const std::string& endpoint) {
+  Client client(test::client_at(endpoint));
+  const HealthCall h = client.health();
+  EXPECT_TRUE(h.info.ok) << h.info.error;
+  return h.health.highest_epoch;
+}
+
+// Requests refused for what they carry (junk, a version mismatch, an invalid snapshot) do
+// not raise the fence, however high their epoch.
+TEST(Hardening, RefusedRequestsDoNotRaiseTheEpochFence) {
+  ServiceProcess service({"--workers", "1"});
+  ASSERT_TRUE(service.running()) << service.log();
+  const Snapshot snapshot = generated(30, 200, 2);
+  const std::string snap = encode_snapshot(snapshot, SnapshotFormat::kBinary);
+  const std::string options = binary_options();
+  constexpr std::uint64_t kTop = ~std::uint64_t{0};
+  RawPeer peer(service.endpoint());
+  peer.send(test::request_frames(allocate_envelope(1, snapshot.version, kTop), {options, "\x01junk"}));
+  EXPECT_EQ(receive_reply(peer).envelope.code, ReplyCode::kMalformed);
+  peer.send(test::request_frames(allocate_envelope(2, snapshot.version + 1, kTop - 1), {options, snap}));
+  EXPECT_EQ(receive_reply(peer).envelope.code, ReplyCode::kMalformed);
+  Snapshot bad = snapshot;
+  bad.machines[1].id = bad.machines[0].id;
+  peer.send(test::request_frames(allocate_envelope(3, bad.version, kTop - 2),
+                                 {options, encode_snapshot(bad, SnapshotFormat::kBinary)}));
+  EXPECT_EQ(receive_reply(peer).envelope.code, ReplyCode::kInvalidSnapshot);
+  EXPECT_EQ(fence_of(service.endpoint()), 0u);
+
+  // A master at epoch 1 is still served, and its valid request raises the fence.
+  peer.send(test::request_frames(allocate_envelope(4, snapshot.version, 1), {options, snap}));
+  const test::ParsedReply served = receive_reply(peer);
+  EXPECT_EQ(served.envelope.code, ReplyCode::kOk) << served.body.substr(0, 200);
+  EXPECT_EQ(fence_of(service.endpoint()), 1u);
+  peer.send(test::request_frames(allocate_envelope(5, snapshot.version, 0), {options, snap}));
+  const test::ParsedReply stale = receive_reply(peer);
+  EXPECT_EQ(stale.envelope.code, ReplyCode::kStaleEpoch);
+  EXPECT_NE(stale.body.find("epoch 0 is below 1"), std::string::npos) << stale.body;
+}
+
+// A request queued before a newer master's request validated is refused when its turn
+// comes: the fence binds at the worker, not only at the door.
+TEST(Hardening, QueuedRequestOfAnOlderMasterIsRefusedOnceANewerOneValidated) {
+  ServiceProcess service({"--workers", "1"});
+  ASSERT_TRUE(service.running()) << service.log();
+  const Snapshot snapshot = generated(30, 200, 2);
+  const std::string snap = encode_snapshot(snapshot, SnapshotFormat::kBinary);
+  const std::string options = binary_options();
+  RawPeer slow(service.endpoint());
+  static const std::string slow_bytes = encode_snapshot(generated(20'000, 200'000, 9), SnapshotFormat::kBinary);
+  slow.send(test::request_frames(allocate_envelope(1, 1, 0), {options, slow_bytes}));
+  wait_for(service.endpoint(), [](const HealthInfo& h) { return h.in_flight == 1; });
+  RawPeer newer(service.endpoint());
+  newer.send(test::request_frames(allocate_envelope(2, snapshot.version, 7), {options, snap}));
+  wait_for(service.endpoint(), [](const HealthInfo& h) { return h.queue_depth == 1; });
+  RawPeer older(service.endpoint());
+  older.send(test::request_frames(allocate_envelope(3, snapshot.version, 6), {options, snap}));
+  wait_for(service.endpoint(), [](const HealthInfo& h) { return h.queue_depth == 2; });
+  const test::ParsedReply first = receive_reply(slow);
+  EXPECT_EQ(first.envelope.code, ReplyCode::kOk) << first.body.substr(0, 200);
+  EXPECT_EQ(receive_reply(newer).envelope.code, ReplyCode::kOk);
+  const test::ParsedReply refused = receive_reply(older);
+  EXPECT_EQ(refused.envelope.code, ReplyCode::kStaleEpoch) << refused.body;
+  EXPECT_NE(refused.body.find("epoch 6 is below 7"), std::string::npos) << refused.body;
+}
+
+std::string read_file(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+// With --state-file the fence survives a crash: a service killed with SIGKILL right after
+// answering epoch 10 and started again refuses epoch 5.
+TEST(Hardening, EpochFenceSurvivesARestartWithAStateFile) {
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / ("sluice-state-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string state = (dir / "fence").string();
+  const Snapshot snapshot = generated(30, 200, 2);
+  const AllocateRequestOptions ro;
+  {
+    ServiceProcess first({"--state-file", state});
+    ASSERT_TRUE(first.running()) << first.log();
+    Client client(test::client_at(first.endpoint()));
+    const AllocateCall call = client.allocate(snapshot, ro, 0, 10);
+    ASSERT_TRUE(call.info.ok) << call.info.error;
+    first.signal(SIGKILL);
+    EXPECT_EQ(first.wait(), 128 + SIGKILL);
+  }
+  EXPECT_EQ(read_file(state), "sluice-state 1\nhighest_epoch 10\n");
+  struct stat st{};
+  ASSERT_EQ(::stat(state.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  EXPECT_FALSE(std::filesystem::exists(state + ".tmp"));
+  {
+    ServiceProcess second({"--state-file", state});
+    ASSERT_TRUE(second.running()) << second.log();
+    EXPECT_EQ(fence_of(second.endpoint()), 10u);
+    Client client(test::client_at(second.endpoint()));
+    const AllocateCall stale = client.allocate(snapshot, ro, 0, 5);
+    EXPECT_FALSE(stale.info.ok);
+    EXPECT_EQ(stale.info.code, ReplyCode::kStaleEpoch) << stale.info.error;
+    const AllocateCall current = client.allocate(snapshot, ro, 0, 10);
+    EXPECT_TRUE(current.info.ok) << current.info.error;
+    const AllocateCall newer = client.allocate(snapshot, ro, 0, 12);
+    EXPECT_TRUE(newer.info.ok) << newer.info.error;
+  }
+  EXPECT_EQ(read_file(state), "sluice-state 1\nhighest_epoch 12\n");
+  // A damaged state file stops the service from starting (starting at 0 would readmit a
+  // stale master), naming the file.
+  std::ofstream(state) << "sluice-state 1\nhighest_epoch twelve\n";
+  {
+    ServiceProcess damaged({"--state-file", state});
+    EXPECT_FALSE(damaged.running());
+    EXPECT_NE(damaged.log().find("is damaged"), std::string::npos) << damaged.log();
+  }
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
 }
 
 }  // namespace
