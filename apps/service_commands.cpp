@@ -570,6 +570,8 @@ ServiceCommands::ServiceCommands(CLI::App& app) : impl_(std::make_unique<Impl>()
       ->capture_default_str();
   serve->add_option("--max-tasks", s.options.limits.max_tasks, "snapshots with more tasks are refused")
       ->capture_default_str();
+  serve->add_option("--max-jobs", s.options.limits.max_jobs, "snapshots with more jobs are refused")
+      ->capture_default_str();
   serve->add_option("--state-file", s.options.state_file,
                     "keep the epoch fence (the highest epoch of a valid request) in this file, written atomically "
                     "and fsynced, so a restarted service still refuses a stale master (off by default)");

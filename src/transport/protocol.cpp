@@ -514,8 +514,9 @@ void finish_options(AllocateRequestOptions& o, const std::string& cost_model, co
   const auto b = parse_backend(backend);
   if (!b) throw FieldError{"solver: unknown solver '" + backend.substr(0, 64) + "' (auto, cpu, gpu, lemon)"};
   o.backend = *b;
-  if (o.migration_cost < 0 || o.migration_cost > (std::int64_t{1} << 40)) {
-    throw FieldError{"migration_cost: " + std::to_string(o.migration_cost) + " is outside 0..2^40"};
+  if (o.migration_cost < 0 || o.migration_cost > kMaxMigrationCost) {  // a cost input: see validate()
+    throw FieldError{"migration_cost: " + std::to_string(o.migration_cost) + " is outside 0.." +
+                     std::to_string(kMaxMigrationCost)};
   }
   if (o.deadline_ms < 0) throw FieldError{"deadline_ms: must be >= 0, found " + std::to_string(o.deadline_ms)};
 }

@@ -279,5 +279,53 @@ TEST(Hardening, EpochFenceSurvivesARestartWithAStateFile) {
   std::filesystem::remove_all(dir, ec);
 }
 
+
+// One task with a huge preference weight used to fail the whole round (solve-failed:
+// cost-overflow in a 200,000-task snapshot); now validate() refuses it, naming the task, and
+// weights at the documented limit on every task solve.
+TEST(Hardening, PreferenceWeightsHaveARangeSoNoValidSnapshotOverflows) {
+  ServiceProcess service({"--workers", "1"});
+  ASSERT_TRUE(service.running()) << service.log();
+  const Snapshot base = generated(20'000, 200'000, 9);
+  ClientOptions co = test::client_at(service.endpoint());
+  co.timeout_ms = 120'000;
+  Client client(co);
+
+  Snapshot huge = base;
+  Task* victim = nullptr;
+  for (Job& job : huge.jobs) {
+    for (Task& task : job.tasks) {
+      if (victim == nullptr && task.state == TaskState::kPending && !task.preferred_machines.empty()) victim = &task;
+    }
+  }
+  ASSERT_NE(victim, nullptr);
+  victim->preferred_machines[0].weight = std::int64_t{1} << 46;
+  const AllocateCall refused = client.allocate(huge, AllocateRequestOptions{});
+  EXPECT_FALSE(refused.info.ok);
+  EXPECT_EQ(refused.info.code, ReplyCode::kInvalidSnapshot) << refused.info.error;
+  EXPECT_NE(refused.info.error.find("'" + victim->id + "': preference weight 70368744177664 for machine"),
+            std::string::npos)
+      << refused.info.error;
+  EXPECT_NE(refused.info.error.find("max_preference_weight (1000000)"), std::string::npos) << refused.info.error;
+
+  // Every pending task at the limit (its weights summing to 10^6), under the models with the
+  // widest cost ranges: served.
+  Snapshot at_limit = base;
+  for (Job& job : at_limit.jobs) {
+    for (Task& task : job.tasks) {
+      if (task.state != TaskState::kPending) continue;
+      task.preferred_machines = {{at_limit.machines[task.id.size() % 97].id, 600'000}};
+      task.preferred_racks = {{at_limit.machines[1].rack, 400'000}};
+    }
+  }
+  for (const CostModel model : {CostModel::kPriority, CostModel::kFgd, CostModel::kQuincy}) {
+    AllocateRequestOptions ro;
+    ro.cost_model = model;
+    ro.migration_cost = kMaxMigrationCost;
+    const AllocateCall call = client.allocate(at_limit, ro);
+    EXPECT_TRUE(call.info.ok) << to_string(model) << ": " << call.info.error;
+  }
+}
+
 }  // namespace
 }  // namespace sluice

@@ -439,7 +439,8 @@ TEST(HostileProtocol, NumbersPastEveryLimitAreRefused) {
     std::string error;
   } cases[] = {
       {R"({"migration_cost": 99999999999999999999})", "options: migration_cost: expected a 64-bit integer"},
-      {R"({"migration_cost": 1099511627777})", "options: migration_cost: 1099511627777 is outside 0..2^40"},
+      {R"({"migration_cost": 1099511627777})", "options: migration_cost: 1099511627777 is outside 0..1000000"},
+      {R"({"migration_cost": 1000001})", "options: migration_cost: 1000001 is outside 0..1000000"},
       {R"({"deadline_ms": -1})", "options: deadline_ms: must be >= 0, found -1"},
       {R"({"deadline_ms": 1e400})",
        "options: JSON syntax error at byte offset 16: Number too big to be stored in double."},
