@@ -300,6 +300,7 @@ def decode_stats_binary(data):
     s["solve_seconds_total"] = r.f64()
     s["decode_seconds_total"] = r.f64()
     s["denied"] = r.u64()
+    s["replies_dropped"] = r.u64()
     return s
 
 

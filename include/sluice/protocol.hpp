@@ -162,6 +162,7 @@ struct ServiceStats {
   double solve_seconds_total = 0;
   double decode_seconds_total = 0;
   std::uint64_t denied = 0;          // connections refused at the handshake (CURVE, ZAP)
+  std::uint64_t replies_dropped = 0; // replies that could not be sent: the peer's queue was full or it was gone
 };
 
 [[nodiscard]] std::string encode_health(const HealthInfo& health, BodyFormat format);

@@ -8,8 +8,10 @@
 //
 // Promises: every message that reaches the I/O thread gets exactly one reply (a retried
 // request id gets the same reply, from the cache or by joining the solve in flight); a
-// request is never dropped silently; stop() drains: it finishes (or, past the drain
-// timeout, cancels and answers) every accepted request before run() returns.
+// request is never dropped silently, nor is a reply: one that cannot be sent (the peer does
+// not read, or is gone) is counted and logged, and stays cached for the retry; stop()
+// drains: it finishes (or, past the drain timeout, cancels and answers) every accepted
+// request before run() returns.
 #pragma once
 
 #include <cstdint>

@@ -556,6 +556,7 @@ void visit_stats(Visitor& v, S& s) {
   v("solve_seconds_total", s.solve_seconds_total);
   v("decode_seconds_total", s.decode_seconds_total);
   v("denied", s.denied);
+  v("replies_dropped", s.replies_dropped);
 }
 
 template <class Record, class Visit>

@@ -358,6 +358,9 @@ struct Service::Impl {
   prometheus::Gauge* queue_gauge = nullptr;
   prometheus::Gauge* in_flight_gauge = nullptr;
   prometheus::Counter* denied_counter = nullptr;
+  prometheus::Family<prometheus::Counter>* dropped_family = nullptr;
+  std::uint64_t dropped_unlogged = 0;  // dropped replies not yet in a log line
+  Clock::time_point dropped_logged_at;
 
   void setup_metrics() {
     using prometheus::BuildCounter;
@@ -396,6 +399,11 @@ struct Service::Impl {
     queue_gauge = &BuildGauge().Name("sluice_queue_depth").Help("Requests waiting for a worker").Register(*registry).Add({});
     in_flight_gauge =
         &BuildGauge().Name("sluice_in_flight").Help("Requests being solved").Register(*registry).Add({});
+    dropped_family = &BuildCounter()
+                          .Name("sluice_replies_dropped_total")
+                          .Help("Replies that could not be sent, by reason: peer-full (the client does not read), "
+                                "peer-gone, send-error")
+                          .Register(*registry);
     denied_counter = &BuildCounter()
                           .Name("sluice_connections_denied_total")
                           .Help("Connections refused by authentication")
@@ -505,25 +513,63 @@ struct Service::Impl {
     send_reply(route, std::make_shared<const Reply>(reply));
   }
 
+  // The socket has ZMQ_ROUTER_MANDATORY: a reply to a peer whose queue is full (a client
+  // that does not read) fails with EAGAIN instead of vanishing, and one to a peer that is
+  // gone with EHOSTUNREACH. Either way the reply is counted and logged as dropped; an
+  // allocate reply stays in the reply cache (deliver_done), so the client's retry gets it.
   void send_reply(const Route& route, const std::shared_ptr<const Reply>& shared) {
     const Reply& reply = *shared;
+    const char* dropped = nullptr;
+    std::string error;
     try {
-      router->send(zmq::buffer(route.identity), zmq::send_flags::sndmore | zmq::send_flags::dontwait);
-      if (route.delimiter) router->send(zmq::message_t(), zmq::send_flags::sndmore | zmq::send_flags::dontwait);
-      const std::string envelope = encode_envelope(reply.envelope);
-      const bool has_body = !reply.body.empty() || reply.envelope.type == MessageType::kError;
-      router->send(zmq::buffer(envelope), has_body ? zmq::send_flags::sndmore | zmq::send_flags::dontwait
-                                                   : zmq::send_flags::dontwait);
-      if (has_body) router->send(body_message(shared), zmq::send_flags::dontwait);
-      ++stats.replied;
-      stats.bytes_out += envelope.size() + reply.body.size();
+      // The identity frame is where ROUTER_MANDATORY checks the peer: once it is taken,
+      // the rest of the message is taken too.
+      if (!router->send(zmq::buffer(route.identity), zmq::send_flags::sndmore | zmq::send_flags::dontwait)) {
+        dropped = "peer-full";
+      } else {
+        if (route.delimiter) router->send(zmq::message_t(), zmq::send_flags::sndmore | zmq::send_flags::dontwait);
+        const std::string envelope = encode_envelope(reply.envelope);
+        const bool has_body = !reply.body.empty() || reply.envelope.type == MessageType::kError;
+        router->send(zmq::buffer(envelope), has_body ? zmq::send_flags::sndmore | zmq::send_flags::dontwait
+                                                     : zmq::send_flags::dontwait);
+        if (has_body) router->send(body_message(shared), zmq::send_flags::dontwait);
+        ++stats.replied;
+        stats.bytes_out += envelope.size() + reply.body.size();
+      }
     } catch (const zmq::error_t& e) {
-      // The peer is gone (ROUTER drops unroutable messages) or its pipe is full.
-      log_event(spdlog::level::warn, "send_failed", "\"error\":\"" + json_escape(e.what()) + "\"");
+      dropped = e.num() == EHOSTUNREACH ? "peer-gone" : "send-error";
+      error = e.what();
     }
     const std::string type(to_string(reply.envelope.type == MessageType::kError ? MessageType::kError
                                                                                : reply.envelope.type));
-    requests_family->Add({{"type", type}, {"result", std::string(to_string(reply.envelope.code))}}).Increment();
+    const std::string code(to_string(reply.envelope.code));
+    if (dropped != nullptr) {
+      note_dropped(reply, dropped, error);
+      requests_family->Add({{"type", type}, {"result", "dropped"}}).Increment();
+      return;
+    }
+    requests_family->Add({{"type", type}, {"result", code}}).Increment();
+  }
+
+  // Counts a dropped reply and logs it: the first one of a burst at once, then at most one
+  // line a second, each saying how many were dropped since the last line (a client that
+  // never reads can make thousands a second).
+  void note_dropped(const Reply& reply, const char* reason, const std::string& error) {
+    ++stats.replies_dropped;
+    dropped_family->Add({{"reason", reason}}).Increment();
+    ++dropped_unlogged;
+    const auto now = Clock::now();
+    if (dropped_unlogged > 1 && now - dropped_logged_at < std::chrono::seconds(1)) return;
+    log_event(spdlog::level::warn, "reply_dropped",
+              "\"request_id\":" + std::to_string(reply.envelope.request_id) + ",\"type\":\"" +
+                  std::string(to_string(reply.envelope.type)) + "\",\"code\":\"" +
+                  std::string(to_string(reply.envelope.code)) + "\",\"reason\":\"" + reason + "\"" +
+                  (error.empty() ? "" : ",\"error\":\"" + json_escape(error) + "\"") +
+                  ",\"dropped_since_last_line\":" + std::to_string(dropped_unlogged) +
+                  ",\"dropped_total\":" + std::to_string(stats.replies_dropped) +
+                  ",\"cacheable\":" + (reply.cacheable ? "true" : "false"));
+    dropped_unlogged = 0;
+    dropped_logged_at = now;
   }
 
   static std::string stale_message(std::uint64_t epoch, std::uint64_t fence) {
@@ -1194,6 +1240,7 @@ bool Service::start(std::string* error) {
     s.monitor = std::make_unique<zmq::socket_t>(s.context, zmq::socket_type::pair);
     s.monitor->set(zmq::sockopt::linger, 0);
     s.monitor->connect(monitor_endpoint);
+    s.router->set(zmq::sockopt::router_mandatory, 1);  // a reply that cannot be sent is reported (send_reply)
     s.router->set(zmq::sockopt::maxmsgsize, s.options.max_frame_bytes);
     s.router->set(zmq::sockopt::linger, 2000);
     s.router->set(zmq::sockopt::sndhwm, 10000);

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <thread>
 
+#include "http_get.hpp"
 #include "raw_peer.hpp"
 #include "service_process.hpp"
 #include "sluice/client.hpp"
@@ -325,6 +326,91 @@ TEST(Hardening, PreferenceWeightsHaveARangeSoNoValidSnapshotOverflows) {
     const AllocateCall call = client.allocate(at_limit, ro);
     EXPECT_TRUE(call.info.ok) << to_string(model) << ": " << call.info.error;
   }
+}
+
+
+// A client that pipelines requests and never reads: once its queue on the service is full,
+// replies cannot be sent. They used to vanish while stats counted them as replied; now each
+// is counted (stats, metric), logged, and an allocate reply stays cached for the retry.
+TEST(Hardening, RepliesToAPeerThatNeverReadsAreCountedLoggedAndKeptForTheRetry) {
+  ServiceProcess service({"--workers", "1", "--metrics", "127.0.0.1:0"});
+  ASSERT_TRUE(service.running()) << service.log();
+  zmq::context_t context(1);
+  zmq::socket_t flood(context, zmq::socket_type::dealer);
+  flood.set(zmq::sockopt::linger, 0);
+  flood.set(zmq::sockopt::rcvhwm, 1);
+  flood.set(zmq::sockopt::rcvbuf, 4096);
+  flood.connect(service.endpoint());
+  Envelope health;
+  health.type = MessageType::kHealth;
+
+  // Health requests, never read, until the service reports dropped replies.
+  std::uint64_t sent = 0;
+  ServiceStats s{};
+  for (int round = 0; round < 40 && s.replies_dropped == 0; ++round) {
+    for (int i = 0; i < 5'000; ++i) {
+      health.request_id = ++sent;
+      flood.send(zmq::buffer(encode_envelope(health)), zmq::send_flags::none);
+    }
+    for (int wait = 0; wait < 1000; ++wait) {  // until the service has read them all
+      s = stats_of(service.endpoint());
+      if (HasFailure()) return;
+      if (s.received >= sent) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  }
+  ASSERT_GT(s.replies_dropped, 0u) << "no reply was dropped after " << sent << " unread requests";
+
+  // An allocate request from the same peer: solved, its reply dropped, and cached.
+  const Snapshot snapshot = generated(30, 200, 2);
+  const std::string options = binary_options();
+  const auto frames = test::request_frames(allocate_envelope(555, snapshot.version),
+                                           {options, encode_snapshot(snapshot, SnapshotFormat::kBinary)});
+  for (std::size_t i = 0; i < frames.size(); ++i) {
+    flood.send(zmq::buffer(frames[i]), i + 1 < frames.size() ? zmq::send_flags::sndmore : zmq::send_flags::none);
+  }
+  ++sent;
+  const std::uint64_t dropped_before = s.replies_dropped;
+  for (int wait = 0; wait < 2000 && s.replies_dropped == dropped_before; ++wait) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    s = stats_of(service.endpoint());
+  }
+  EXPECT_EQ(s.allocations, 1u);
+  EXPECT_EQ(s.replies_dropped, dropped_before + 1) << "the allocate reply should have been dropped too";
+  const std::string log = service.log();
+  EXPECT_NE(log.find("\"event\":\"reply_dropped\""), std::string::npos) << log.substr(0, 2000);
+  EXPECT_NE(log.find("\"reason\":\"peer-full\""), std::string::npos) << log.substr(0, 2000);
+  EXPECT_NE(log.find("\"request_id\":555,\"type\":\"allocate-reply\""), std::string::npos) << log.substr(0, 2000);
+  const std::string metrics = test::http_get(service.metrics());
+  EXPECT_NE(metrics.find("sluice_replies_dropped_total{reason=\"peer-full\"} " + std::to_string(s.replies_dropped)),
+            std::string::npos)
+      << metrics;
+
+  // The master's retry, from a fresh connection: the cached reply, no second solve.
+  RawPeer retry(service.endpoint());
+  retry.send(frames);
+  const test::ParsedReply answer = receive_reply(retry);
+  EXPECT_EQ(answer.envelope.code, ReplyCode::kOk) << answer.body.substr(0, 200);
+  EXPECT_EQ(answer.envelope.request_id, 555u);
+  const ServiceStats after = stats_of(service.endpoint());
+  EXPECT_EQ(after.allocations, 1u);
+  EXPECT_EQ(after.cache_hits, 1u);
+
+  // What the flooding peer finally reads is exactly what the service says it sent it.
+  std::uint64_t read = 0;
+  while (true) {
+    zmq::pollitem_t item{flood.handle(), 0, ZMQ_POLLIN, 0};
+    zmq::poll(&item, 1, std::chrono::milliseconds(2000));
+    if (!(item.revents & ZMQ_POLLIN)) break;
+    zmq::message_t part;
+    while (flood.recv(part, zmq::recv_flags::dontwait)) {
+      if (!part.more()) ++read;
+    }
+  }
+  EXPECT_EQ(read + after.replies_dropped, sent) << read << " read, " << after.replies_dropped << " dropped";
+  std::printf("%llu requests never read: %llu replies delivered once the peer read, %llu dropped\n",
+              static_cast<unsigned long long>(sent), static_cast<unsigned long long>(read),
+              static_cast<unsigned long long>(after.replies_dropped));
 }
 
 }  // namespace
