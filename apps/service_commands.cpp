@@ -2,7 +2,12 @@
 #include "service_commands.hpp"
 
 #include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <atomic>
 #include <chrono>
@@ -335,8 +340,34 @@ RoundAllocator service_allocator(Client& client, AllocateRequestOptions options,
   };
 }
 
+// Runs a program with these arguments (argv[0] found on PATH), never through a shell, so
+// no argument is ever read as shell syntax; waits for it. Its exit code, or -1 with the
+// reason when it could not be started or was killed.
+int run_program(const std::vector<std::string>& args, std::string* error) {
+  std::vector<char*> argv;
+  for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  pid_t pid = 0;
+  if (const int rc = ::posix_spawnp(&pid, argv[0], nullptr, nullptr, argv.data(), environ); rc != 0) {
+    *error = "cannot start " + args.front() + ": " + std::strerror(rc);
+    return -1;
+  }
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR) {
+      *error = "cannot wait for " + args.front() + ": " + std::strerror(errno);
+      return -1;
+    }
+  }
+  if (WIFSIGNALED(status)) {
+    *error = args.front() + " was killed by signal " + std::to_string(WTERMSIG(status));
+    return -1;
+  }
+  return WEXITSTATUS(status);
+}
+
 // Plots a CSV with bench/plot_replay.py from this source tree, when python3 and the
-// script are there.
+// script are there. The paths go to python3 as arguments, whatever characters they hold.
 void plot(const std::string& csv, const std::string& png, bool fill) {
   const std::string script = std::string(SLUICE_SOURCE_DIR) + "/bench/plot_replay.py";
   if (!std::filesystem::exists(script) || !std::filesystem::exists("/usr/bin/python3")) {
@@ -344,11 +375,19 @@ void plot(const std::string& csv, const std::string& png, bool fill) {
                  script.c_str(), fill ? " --fill" : "", csv.c_str());
     return;
   }
-  const std::string command = "/usr/bin/python3 '" + script + "' " + (fill ? "--fill " : "") + "'" + csv + "' '" + png + "'";
-  if (std::system(command.c_str()) == 0) {
+  std::vector<std::string> command{"/usr/bin/python3", script};
+  if (fill) command.emplace_back("--fill");
+  command.push_back(csv);
+  command.push_back(png);
+  std::string error;
+  const int code = run_program(command, &error);
+  if (code == 0) {
     std::printf("plot: %s\n", png.c_str());
+  } else if (code < 0) {
+    std::fprintf(stderr, "plot: %s\n", error.c_str());
   } else {
-    std::fprintf(stderr, "plot: '%s' failed\n", command.c_str());
+    std::fprintf(stderr, "plot: bench/plot_replay.py exited with %d; plot later with bench/plot_replay.py%s %s OUT.png\n",
+                 code, fill ? " --fill" : "", csv.c_str());
   }
 }
 
