@@ -576,7 +576,8 @@ ServiceCommands::ServiceCommands(CLI::App& app) : impl_(std::make_unique<Impl>()
       "(docs/protocol.md). SIGTERM or SIGINT drains: every accepted request is finished or answered.");
   serve->add_option("--endpoint", s.options.endpoint, "ZeroMQ endpoint to bind; tcp://127.0.0.1:* picks a free port")
       ->capture_default_str();
-  serve->add_option("--workers", s.options.workers, "solver threads (0 = one per core)")->capture_default_str();
+  serve->add_option("--workers", s.options.workers, "solver threads, 0 to 1024 (0 = one per core)")
+      ->capture_default_str();
   serve->add_option("--queue", s.options.queue_capacity,
                     "requests that may wait for a worker; past that the service answers BUSY")
       ->capture_default_str();
@@ -602,9 +603,11 @@ ServiceCommands::ServiceCommands(CLI::App& app) : impl_(std::make_unique<Impl>()
                     "seconds to finish accepted requests after SIGTERM; then they are cancelled and answered")
       ->capture_default_str();
   serve->add_option("--metrics", s.options.metrics_address,
-                    "serve Prometheus metrics over HTTP on this address, e.g. 127.0.0.1:9600 (off by default)");
+                    "serve Prometheus metrics over HTTP on this address, e.g. 127.0.0.1:9600 (off by default; "
+                    "a non-loopback address needs --insecure)");
   serve->add_option("--log-format", s.log_format, "json (one object per line) or text")->capture_default_str();
-  serve->add_option("--log-level", s.options.log_level, "trace, debug, info, warn, error, off")->capture_default_str();
+  serve->add_option("--log-level", s.options.log_level, "trace, debug, info, warn, error, critical, off")
+      ->capture_default_str();
   serve->add_option("--max-machines", s.options.limits.max_machines, "snapshots with more machines are refused")
       ->capture_default_str();
   serve->add_option("--max-tasks", s.options.limits.max_tasks, "snapshots with more tasks are refused")

@@ -496,6 +496,13 @@ int main(int argc, char** argv) {
   sluice::cli::ServiceCommands service_commands(app);
 #endif
 
+  // A first word that names no subcommand is a typo: say so (CLI11 would only say that a
+  // subcommand is required), and exit 2 like every other usage error.
+  if (argc > 1 && argv[1][0] != '-' &&
+      app.get_subcommands([&](const CLI::App* sub) { return sub->check_name(argv[1]); }).empty()) {
+    std::fprintf(stderr, "sluice: unknown subcommand '%s'; `sluice --help` lists them\n", argv[1]);
+    return 2;
+  }
   CLI11_PARSE(app, argc, argv);
   if (*solve) return run_solve(solve_args);
   if (*gen) return run_gen(gen_args);

@@ -25,7 +25,7 @@ namespace sluice {
 
 struct ServiceOptions {
   std::string endpoint = "tcp://127.0.0.1:7600";  // "tcp://127.0.0.1:*" picks a free port
-  std::int32_t workers = 0;                       // solver threads; 0 = one per core
+  std::int32_t workers = 0;                       // solver threads, 0..1024; 0 = one per core
   std::int64_t queue_capacity = 64;               // requests waiting for a worker
   std::int64_t max_request_bytes = std::int64_t{1} << 30;  // body bytes; larger: a kTooLarge reply
   std::int64_t max_frame_bytes = std::int64_t{2} << 30;    // ZMQ_MAXMSGSIZE: larger frames disconnect the peer
@@ -38,7 +38,7 @@ struct ServiceOptions {
   double drain_timeout_s = 30;                    // after stop(): then cancel what is left
   std::string metrics_address;                    // "127.0.0.1:9600"; empty = no metrics
   bool log_json = true;                           // structured logs (JSON lines) on stderr
-  std::string log_level = "info";                 // trace, debug, info, warn, error, off
+  std::string log_level = "info";                 // trace, debug, info, warn, error, critical, off
   SnapshotLimits limits;
   // Where the epoch fence is kept across restarts (docs/reliability.md#fencing); empty: in
   // memory only, so a restarted service accepts any epoch again.

@@ -32,6 +32,8 @@
 #include <array>
 #include <cerrno>
 #include <charconv>
+#include <cmath>
+#include <system_error>
 #include <cstring>
 #include <filesystem>
 #include <atomic>
@@ -1162,12 +1164,70 @@ Service::~Service() {
   }
 }
 
+namespace {
+
+constexpr std::int32_t kMaxWorkers = 1024;
+constexpr std::int64_t kMaxDeadlineMs = std::int64_t{7} * 24 * 3600 * 1000;  // a week: far from clock overflow
+
+// Every option checked before anything starts; the flag's name and the rule on failure.
+std::string check_options(const ServiceOptions& o) {
+  const auto at_least = [](const char* flag, std::int64_t value, std::int64_t low) -> std::string {
+    if (value >= low) return {};
+    return std::string(flag) + " must be at least " + std::to_string(low) + ", not " + std::to_string(value);
+  };
+  const auto within = [](const char* flag, std::int64_t value, std::int64_t low, std::int64_t high) -> std::string {
+    if (value >= low && value <= high) return {};
+    return std::string(flag) + " must be from " + std::to_string(low) + " to " + std::to_string(high) + ", not " +
+           std::to_string(value);
+  };
+  for (const std::string& problem : {
+           within("--workers", o.workers, 0, kMaxWorkers),
+           at_least("--queue", o.queue_capacity, 1),
+           at_least("--max-queued-bytes", o.max_queued_bytes, 1),
+           at_least("--max-request-bytes", o.max_request_bytes, 1),
+           at_least("--max-frame-bytes", o.max_frame_bytes, static_cast<std::int64_t>(kEnvelopeBytes)),
+           within("--max-frames", o.max_frames, 3, 1024),
+           within("--deadline-ms", o.default_deadline_ms, 1, kMaxDeadlineMs),
+           within("--max-deadline-ms", o.max_deadline_ms, 1, kMaxDeadlineMs),
+           at_least("--cache-entries", o.cache_entries, 0),
+           at_least("--cache-bytes", o.cache_bytes, 0),
+           at_least("--max-machines", o.limits.max_machines, 0),
+           at_least("--max-tasks", o.limits.max_tasks, 0),
+           at_least("--max-jobs", o.limits.max_jobs, 0),
+       }) {
+    if (!problem.empty()) return problem;
+  }
+  if (o.default_deadline_ms > o.max_deadline_ms) {
+    return "--deadline-ms " + std::to_string(o.default_deadline_ms) + " exceeds --max-deadline-ms " +
+           std::to_string(o.max_deadline_ms);
+  }
+  if (!std::isfinite(o.drain_timeout_s) || o.drain_timeout_s < 0 || o.drain_timeout_s > 86'400) {
+    char shown[32];
+    std::snprintf(shown, sizeof shown, "%g", o.drain_timeout_s);
+    return std::string("--drain-timeout must be a number of seconds from 0 to 86400, not ") + shown;
+  }
+  static const std::array<std::string_view, 7> kLevels{"trace", "debug", "info", "warn", "error", "critical", "off"};
+  if (std::find(kLevels.begin(), kLevels.end(), o.log_level) == kLevels.end()) {
+    return "--log-level must be one of trace, debug, info, warn, error, critical, off; not '" + o.log_level.substr(0, 64) +
+           "'";
+  }
+  if (!o.metrics_address.empty() && !is_local_endpoint("tcp://" + o.metrics_address) && !o.insecure) {
+    return "serving metrics on " + o.metrics_address +
+           " would show every master's request counts and timings to the network (the metrics port has no "
+           "authentication): use a loopback address such as 127.0.0.1:9600, or --insecure to accept that";
+  }
+  return {};
+}
+
+}  // namespace
+
 bool Service::start(std::string* error) {
   Impl& s = *impl_;
   auto fail = [&](std::string message) {
     if (error != nullptr) *error = std::move(message);
     return false;
   };
+  if (std::string problem = check_options(s.options); !problem.empty()) return fail(std::move(problem));
   // Logs: JSON lines on stderr.
   s.log = std::make_shared<spdlog::logger>("sluice", std::make_shared<spdlog::sinks::stderr_sink_mt>());
   if (s.options.log_json) {
@@ -1190,9 +1250,6 @@ bool Service::start(std::string* error) {
     }
     s.highest_epoch.store(epoch);
   }
-  if (s.options.queue_capacity < 1) return fail("--queue must be at least 1");
-  if (s.options.max_frames < 3) return fail("--max-frames must be at least 3");
-  if (s.options.max_frame_bytes < static_cast<std::int64_t>(kEnvelopeBytes)) return fail("--max-frame-bytes is too small");
   const bool curve = !s.options.curve_secret_key.empty();
   if (curve) {
     if (!is_z85_key(s.options.curve_secret_key)) return fail("the CURVE secret key is not a 40-character Z85 key");
@@ -1269,7 +1326,12 @@ bool Service::start(std::string* error) {
   }
   int n = s.options.workers > 0 ? s.options.workers : static_cast<int>(std::thread::hardware_concurrency());
   n = std::max(1, n);
-  for (int i = 0; i < n; ++i) s.workers.emplace_back([&s, i] { s.worker_loop(i); });
+  try {
+    for (int i = 0; i < n; ++i) s.workers.emplace_back([&s, i] { s.worker_loop(i); });
+  } catch (const std::system_error& e) {  // the destructor stops the ones that started
+    return fail("cannot start worker thread " + std::to_string(s.workers.size() + 1) + " of " + std::to_string(n) +
+                ": " + e.what());
+  }
   s.log_event(spdlog::level::info, "listening",
               "\"endpoint\":\"" + json_escape(s.bound) + "\",\"workers\":" + std::to_string(n) +
                   ",\"queue_capacity\":" + std::to_string(s.options.queue_capacity) + ",\"metrics\":\"" +
