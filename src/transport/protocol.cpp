@@ -27,6 +27,7 @@
 #include <system_error>
 
 #include "binary_codec.hpp"
+#include "json_keys.hpp"
 #include "sluice/protocol.hpp"
 
 namespace sluice {
@@ -263,9 +264,22 @@ class ExactNumbers {
     return doc_.Double(d);
   }
   bool String(const char* s, rapidjson::SizeType n, bool copy) { return doc_.String(s, n, copy); }
-  bool StartObject() { return doc_.StartObject(); }
-  bool Key(const char* s, rapidjson::SizeType n, bool copy) { return doc_.Key(s, n, copy); }
-  bool EndObject(rapidjson::SizeType members) { return doc_.EndObject(members); }
+  bool StartObject() {
+    keys_.open();
+    return doc_.StartObject();
+  }
+  // A member name twice in one object is refused (json_keys.hpp).
+  bool Key(const char* s, rapidjson::SizeType n, bool copy) {
+    if (!keys_.insert(std::string_view(s, n))) {
+      error_ = "member \"" + std::string(s, std::min<std::size_t>(n, 64)) + "\" appears twice in one object";
+      return false;
+    }
+    return doc_.Key(s, n, copy);
+  }
+  bool EndObject(rapidjson::SizeType members) {
+    keys_.close();
+    return doc_.EndObject(members);
+  }
   bool StartArray() { return doc_.StartArray(); }
   bool EndArray(rapidjson::SizeType elements) { return doc_.EndArray(elements); }
   [[nodiscard]] const std::string& error() const { return error_; }
@@ -273,6 +287,7 @@ class ExactNumbers {
  private:
   rapidjson::Document& doc_;
   std::string error_;
+  detail::JsonKeyStack keys_;
 };
 
 constexpr unsigned kJsonParseFlags = rapidjson::kParseIterativeFlag | rapidjson::kParseNumbersAsStringsFlag;

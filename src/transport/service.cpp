@@ -715,6 +715,12 @@ struct Service::Impl {
                  std::to_string(options.max_request_bytes));
       return;
     }
+    if (e.code != ReplyCode::kOk) {  // a reply code belongs in replies only
+      refuse(route, e, ReplyCode::kMalformed,
+             "a request carries code 0 in its envelope, found " + std::to_string(static_cast<int>(e.code)) + " (" +
+                 std::string(to_string(e.code)) + ")");
+      return;
+    }
     const std::size_t body_frames = frames.size() - first - 1;
     switch (e.type) {
       case MessageType::kHealth:
@@ -728,6 +734,7 @@ struct Service::Impl {
         Reply r;
         r.envelope = e;
         r.envelope.type = e.type == MessageType::kHealth ? MessageType::kHealthReply : MessageType::kStatsReply;
+        r.envelope.code = ReplyCode::kOk;
         stats.denied = denied.load();
         r.body = e.type == MessageType::kHealth ? encode_health(health(), e.format) : encode_stats(stats, e.format);
         r.envelope.body_bytes = r.body.size();

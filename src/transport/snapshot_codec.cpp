@@ -7,7 +7,8 @@
 //     byte offset, caps nesting depth (cereal's rapidjson parse is recursive, so deep
 //     garbage could otherwise overflow the stack), requires a top-level object and
 //     requires the map fields (labels, selector, ...) to be objects, since cereal's JSON
-//     archive cannot tell an array from an empty object once inside the node.
+//     archive cannot tell an array from an empty object once inside the node, and refuses
+//     a member name given twice in one object (cereal would read the first).
 //  2. Binary starts with cereal's endianness byte, which must be 0 or 1.
 //  3. The loads in snapshot_cereal.hpp check every length against the remaining bytes and
 //     SnapshotLimits before allocating, and every JSON number against its field's type.
@@ -28,6 +29,7 @@
 #include <vector>
 
 #include "binary_codec.hpp"
+#include "json_keys.hpp"
 #include "sluice/snapshot_io.hpp"
 
 namespace sluice {
@@ -67,6 +69,9 @@ class JsonShapeCheck : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, Js
       return fail(path(), "a member name holding a NUL character (\\u0000)");
     }
     frames_.back().key.assign(key, length);
+    if (!keys_.insert(std::string_view(key, length))) {
+      return fail(path(), in_map() ? "duplicate key" : "appears twice in one object");
+    }
     return true;
   }
   bool StartObject() { return open(false); }
@@ -106,9 +111,11 @@ class JsonShapeCheck : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, Js
       }
     }
     frames_.push_back(Frame{is_array, 0, {}});
+    if (!is_array) keys_.open();
     return true;
   }
   bool close() {
+    if (!frames_.back().is_array) keys_.close();
     frames_.pop_back();
     return true;
   }
@@ -118,12 +125,21 @@ class JsonShapeCheck : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, Js
     std::string p = path();
     return p.substr(0, p.rfind('[')) + "[" + std::to_string(frames_.back().count) + "]";
   }
-  // The path of the value being opened: each frame's current key or index.
+  // Whether the innermost open object is a map field's value (its member names are keys).
+  bool in_map() const {
+    return frames_.size() >= 2 && !frames_.back().is_array && !frames_[frames_.size() - 2].is_array &&
+           is_map_field(frames_[frames_.size() - 2].key);
+  }
+  // The path of the value being opened: each frame's current key or index; a map's keys
+  // as ["key"], the way the field loads name them.
   std::string path() const {
     std::string p;
-    for (const Frame& f : frames_) {
+    for (std::size_t i = 0; i < frames_.size(); ++i) {
+      const Frame& f = frames_[i];
       if (f.is_array) {
         p += "[" + std::to_string(f.count - 1) + "]";
+      } else if (i > 0 && !frames_[i - 1].is_array && is_map_field(frames_[i - 1].key)) {
+        p += "[\"" + f.key + "\"]";
       } else {
         if (!p.empty()) p += ".";
         p += f.key;
@@ -137,6 +153,7 @@ class JsonShapeCheck : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, Js
   }
 
   std::vector<Frame> frames_;
+  detail::JsonKeyStack keys_;  // member names of the open objects: none may come twice
   std::string error_;
 };
 

@@ -413,5 +413,48 @@ TEST(Hardening, RepliesToAPeerThatNeverReadsAreCountedLoggedAndKeptForTheRetry) 
               static_cast<unsigned long long>(after.replies_dropped));
 }
 
+
+// A request carries code 0 in its envelope: a health request with code 5 used to be answered
+// with code 5, as if the service had failed. And a JSON body that names a member twice means
+// two things to two readers: refused.
+TEST(Hardening, RequestsWithAReplyCodeOrDuplicateJsonMembersAreRefused) {
+  ServiceProcess service;
+  ASSERT_TRUE(service.running()) << service.log();
+  RawPeer peer(service.endpoint());
+  for (const MessageType type : {MessageType::kHealth, MessageType::kStats}) {
+    Envelope e;
+    e.type = type;
+    e.request_id = 31;
+    e.code = ReplyCode::kDeadlineExceeded;
+    peer.send({encode_envelope(e)});
+    const test::ParsedReply r = receive_reply(peer, std::chrono::seconds(30));
+    EXPECT_EQ(r.envelope.type, MessageType::kError);
+    EXPECT_EQ(r.envelope.code, ReplyCode::kMalformed);
+    EXPECT_NE(r.body.find("a request carries code 0 in its envelope, found 5 (deadline-exceeded)"), std::string::npos)
+        << r.body;
+  }
+  const Snapshot snapshot = generated(30, 200, 2);
+  const std::string json = encode_snapshot(snapshot, SnapshotFormat::kJson);
+  Envelope e = allocate_envelope(32, snapshot.version);
+  e.format = BodyFormat::kJson;
+  e.code = ReplyCode::kSolveFailed;
+  peer.send(test::request_frames(e, {"{}", json}));
+  EXPECT_EQ(receive_reply(peer).envelope.code, ReplyCode::kMalformed);
+  e.code = ReplyCode::kOk;
+  peer.send(test::request_frames(e, {R"({"deadline_ms": 60000, "deadline_ms": 1})", json}));
+  const test::ParsedReply options = receive_reply(peer);
+  EXPECT_EQ(options.envelope.code, ReplyCode::kMalformed);
+  EXPECT_NE(options.body.find("member \"deadline_ms\" appears twice in one object"), std::string::npos) << options.body;
+  const std::string doubled = json.substr(0, json.find('{') + 1) + "\"time\": 1, " + json.substr(json.find('{') + 1);
+  e.request_id = 33;
+  peer.send(test::request_frames(e, {"{}", doubled}));
+  const test::ParsedReply snap = receive_reply(peer);
+  EXPECT_EQ(snap.envelope.code, ReplyCode::kMalformed);
+  EXPECT_NE(snap.body.find("time: appears twice in one object"), std::string::npos) << snap.body;
+  // A health request as it should be is answered ok.
+  Client client(test::client_at(service.endpoint()));
+  EXPECT_TRUE(client.health().info.ok);
+}
+
 }  // namespace
 }  // namespace sluice

@@ -273,7 +273,7 @@ TEST(FuzzFindings, SnapshotStringsCannotHoldNul) {
   const SnapshotDecodeResult label =
       decode_snapshot(replaced(json, R"("arch": )", R"("ar\u0000ch": )"), SnapshotFormat::kJson);
   EXPECT_FALSE(label.ok);
-  EXPECT_EQ(label.error, "machines[0].labels.ar: a member name holding a NUL character (\\u0000)");
+  EXPECT_EQ(label.error, "machines[0].labels[\"ar\"]: a member name holding a NUL character (\\u0000)");
   const SnapshotDecodeResult model = decode_snapshot(
       replaced(json, R"("gpu_models": [])", R"("gpu_models": ["V100", "A\u0000"])"), SnapshotFormat::kJson);
   EXPECT_EQ(model.error, "jobs[0].tasks[0].gpu_models[1]: a string holding a NUL character (\\u0000)");

@@ -118,6 +118,9 @@ TEST(RequestOptions, JsonFieldsAreOptionalAndCheckedByName) {
       {R"({"cost_model": "cheapest"})", "unknown cost model 'cheapest'"},
       {R"({"solver": "quantum"})", "unknown solver 'quantum'"},
       {R"({"nope": true})", "nope: unknown field"},
+      // A member twice: the service would read the first, Python's json the last.
+      {R"({"deadline_ms": 5000, "deadline_ms": 1})", "member \"deadline_ms\" appears twice in one object"},
+      {R"({"cost_model": "fgd", "verify": true, "cost_model": "pack"})", "member \"cost_model\" appears twice"},
   };
   for (const auto& [text, what] : bad) {
     const RequestOptionsDecodeResult d = decode_request_options(text, BodyFormat::kJson);

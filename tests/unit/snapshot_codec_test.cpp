@@ -645,6 +645,30 @@ TEST(SnapshotCodec, JsonNumbersThatAreNotIntegersOfTheField) {
   expect_error(extreme, kJson, "jobs[0].tasks[2] 'a-2': cpu_milli 9223372036854775807 is above 2^50");
 }
 
+// A member name twice in one object is refused, naming it: cereal would read the first,
+// Python's json the last, so the document would mean two things.
+TEST(SnapshotCodec, JsonDuplicateMembersAreRefused) {
+  const std::string text = encode_snapshot(sentinel_snapshot(), kJson);
+  expect_error(replace_once(text, "\"cpu_milli\": 777", "\"cpu_milli\": 777, \"cpu_milli\": 1"), kJson,
+               "jobs[0].tasks[2].cpu_milli: appears twice in one object");
+  expect_error(replace_once(text, "\"version\": 9000000000,", "\"version\": 9000000000, \"version\": 1,"), kJson,
+               "version: appears twice in one object");
+  // Unknown members are ignored, but not twice either.
+  expect_error(replace_once(text, "\"cpu_milli\": 777", "\"cpu_milli\": 777, \"zz\": 1, \"zz\": 2"), kJson,
+               "jobs[0].tasks[2].zz: appears twice in one object");
+  // A map with many members (past the linear scan) still catches the repeat, and the same
+  // name in two different objects is fine.
+  std::string labels;
+  for (int i = 0; i < 40; ++i) labels += "\"k" + std::to_string(i) + "\": \"v\", ";
+  const std::string anchor = "\"kernel\": \"6.0\"";
+  const std::string many = replace_once(text, anchor, labels + anchor);
+  const SnapshotDecodeResult ok = decode_snapshot(many, kJson);
+  ASSERT_TRUE(ok.ok) << ok.error;
+  EXPECT_EQ(ok.snapshot.machines[0].labels.count("k39"), 1u);
+  expect_error(replace_once(text, anchor, labels + "\"k7\": \"w\", " + anchor), kJson,
+               "machines[0].labels[\"k7\"]: duplicate key");
+}
+
 TEST(SnapshotCodec, JsonMissingRequiredFields) {
   const std::string text = encode_snapshot(sentinel_snapshot(), kJson);
   expect_error(replace_once(text, "\"memory_mib\": 4242,", ""), kJson,
