@@ -54,11 +54,12 @@ bool apply_keys(const KeyArgs& keys, ClientOptions& co) {
     return false;
   }
   const KeyFileResult server = key_from_argument(keys.server_key);
-  const KeyFileResult client = key_from_argument(keys.client_key);
+  const KeyFileResult client = key_from_argument(keys.client_key, true);
   if (!server.ok || !client.ok) {
     std::cerr << "sluice: " << (!server.ok ? server.error : client.error) << "\n";
     return false;
   }
+  if (!client.warning.empty()) std::cerr << "sluice: warning: " << client.warning << "\n";
   co.server_public_key = server.keys.front();
   co.client_secret_key = client.keys.front();
   return true;
@@ -120,11 +121,12 @@ int run_serve(ServeArgs& args) {
   }
   args.options.log_json = args.log_format == "json";
   if (!args.curve_secret.empty()) {
-    const KeyFileResult secret = key_from_argument(args.curve_secret);
+    const KeyFileResult secret = key_from_argument(args.curve_secret, true);
     if (!secret.ok) {
       std::cerr << "sluice: " << secret.error << "\n";
       return 2;
     }
+    if (!secret.warning.empty()) std::cerr << "sluice: warning: " << secret.warning << "\n";
     args.options.curve_secret_key = secret.keys.front();
   }
   if (!args.allowed_clients.empty()) {
@@ -539,14 +541,14 @@ int run_replay(const ReplayArgs& args) {
   return 0;
 }
 
-int run_keygen(const std::string& name) {
+int run_keygen(const std::string& name, bool force) {
   const auto keys = generate_keypair();
   if (!keys) {
     std::cerr << "sluice: this libzmq was built without CURVE\n";
     return 1;
   }
   std::string error;
-  if (!write_key_files(name, *keys, &error)) {
+  if (!write_key_files(name, *keys, &error, force)) {
     std::cerr << "sluice: " << error << "\n";
     return 2;
   }
@@ -562,6 +564,7 @@ struct ServiceCommands::Impl {
   SubmitArgs submit_args;
   ReplayArgs replay_args;
   std::string keygen_name;
+  bool keygen_force = false;
   CLI::App* keygen = nullptr;
   CLI::App* serve = nullptr;
   CLI::App* submit = nullptr;
@@ -681,8 +684,13 @@ ServiceCommands::ServiceCommands(CLI::App& app) : impl_(std::make_unique<Impl>()
   replay->add_option("--server-key", r.keys.server_key, "CurveZMQ: the service's public key (file or Z85)");
   replay->add_option("--client-key", r.keys.client_key, "CurveZMQ: this master's secret key (file or Z85)");
 
-  auto* keygen = app.add_subcommand("keygen", "Write a CurveZMQ key pair: NAME.key (secret, 0600) and NAME.pub.");
+  auto* keygen = app.add_subcommand(
+      "keygen", "Write a CurveZMQ key pair: NAME.key (secret, 0600) and NAME.pub; never over existing files "
+                "without --force.");
   keygen->add_option("name", impl_->keygen_name, "file name without extension")->required();
+  keygen->add_flag("--force", impl_->keygen_force,
+                   "replace an existing NAME.key / NAME.pub (a regular file, or a symbolic link itself: what it "
+                   "points to is left alone)");
   impl_->keygen = keygen;
   impl_->replay = replay;
 }
@@ -690,7 +698,7 @@ ServiceCommands::ServiceCommands(CLI::App& app) : impl_(std::make_unique<Impl>()
 ServiceCommands::~ServiceCommands() = default;
 
 std::optional<int> ServiceCommands::run() {
-  if (*impl_->keygen) return run_keygen(impl_->keygen_name);
+  if (*impl_->keygen) return run_keygen(impl_->keygen_name, impl_->keygen_force);
   if (*impl_->serve) return run_serve(impl_->serve_args);
   if (*impl_->submit) return run_submit(impl_->submit_args);
   if (*impl_->replay) return run_replay(impl_->replay_args);
