@@ -112,8 +112,9 @@ bool has_json_extension(const std::string& path) {
   return path.size() >= 5 && path.compare(path.size() - 5, 5, ".json") == 0;
 }
 
-// Runs the service until SIGTERM or SIGINT, then drains. The signals are blocked in every
-// thread and taken by sigtimedwait in this one, so no handler runs inside ZeroMQ calls.
+// Runs the service until SIGTERM or SIGINT, then drains; SIGHUP reloads the CURVE
+// allow-list. The signals are blocked in every thread and taken by sigtimedwait in this
+// one, so no handler runs inside ZeroMQ calls.
 int run_serve(ServeArgs& args) {
   if (args.log_format != "json" && args.log_format != "text") {
     std::cerr << "sluice: --log-format must be json or text\n";
@@ -141,6 +142,7 @@ int run_serve(ServeArgs& args) {
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);  // inherited by the service's threads
 
   Service service(args.options);
@@ -171,6 +173,16 @@ int run_serve(ServeArgs& args) {
       if (sig == SIGTERM || sig == SIGINT) {
         std::fprintf(stderr, "sluice serve: %s received, draining\n", sig == SIGTERM ? "SIGTERM" : "SIGINT");
         service.stop();
+      } else if (sig == SIGHUP) {
+        // Reload the allow-list from its file; on any error the old list stays (both logged).
+        std::string error;
+        if (args.allowed_clients.empty()) {
+          (void)service.reload_allowed_clients({}, &error);  // logs why there is nothing to reload
+        } else if (const KeyFileResult allowed = read_key_file(args.allowed_clients, true); !allowed.ok) {
+          std::fprintf(stderr, "sluice serve: SIGHUP: %s; the allow-list is unchanged\n", allowed.error.c_str());
+        } else if (!service.reload_allowed_clients(allowed.keys, &error)) {
+          std::fprintf(stderr, "sluice serve: SIGHUP: %s\n", error.c_str());
+        }
       }
     }
   });
@@ -625,7 +637,8 @@ ServiceCommands::ServiceCommands(CLI::App& app) : impl_(std::make_unique<Impl>()
                     "CurveZMQ: this service's secret key (a file from `sluice keygen`, or 40 Z85 characters); "
                     "every connection is then encrypted and authenticated");
   serve->add_option("--allowed-clients", s.allowed_clients,
-                    "CurveZMQ: file of allowed client public keys, one per line; others are refused and counted");
+                    "CurveZMQ: file of allowed client public keys, one per line; others are refused and counted. "
+                    "SIGHUP reads it again");
   serve->add_flag("--insecure", s.options.insecure,
                   "allow binding a non-loopback address without CURVE keys (anyone who can connect may allocate)");
   impl_->serve = serve;

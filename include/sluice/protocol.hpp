@@ -60,6 +60,7 @@ enum class ReplyCode : std::uint16_t {
   kUnsupportedVersion = 8, // protocol version this service does not speak
   kSolveFailed = 9,        // allocate() returned a status other than optimal
   kInternal = 10,          // a bug: logged, and the service keeps serving
+  kUnauthorized = 11,      // the connection's CURVE key was taken off the allow-list (SIGHUP)
 };
 std::string_view to_string(ReplyCode c);
 

@@ -68,6 +68,11 @@ class Service {
   int run();
   // Thread-safe; callable from a signal-handling thread. Begins the graceful shutdown.
   void stop();
+  // Thread-safe: replaces the CURVE allow-list (sluice serve does on SIGHUP) and logs what
+  // changed. From then on a key taken off the list is refused at the handshake, and every
+  // request on a connection it already holds is answered kUnauthorized. False, with the
+  // reason, when the service does not use CURVE or a key is not Z85 (the list is kept).
+  [[nodiscard]] bool reload_allowed_clients(const std::vector<std::string>& keys, std::string* error);
   // The endpoint actually bound (the port filled in when "*" was asked for).
   [[nodiscard]] std::string bound_endpoint() const;
   [[nodiscard]] std::string metrics_endpoint() const;

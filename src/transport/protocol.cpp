@@ -68,6 +68,7 @@ std::string_view to_string(ReplyCode c) {
     case ReplyCode::kUnsupportedVersion: return "unsupported-version";
     case ReplyCode::kSolveFailed: return "solve-failed";
     case ReplyCode::kInternal: return "internal";
+    case ReplyCode::kUnauthorized: return "unauthorized";
   }
   return "unknown";
 }
@@ -165,7 +166,7 @@ EnvelopeDecodeResult decode_envelope(std::string_view frame) {
   e.epoch = get_le<std::uint64_t>(frame, 16);
   e.snapshot_version = get_le<std::int64_t>(frame, 24);
   const auto code = get_le<std::uint16_t>(frame, 32);
-  if (code > static_cast<std::uint16_t>(ReplyCode::kInternal)) {
+  if (code > static_cast<std::uint16_t>(ReplyCode::kUnauthorized)) {
     r.error = "unknown reply code " + std::to_string(code);
     return r;
   }

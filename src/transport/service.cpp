@@ -45,6 +45,7 @@
 #include <mutex>
 #include <thread>
 #include <unordered_map>
+#include <utility>
 #include <zmq.hpp>
 
 #include <unordered_set>
@@ -418,9 +419,19 @@ struct Service::Impl {
   // CURVE client may connect. It answers 200 for an allowed public key, 400 otherwise. It
   // is bound before the ROUTER socket, and ZMQ_ZAP_ENFORCE_DOMAIN on the ROUTER refuses
   // every client should the handler be missing (libzmq 4.3 would otherwise let them in).
+  // The allow-list, shared by the ZAP thread (each handshake), the I/O thread (each request
+  // on a CURVE connection) and reload_allowed_clients(); replaced whole, never changed.
+  using AllowList = std::unordered_set<std::string>;
+  std::mutex allowed_mutex;
+  std::shared_ptr<const AllowList> allowed_keys = std::make_shared<const AllowList>();
+  bool curve = false;
+  std::shared_ptr<const AllowList> allow_list() {
+    std::lock_guard lock(allowed_mutex);
+    return allowed_keys;
+  }
+
   void start_zap_handler(zmq::socket_t handler) {
-    std::unordered_set<std::string> allowed(options.allowed_clients.begin(), options.allowed_clients.end());
-    zap_thread = std::thread([this, handler = std::move(handler), allowed = std::move(allowed)]() mutable {
+    zap_thread = std::thread([this, handler = std::move(handler)]() mutable {
       while (!zap_stop.load()) {
         zmq::pollitem_t item{handler.handle(), 0, ZMQ_POLLIN, 0};
         zmq::poll(&item, 1, std::chrono::milliseconds(100));
@@ -442,7 +453,7 @@ struct Service::Impl {
           zmq_z85_encode(z85, static_cast<const std::uint8_t*>(request[6].data()), 32);
           key_text = z85;
           address = request[3].to_string();
-          if (allowed.count(key_text) != 0) {
+          if (allow_list()->count(key_text) != 0) {
             status = "200";
             text = "OK";
           }
@@ -635,6 +646,7 @@ struct Service::Impl {
       case ReplyCode::kTooLarge: ++stats.too_large; break;
       case ReplyCode::kSolveFailed:
       case ReplyCode::kInternal: ++stats.failed; break;
+      case ReplyCode::kUnauthorized: break;  // counted in `denied`
     }
   }
 
@@ -644,6 +656,13 @@ struct Service::Impl {
               "\"request_id\":" + std::to_string(request.request_id) + ",\"epoch\":" + std::to_string(request.epoch) +
                   ",\"code\":\"" + std::string(to_string(code)) + "\",\"message\":\"" + json_escape(message) + "\"");
     send_reply(route, error_reply(request, code, std::move(message)));
+  }
+
+  // Whether the CURVE key that authenticated the connection a frame came from (the ZAP
+  // handler's user id) is still on the allow-list.
+  bool still_allowed(zmq::message_t& frame) {
+    const char* user = zmq_msg_gets(frame.handle(), "User-Id");
+    return user != nullptr && allow_list()->count(user) != 0;
   }
 
   // ---- Receiving ----
@@ -677,6 +696,17 @@ struct Service::Impl {
       first = 2;
     }
     Envelope unknown;
+    if (curve && !still_allowed(frames.back())) {
+      // Admitted at the handshake, but its key has been taken off the list since (SIGHUP).
+      const EnvelopeDecodeResult peek =
+          decode_envelope(std::string_view(static_cast<const char*>(frames[std::min(first, frames.size() - 1)].data()),
+                                           frames[std::min(first, frames.size() - 1)].size()));
+      ++denied;
+      denied_counter->Increment();
+      refuse(route, peek.ok ? peek.envelope : unknown, ReplyCode::kUnauthorized,
+             "this connection's CURVE key is no longer on the service's allow-list");
+      return;
+    }
     if (count > static_cast<std::size_t>(options.max_frames)) {
       refuse(route, unknown, ReplyCode::kTooLarge,
              "message has " + std::to_string(count) + " frames; at most " + std::to_string(options.max_frames) +
@@ -1258,6 +1288,9 @@ bool Service::start(std::string* error) {
     s.highest_epoch.store(epoch);
   }
   const bool curve = !s.options.curve_secret_key.empty();
+  s.curve = curve;
+  s.allowed_keys = std::make_shared<const Impl::AllowList>(s.options.allowed_clients.begin(),
+                                                            s.options.allowed_clients.end());
   if (curve) {
     if (!is_z85_key(s.options.curve_secret_key)) return fail("the CURVE secret key is not a 40-character Z85 key");
     if (s.options.allowed_clients.empty()) {
@@ -1406,6 +1439,37 @@ int Service::run() {
 }
 
 void Service::stop() { impl_->stop_requested.store(true); }
+
+bool Service::reload_allowed_clients(const std::vector<std::string>& keys, std::string* error) {
+  Impl& s = *impl_;
+  auto fail = [&](std::string message) {
+    s.log_event(spdlog::level::err, "allow_list_reload_failed", "\"error\":\"" + json_escape(message) + "\"");
+    if (error != nullptr) *error = std::move(message);
+    return false;
+  };
+  if (!s.curve) return fail("the service does not use CURVE: there is no allow-list to reload");
+  if (keys.empty()) return fail("the new allow-list holds no key: every client would be refused; the list is kept");
+  for (const std::string& k : keys) {
+    if (!is_z85_key(k)) return fail("allowed client key '" + k.substr(0, 48) + "' is not a 40-character Z85 key");
+  }
+  auto next = std::make_shared<const Impl::AllowList>(keys.begin(), keys.end());
+  std::shared_ptr<const Impl::AllowList> previous;
+  {
+    std::lock_guard lock(s.allowed_mutex);
+    previous = std::exchange(s.allowed_keys, next);
+  }
+  std::string added, removed;
+  for (const std::string& k : *next) {
+    if (previous->count(k) == 0) added += (added.empty() ? "\"" : ",\"") + k + "\"";
+  }
+  for (const std::string& k : *previous) {
+    if (next->count(k) == 0) removed += (removed.empty() ? "\"" : ",\"") + k + "\"";
+  }
+  s.log_event(spdlog::level::warn, "allow_list_reloaded",
+              "\"allowed_clients\":" + std::to_string(next->size()) + ",\"added\":[" + added + "],\"removed\":[" +
+                  removed + "]");
+  return true;
+}
 
 bool is_local_endpoint(const std::string& endpoint) {
   if (endpoint.rfind("ipc://", 0) == 0 || endpoint.rfind("inproc://", 0) == 0) return true;
