@@ -161,9 +161,16 @@ int run_serve(ServeArgs& args) {
               service.metrics_endpoint().empty() ? "" : (", metrics on " + service.metrics_endpoint()).c_str());
   std::fflush(stdout);
   if (!args.ready_file.empty()) {
-    const std::string partial = args.ready_file + ".partial";
-    std::ofstream(partial) << service.bound_endpoint() << "\n" << service.metrics_endpoint() << "\n";
-    std::rename(partial.c_str(), args.ready_file.c_str());
+    std::string error;
+    if (!cli::write_file_atomically(
+            args.ready_file,
+            [&](std::ostream& out) { out << service.bound_endpoint() << "\n" << service.metrics_endpoint() << "\n"; },
+            &error)) {
+      std::cerr << "sluice: --ready-file: " << error << "\n";
+      service.stop();  // nobody would learn the endpoint: drain (nothing accepted yet) and exit
+      (void)service.run();
+      return 2;
+    }
   }
   std::atomic<bool> finished{false};
   std::thread signal_thread([&] {

@@ -325,10 +325,15 @@ int run_allocate(const AllocateArgs& args) {
   options.validate = false;  // read_snapshot_file has validated it
   if (!args.dump_network.empty()) {
     const auto network = sluice::allocation_network(input.snapshot, options);
-    std::ofstream out(args.dump_network, std::ios::binary);
-    sluice::write_dimacs(out, *network, "sluice allocation network: " + args.snapshot + ", cost model " + args.cost_model);
-    if (!out) {
-      std::cerr << "sluice: cannot write '" << args.dump_network << "'\n";
+    std::string error;  // every write checked, fsynced, renamed into place (output.hpp)
+    if (!sluice::cli::write_file_atomically(
+            args.dump_network,
+            [&](std::ostream& out) {
+              sluice::write_dimacs(out, *network,
+                                   "sluice allocation network: " + args.snapshot + ", cost model " + args.cost_model);
+            },
+            &error)) {
+      std::cerr << "sluice: " << error << "\n";
       return 2;
     }
   }

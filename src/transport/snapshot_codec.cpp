@@ -15,10 +15,14 @@
 //  4. validate() checks the decoded snapshot's meaning (ids, capacities, references).
 #include "snapshot_cereal.hpp"  // first: cereal's json.hpp sets RAPIDJSON_ASSERT to throw
 
+#include <fcntl.h>
 #include <rapidjson/error/en.h>
 #include <rapidjson/memorystream.h>
 #include <rapidjson/reader.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -328,25 +332,46 @@ bool write_snapshot_file(const std::string& path, const Snapshot& snapshot, std:
     if (error != nullptr) *error = std::move(message);
     return false;
   };
+  // PATH must be absent or a regular file: a device, FIFO, directory or link is refused,
+  // never replaced by the rename below or written through.
+  const auto replaceable = [](const std::string& p) -> std::string {
+    struct stat st{};
+    if (::lstat(p.c_str(), &st) != 0) return errno == ENOENT ? std::string() : "cannot inspect " + p + ": " + std::strerror(errno);
+    if (S_ISREG(st.st_mode)) return {};
+    return p + " exists and is not a regular file (" +
+           (S_ISDIR(st.st_mode) ? "a directory" : S_ISLNK(st.st_mode) ? "a symbolic link" : S_ISFIFO(st.st_mode) ? "a FIFO" : "a device or socket") +
+           "): refusing to replace it";
+  };
   try {
+    const std::string partial = path + ".partial";
+    for (const std::string& p : {path, partial}) {
+      if (std::string why = replaceable(p); !why.empty()) return fail(std::move(why));
+    }
     const std::string bytes =
         encode_snapshot(snapshot, has_json_extension(path) ? SnapshotFormat::kJson : SnapshotFormat::kBinary);
     if (bytes.empty()) return fail("encoding " + path + " failed");
-    // Write a sibling and rename it, so a reader never sees half a file.
-    const std::string partial = path + ".partial";
-    {
-      std::ofstream out(partial, std::ios::binary | std::ios::trunc);
-      if (!out) return fail("cannot create " + partial);
-      out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-      out.close();
-      if (!out) {
-        std::remove(partial.c_str());
-        return fail("cannot write " + partial);
-      }
+    // Write a sibling (created anew, never through a link), check every write, fsync, and
+    // rename it: a reader never sees half a file, and a failed write leaves PATH as it was.
+    ::unlink(partial.c_str());
+    const int fd = ::open(partial.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+    if (fd < 0) return fail("cannot create " + partial + ": " + std::strerror(errno));
+    int failure = 0;
+    for (std::size_t done = 0; failure == 0 && done < bytes.size();) {
+      const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) failure = n < 0 ? errno : EIO;
+      else done += static_cast<std::size_t>(n);
+    }
+    if (failure == 0 && ::fsync(fd) != 0) failure = errno;
+    if (::close(fd) != 0 && failure == 0) failure = errno;
+    if (failure != 0) {
+      ::unlink(partial.c_str());
+      return fail("cannot write " + partial + ": " + std::strerror(failure));
     }
     if (std::rename(partial.c_str(), path.c_str()) != 0) {
-      std::remove(partial.c_str());
-      return fail("cannot rename " + partial + " to " + path);
+      const int saved = errno;
+      ::unlink(partial.c_str());
+      return fail("cannot rename " + partial + " to " + path + ": " + std::strerror(saved));
     }
     return true;
   } catch (const std::exception& e) {
