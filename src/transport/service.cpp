@@ -1354,7 +1354,10 @@ bool Service::start(std::string* error) {
   }
   if (!s.options.metrics_address.empty()) {
     try {
-      s.exposer = std::make_unique<prometheus::Exposer>(s.options.metrics_address, 1);
+      // Several threads, and a 2 s limit on reading a request: a client that opens a request
+      // and never finishes it (or a few) can no longer hold /metrics for everyone.
+      s.exposer = std::make_unique<prometheus::Exposer>(std::vector<std::string>{
+          "listening_ports", s.options.metrics_address, "num_threads", "4", "request_timeout_ms", "2000"});
       s.exposer->RegisterCollectable(s.registry);
       const auto ports = s.exposer->GetListeningPorts();
       const std::string host = s.options.metrics_address.substr(0, s.options.metrics_address.rfind(':'));

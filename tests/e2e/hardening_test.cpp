@@ -456,5 +456,36 @@ TEST(Hardening, RequestsWithAReplyCodeOrDuplicateJsonMembersAreRefused) {
   EXPECT_TRUE(client.health().info.ok);
 }
 
+
+// A client that opens an HTTP request on the metrics port and never finishes it used to hold
+// /metrics (one thread, a 30 s read timeout) for everyone.
+TEST(Hardening, HalfOpenHttpRequestsDoNotBlockMetrics) {
+  ServiceProcess service({"--metrics", "127.0.0.1:0"});
+  ASSERT_TRUE(service.running()) << service.log();
+  const std::string& url = service.metrics();
+  const int port = std::stoi(url.substr(url.rfind(':') + 1));
+  std::vector<int> stuck;
+  const auto open_half = [&] {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<std::uint16_t>(port));
+    ::inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
+    ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    const std::string half = "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n";  // no blank line: never ends
+    ASSERT_EQ(::write(fd, half.data(), half.size()), static_cast<ssize_t>(half.size()));
+    stuck.push_back(fd);
+  };
+  open_half();
+  auto t0 = std::chrono::steady_clock::now();
+  EXPECT_NE(test::http_get(url).find("sluice_queue_depth"), std::string::npos);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(1)) << "one half-open request held /metrics";
+  for (int i = 0; i < 7; ++i) open_half();  // more than the serving threads
+  t0 = std::chrono::steady_clock::now();
+  EXPECT_NE(test::http_get(url).find("sluice_queue_depth"), std::string::npos);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(8)) << "eight half-open requests held /metrics";
+  for (const int fd : stuck) ::close(fd);
+}
+
 }  // namespace
 }  // namespace sluice
