@@ -6,12 +6,16 @@
 // safe). Workers take jobs from a mutex-guarded queue and hand finished replies back
 // through another one, then nudge the I/O thread over an inproc PUSH/PULL pair (each
 // worker has its own PUSH socket). The I/O thread also wakes every 20 ms to check
-// deadlines and the stop flag.
+// deadlines and the stop flag. Workers hash each request (the reply cache's digest) and,
+// once its snapshot validated, raise the epoch fence (under a mutex, after the state file
+// holds it); the I/O thread only reads the fence.
 //
-// Memory stays bounded under hostile input: ZMQ_MAXMSGSIZE caps each frame (ZeroMQ drops
-// the connection of a peer that sends more), frames past max_frames are read and thrown
-// away one by one, the queue is bounded in requests and bytes, the reply cache in entries
-// and bytes, and the decoders never allocate more than their input justifies.
+// Memory under hostile input: ZMQ_MAXMSGSIZE caps each frame (ZeroMQ drops the connection
+// of a peer that sends more), frames past max_frames are thrown away one by one, the queue
+// is bounded in requests and bytes, the reply cache in entries and bytes, and the decoders
+// never allocate more than their input justifies. Not yet bounded: libzmq receives a whole
+// multipart message before the service sees its first frame, so many frames of up to
+// max_frame_bytes each are held until then (issue 14, bug 4).
 #include "sluice/service.hpp"
 
 #include <prometheus/counter.h>
@@ -22,21 +26,20 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
-#include <sodium.h>
-
 #include <fcntl.h>
+#include <sodium.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cerrno>
 #include <charconv>
 #include <cmath>
-#include <system_error>
 #include <cstring>
 #include <filesystem>
-#include <atomic>
+#include <system_error>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -415,10 +418,6 @@ struct Service::Impl {
   }
 
   // ---- Authentication -------------------------------------------------------------
-  // The ZAP handler (RFC 27): libzmq asks it, over inproc://zeromq.zap.01, whether each
-  // CURVE client may connect. It answers 200 for an allowed public key, 400 otherwise. It
-  // is bound before the ROUTER socket, and ZMQ_ZAP_ENFORCE_DOMAIN on the ROUTER refuses
-  // every client should the handler be missing (libzmq 4.3 would otherwise let them in).
   // The allow-list, shared by the ZAP thread (each handshake), the I/O thread (each request
   // on a CURVE connection) and reload_allowed_clients(); replaced whole, never changed.
   using AllowList = std::unordered_set<std::string>;
@@ -430,6 +429,10 @@ struct Service::Impl {
     return allowed_keys;
   }
 
+  // The ZAP handler (RFC 27): libzmq asks it, over inproc://zeromq.zap.01, whether each
+  // CURVE client may connect. It answers 200 for an allowed public key, 400 otherwise. It
+  // is bound before the ROUTER socket, and ZMQ_ZAP_ENFORCE_DOMAIN on the ROUTER refuses
+  // every client should the handler be missing (libzmq 4.3 would otherwise let them in).
   void start_zap_handler(zmq::socket_t handler) {
     zap_thread = std::thread([this, handler = std::move(handler)]() mutable {
       while (!zap_stop.load()) {
