@@ -2,7 +2,12 @@
 #include "service_commands.hpp"
 
 #include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <atomic>
 #include <chrono>
@@ -51,11 +56,12 @@ bool apply_keys(const KeyArgs& keys, ClientOptions& co) {
     return false;
   }
   const KeyFileResult server = key_from_argument(keys.server_key);
-  const KeyFileResult client = key_from_argument(keys.client_key);
+  const KeyFileResult client = key_from_argument(keys.client_key, true);
   if (!server.ok || !client.ok) {
     std::cerr << "sluice: " << (!server.ok ? server.error : client.error) << "\n";
     return false;
   }
+  if (!client.warning.empty()) std::cerr << "sluice: warning: " << client.warning << "\n";
   co.server_public_key = server.keys.front();
   co.client_secret_key = client.keys.front();
   return true;
@@ -117,8 +123,9 @@ bool has_json_extension(const std::string& path) {
   return path.size() >= 5 && path.compare(path.size() - 5, 5, ".json") == 0;
 }
 
-// Runs the service until SIGTERM or SIGINT, then drains. The signals are blocked in every
-// thread and taken by sigtimedwait in this one, so no handler runs inside ZeroMQ calls.
+// Runs the service until SIGTERM or SIGINT, then drains; SIGHUP reloads the CURVE
+// allow-list. The signals are blocked in every thread and taken by sigtimedwait in this
+// one, so no handler runs inside ZeroMQ calls.
 int run_serve(ServeArgs& args) {
   if (args.log_format != "json" && args.log_format != "text") {
     std::cerr << "sluice: --log-format must be json or text\n";
@@ -126,11 +133,12 @@ int run_serve(ServeArgs& args) {
   }
   args.options.log_json = args.log_format == "json";
   if (!args.curve_secret.empty()) {
-    const KeyFileResult secret = key_from_argument(args.curve_secret);
+    const KeyFileResult secret = key_from_argument(args.curve_secret, true);
     if (!secret.ok) {
       std::cerr << "sluice: " << secret.error << "\n";
       return 2;
     }
+    if (!secret.warning.empty()) std::cerr << "sluice: warning: " << secret.warning << "\n";
     args.options.curve_secret_key = secret.keys.front();
   }
   if (!args.allowed_clients.empty()) {
@@ -145,6 +153,7 @@ int run_serve(ServeArgs& args) {
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);  // inherited by the service's threads
 
   Service service(args.options);
@@ -163,9 +172,16 @@ int run_serve(ServeArgs& args) {
               service.metrics_endpoint().empty() ? "" : (", metrics on " + service.metrics_endpoint()).c_str());
   std::fflush(stdout);
   if (!args.ready_file.empty()) {
-    const std::string partial = args.ready_file + ".partial";
-    std::ofstream(partial) << service.bound_endpoint() << "\n" << service.metrics_endpoint() << "\n";
-    std::rename(partial.c_str(), args.ready_file.c_str());
+    std::string error;
+    if (!cli::write_file_atomically(
+            args.ready_file,
+            [&](std::ostream& out) { out << service.bound_endpoint() << "\n" << service.metrics_endpoint() << "\n"; },
+            &error)) {
+      std::cerr << "sluice: --ready-file: " << error << "\n";
+      service.stop();  // nobody would learn the endpoint: drain (nothing accepted yet) and exit
+      (void)service.run();
+      return 2;
+    }
   }
   std::atomic<bool> finished{false};
   std::thread signal_thread([&] {
@@ -175,6 +191,16 @@ int run_serve(ServeArgs& args) {
       if (sig == SIGTERM || sig == SIGINT) {
         std::fprintf(stderr, "sluice serve: %s received, draining\n", sig == SIGTERM ? "SIGTERM" : "SIGINT");
         service.stop();
+      } else if (sig == SIGHUP) {
+        // Reload the allow-list from its file; on any error the old list stays (both logged).
+        std::string error;
+        if (args.allowed_clients.empty()) {
+          (void)service.reload_allowed_clients({}, &error);  // logs why there is nothing to reload
+        } else if (const KeyFileResult allowed = read_key_file(args.allowed_clients, true); !allowed.ok) {
+          std::fprintf(stderr, "sluice serve: SIGHUP: %s; the allow-list is unchanged\n", allowed.error.c_str());
+        } else if (!service.reload_allowed_clients(allowed.keys, &error)) {
+          std::fprintf(stderr, "sluice serve: SIGHUP: %s\n", error.c_str());
+        }
       }
     }
   });
@@ -346,8 +372,34 @@ RoundAllocator service_allocator(Client& client, AllocateRequestOptions options,
   };
 }
 
+// Runs a program with these arguments (argv[0] found on PATH), never through a shell, so
+// no argument is ever read as shell syntax; waits for it. Its exit code, or -1 with the
+// reason when it could not be started or was killed.
+int run_program(const std::vector<std::string>& args, std::string* error) {
+  std::vector<char*> argv;
+  for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  pid_t pid = 0;
+  if (const int rc = ::posix_spawnp(&pid, argv[0], nullptr, nullptr, argv.data(), environ); rc != 0) {
+    *error = "cannot start " + args.front() + ": " + std::strerror(rc);
+    return -1;
+  }
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR) {
+      *error = "cannot wait for " + args.front() + ": " + std::strerror(errno);
+      return -1;
+    }
+  }
+  if (WIFSIGNALED(status)) {
+    *error = args.front() + " was killed by signal " + std::to_string(WTERMSIG(status));
+    return -1;
+  }
+  return WEXITSTATUS(status);
+}
+
 // Plots a CSV with bench/plot_replay.py from this source tree, when python3 and the
-// script are there.
+// script are there. The paths go to python3 as arguments, whatever characters they hold.
 void plot(const std::string& csv, const std::string& png, bool fill) {
   const std::string script = std::string(SLUICE_SOURCE_DIR) + "/bench/plot_replay.py";
   if (!std::filesystem::exists(script) || !std::filesystem::exists("/usr/bin/python3")) {
@@ -355,11 +407,19 @@ void plot(const std::string& csv, const std::string& png, bool fill) {
                  script.c_str(), fill ? " --fill" : "", csv.c_str());
     return;
   }
-  const std::string command = "/usr/bin/python3 '" + script + "' " + (fill ? "--fill " : "") + "'" + csv + "' '" + png + "'";
-  if (std::system(command.c_str()) == 0) {
+  std::vector<std::string> command{"/usr/bin/python3", script};
+  if (fill) command.emplace_back("--fill");
+  command.push_back(csv);
+  command.push_back(png);
+  std::string error;
+  const int code = run_program(command, &error);
+  if (code == 0) {
     std::printf("plot: %s\n", png.c_str());
+  } else if (code < 0) {
+    std::fprintf(stderr, "plot: %s\n", error.c_str());
   } else {
-    std::fprintf(stderr, "plot: '%s' failed\n", command.c_str());
+    std::fprintf(stderr, "plot: bench/plot_replay.py exited with %d; plot later with bench/plot_replay.py%s %s OUT.png\n",
+                 code, fill ? " --fill" : "", csv.c_str());
   }
 }
 
@@ -540,14 +600,14 @@ int run_replay(const ReplayArgs& args) {
   return 0;
 }
 
-int run_keygen(const std::string& name) {
+int run_keygen(const std::string& name, bool force) {
   const auto keys = generate_keypair();
   if (!keys) {
     std::cerr << "sluice: this libzmq was built without CURVE\n";
     return 1;
   }
   std::string error;
-  if (!write_key_files(name, *keys, &error)) {
+  if (!write_key_files(name, *keys, &error, force)) {
     std::cerr << "sluice: " << error << "\n";
     return 2;
   }
@@ -563,6 +623,7 @@ struct ServiceCommands::Impl {
   SubmitArgs submit_args;
   ReplayArgs replay_args;
   std::string keygen_name;
+  bool keygen_force = false;
   CLI::App* keygen = nullptr;
   CLI::App* serve = nullptr;
   CLI::App* submit = nullptr;
@@ -577,7 +638,8 @@ ServiceCommands::ServiceCommands(CLI::App& app) : impl_(std::make_unique<Impl>()
       "(docs/protocol.md). SIGTERM or SIGINT drains: every accepted request is finished or answered.");
   serve->add_option("--endpoint", s.options.endpoint, "ZeroMQ endpoint to bind; tcp://127.0.0.1:* picks a free port")
       ->capture_default_str();
-  serve->add_option("--workers", s.options.workers, "solver threads (0 = one per core)")->capture_default_str();
+  serve->add_option("--workers", s.options.workers, "solver threads, 0 to 1024 (0 = one per core)")
+      ->capture_default_str();
   serve->add_option("--queue", s.options.queue_capacity,
                     "requests that may wait for a worker; past that the service answers BUSY")
       ->capture_default_str();
@@ -603,19 +665,27 @@ ServiceCommands::ServiceCommands(CLI::App& app) : impl_(std::make_unique<Impl>()
                     "seconds to finish accepted requests after SIGTERM; then they are cancelled and answered")
       ->capture_default_str();
   serve->add_option("--metrics", s.options.metrics_address,
-                    "serve Prometheus metrics over HTTP on this address, e.g. 127.0.0.1:9600 (off by default)");
+                    "serve Prometheus metrics over HTTP on this address, e.g. 127.0.0.1:9600 (off by default; "
+                    "a non-loopback address needs --insecure)");
   serve->add_option("--log-format", s.log_format, "json (one object per line) or text")->capture_default_str();
-  serve->add_option("--log-level", s.options.log_level, "trace, debug, info, warn, error, off")->capture_default_str();
+  serve->add_option("--log-level", s.options.log_level, "trace, debug, info, warn, error, critical, off")
+      ->capture_default_str();
   serve->add_option("--max-machines", s.options.limits.max_machines, "snapshots with more machines are refused")
       ->capture_default_str();
   serve->add_option("--max-tasks", s.options.limits.max_tasks, "snapshots with more tasks are refused")
       ->capture_default_str();
+  serve->add_option("--max-jobs", s.options.limits.max_jobs, "snapshots with more jobs are refused")
+      ->capture_default_str();
+  serve->add_option("--state-file", s.options.state_file,
+                    "keep the epoch fence (the highest epoch of a valid request) in this file, written atomically "
+                    "and fsynced, so a restarted service still refuses a stale master (off by default)");
   serve->add_option("--ready-file", s.ready_file, "write the bound endpoint (and metrics URL) here once serving");
   serve->add_option("--curve-secret", s.curve_secret,
                     "CurveZMQ: this service's secret key (a file from `sluice keygen`, or 40 Z85 characters); "
                     "every connection is then encrypted and authenticated");
   serve->add_option("--allowed-clients", s.allowed_clients,
-                    "CurveZMQ: file of allowed client public keys, one per line; others are refused and counted");
+                    "CurveZMQ: file of allowed client public keys, one per line; others are refused and counted. "
+                    "SIGHUP reads it again");
   serve->add_flag("--insecure", s.options.insecure,
                   "allow binding a non-loopback address without CURVE keys (anyone who can connect may allocate)");
   impl_->serve = serve;
@@ -685,8 +755,13 @@ ServiceCommands::ServiceCommands(CLI::App& app) : impl_(std::make_unique<Impl>()
   replay->add_option("--server-key", r.keys.server_key, "CurveZMQ: the service's public key (file or Z85)");
   replay->add_option("--client-key", r.keys.client_key, "CurveZMQ: this master's secret key (file or Z85)");
 
-  auto* keygen = app.add_subcommand("keygen", "Write a CurveZMQ key pair: NAME.key (secret, 0600) and NAME.pub.");
+  auto* keygen = app.add_subcommand(
+      "keygen", "Write a CurveZMQ key pair: NAME.key (secret, 0600) and NAME.pub; never over existing files "
+                "without --force.");
   keygen->add_option("name", impl_->keygen_name, "file name without extension")->required();
+  keygen->add_flag("--force", impl_->keygen_force,
+                   "replace an existing NAME.key / NAME.pub (a regular file, or a symbolic link itself: what it "
+                   "points to is left alone)");
   impl_->keygen = keygen;
   impl_->replay = replay;
 }
@@ -694,7 +769,7 @@ ServiceCommands::ServiceCommands(CLI::App& app) : impl_(std::make_unique<Impl>()
 ServiceCommands::~ServiceCommands() = default;
 
 std::optional<int> ServiceCommands::run() {
-  if (*impl_->keygen) return run_keygen(impl_->keygen_name);
+  if (*impl_->keygen) return run_keygen(impl_->keygen_name, impl_->keygen_force);
   if (*impl_->serve) return run_serve(impl_->serve_args);
   if (*impl_->submit) return run_submit(impl_->submit_args);
   if (*impl_->replay) return run_replay(impl_->replay_args);

@@ -327,10 +327,15 @@ int run_allocate(const AllocateArgs& args) {
   options.validate = false;  // read_snapshot_file has validated it
   if (!args.dump_network.empty()) {
     const auto network = sluice::allocation_network(input.snapshot, options);
-    std::ofstream out(args.dump_network, std::ios::binary);
-    sluice::write_dimacs(out, *network, "sluice allocation network: " + args.snapshot + ", cost model " + args.cost_model);
-    if (!out) {
-      std::cerr << "sluice: cannot write '" << args.dump_network << "'\n";
+    std::string error;  // every write checked, fsynced, renamed into place (output.hpp)
+    if (!sluice::cli::write_file_atomically(
+            args.dump_network,
+            [&](std::ostream& out) {
+              sluice::write_dimacs(out, *network,
+                                   "sluice allocation network: " + args.snapshot + ", cost model " + args.cost_model);
+            },
+            &error)) {
+      std::cerr << "sluice: " << error << "\n";
       return 2;
     }
   }
@@ -510,6 +515,13 @@ int main(int argc, char** argv) {
   sluice::cli::ServiceCommands service_commands(app);
 #endif
 
+  // A first word that names no subcommand is a typo: say so (CLI11 would only say that a
+  // subcommand is required), and exit 2 like every other usage error.
+  if (argc > 1 && argv[1][0] != '-' &&
+      app.get_subcommands([&](const CLI::App* sub) { return sub->check_name(argv[1]); }).empty()) {
+    std::fprintf(stderr, "sluice: unknown subcommand '%s'; `sluice --help` lists them\n", argv[1]);
+    return 2;
+  }
   CLI11_PARSE(app, argc, argv);
   if (*solve) return run_solve(solve_args);
   if (*gen) return run_gen(gen_args);

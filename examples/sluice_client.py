@@ -33,7 +33,7 @@ TYPES = {"allocate": 1, "health": 2, "stats": 3, "allocate-reply": 129, "health-
 TYPE_NAMES = {v: k for k, v in TYPES.items()}
 FORMATS = {"binary": 0, "json": 1}
 CODES = ["ok", "malformed", "invalid-snapshot", "busy", "stale-epoch", "deadline-exceeded",
-         "shutting-down", "too-large", "unsupported-version", "solve-failed", "internal"]
+         "shutting-down", "too-large", "unsupported-version", "solve-failed", "internal", "unauthorized"]
 
 
 class SluiceError(Exception):
@@ -300,6 +300,7 @@ def decode_stats_binary(data):
     s["solve_seconds_total"] = r.f64()
     s["decode_seconds_total"] = r.f64()
     s["denied"] = r.u64()
+    s["replies_dropped"] = r.u64()
     return s
 
 

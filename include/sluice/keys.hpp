@@ -28,16 +28,22 @@ struct KeyFileResult {
   bool ok = false;
   std::string error;              // "FILE:LINE: ..." or "cannot open FILE"
   std::vector<std::string> keys;  // one for a key file, every line's for an allow-list
+  std::string warning;            // a secret key file others may read or write (still ok)
 };
 
 // Reads a key file (exactly one key) or, with `many`, an allow-list (at least one key).
 [[nodiscard]] KeyFileResult read_key_file(const std::string& path, bool many = false);
 
-// Writes NAME.key (the secret, mode 0600) and NAME.pub (the public key). False, with the
-// reason, if either cannot be written.
-[[nodiscard]] bool write_key_files(const std::string& name, const KeyPair& keys, std::string* error);
+// Writes NAME.key (the secret, mode 0600) and NAME.pub (the public key, 0644), each to a
+// new file that is fsynced. False, with the reason, if either cannot be written, or if
+// either exists already: an existing key pair is never overwritten, nor a symbolic link
+// followed, unless `force`; then a regular file or a link in the way is replaced (the link
+// itself, atomically by rename; what it points to is left alone), anything else refused.
+[[nodiscard]] bool write_key_files(const std::string& name, const KeyPair& keys, std::string* error,
+                                   bool force = false);
 
-// Accepts a key given inline (40 Z85 characters) or as a path to a key file.
-[[nodiscard]] KeyFileResult key_from_argument(const std::string& value);
+// Accepts a key given inline (40 Z85 characters) or as a path to a key file. With `secret`,
+// a key file that its group or others may read or write gets a warning.
+[[nodiscard]] KeyFileResult key_from_argument(const std::string& value, bool secret = false);
 
 }  // namespace sluice

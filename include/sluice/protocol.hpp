@@ -60,6 +60,7 @@ enum class ReplyCode : std::uint16_t {
   kUnsupportedVersion = 8, // protocol version this service does not speak
   kSolveFailed = 9,        // allocate() returned a status other than optimal
   kInternal = 10,          // a bug: logged, and the service keeps serving
+  kUnauthorized = 11,      // the connection's CURVE key was taken off the allow-list (SIGHUP)
 };
 std::string_view to_string(ReplyCode c);
 
@@ -162,6 +163,7 @@ struct ServiceStats {
   double solve_seconds_total = 0;
   double decode_seconds_total = 0;
   std::uint64_t denied = 0;          // connections refused at the handshake (CURVE, ZAP)
+  std::uint64_t replies_dropped = 0; // replies that could not be sent: the peer's queue was full or it was gone
 };
 
 [[nodiscard]] std::string encode_health(const HealthInfo& health, BodyFormat format);

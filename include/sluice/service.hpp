@@ -8,8 +8,10 @@
 //
 // Promises: every message that reaches the I/O thread gets exactly one reply (a retried
 // request id gets the same reply, from the cache or by joining the solve in flight); a
-// request is never dropped silently; stop() drains: it finishes (or, past the drain
-// timeout, cancels and answers) every accepted request before run() returns.
+// request is never dropped silently, nor is a reply: one that cannot be sent (the peer does
+// not read, or is gone) is counted and logged, and stays cached for the retry; stop()
+// drains: it finishes (or, past the drain timeout, cancels and answers) every accepted
+// request before run() returns.
 #pragma once
 
 #include <cstdint>
@@ -23,7 +25,7 @@ namespace sluice {
 
 struct ServiceOptions {
   std::string endpoint = "tcp://127.0.0.1:7600";  // "tcp://127.0.0.1:*" picks a free port
-  std::int32_t workers = 0;                       // solver threads; 0 = one per core
+  std::int32_t workers = 0;                       // solver threads, 0..1024; 0 = one per core
   std::int64_t queue_capacity = 64;               // requests waiting for a worker
   std::int64_t max_request_bytes = std::int64_t{1} << 30;  // body bytes; larger: a kTooLarge reply
   std::int64_t max_frame_bytes = std::int64_t{2} << 30;    // ZMQ_MAXMSGSIZE: larger frames disconnect the peer
@@ -36,8 +38,11 @@ struct ServiceOptions {
   double drain_timeout_s = 30;                    // after stop(): then cancel what is left
   std::string metrics_address;                    // "127.0.0.1:9600"; empty = no metrics
   bool log_json = true;                           // structured logs (JSON lines) on stderr
-  std::string log_level = "info";                 // trace, debug, info, warn, error, off
+  std::string log_level = "info";                 // trace, debug, info, warn, error, critical, off
   SnapshotLimits limits;
+  // Where the epoch fence is kept across restarts (docs/reliability.md#fencing); empty: in
+  // memory only, so a restarted service accepts any epoch again.
+  std::string state_file;
   // CurveZMQ (docs/reliability.md): with a secret key every connection is encrypted and
   // only clients whose public key is allowed get in; a ZAP handler decides, and
   // ZMQ_ZAP_ENFORCE_DOMAIN makes a missing handler refuse everyone (fail closed).
@@ -63,6 +68,11 @@ class Service {
   int run();
   // Thread-safe; callable from a signal-handling thread. Begins the graceful shutdown.
   void stop();
+  // Thread-safe: replaces the CURVE allow-list (sluice serve does on SIGHUP) and logs what
+  // changed. From then on a key taken off the list is refused at the handshake, and every
+  // request on a connection it already holds is answered kUnauthorized. False, with the
+  // reason, when the service does not use CURVE or a key is not Z85 (the list is kept).
+  [[nodiscard]] bool reload_allowed_clients(const std::vector<std::string>& keys, std::string* error);
   // The endpoint actually bound (the port filled in when "*" was asked for).
   [[nodiscard]] std::string bound_endpoint() const;
   [[nodiscard]] std::string metrics_endpoint() const;

@@ -40,7 +40,7 @@ struct Machine {
 
 struct Preference {
   std::string target;      // a machine id (preferred_machines) or a rack (preferred_racks)
-  std::int64_t weight = 0;  // cost reduction when placed there; >= 0
+  std::int64_t weight = 0;  // cost reduction when placed there; >= 0, see max_preference_weight
 };
 
 enum class TaskState { kPending, kRunning };
@@ -80,17 +80,30 @@ struct Snapshot {
 // Checks a snapshot and names the first offending record: duplicate machine, job or task
 // ids; GPU indexes repeated on a machine; negative or out-of-range amounts (free above
 // capacity, GPU share outside 0..1000, task GPU share above 1000 or combined with whole
-// GPUs); a running task on an unknown machine or on GPU indexes its machine lacks;
-// preferences naming unknown machines or racks, or negative weights; sizes past limits.
-// Returns kInvalidInput (with the message) or ok.
+// GPUs, amounts above kMaxResourceAmount, times outside ±kMaxTimeMagnitude); a running task
+// on an unknown machine or on GPU indexes its machine lacks; preferences naming unknown
+// machines or racks, negative weights, or a task's weights summing past
+// max_preference_weight; sizes past limits; a snapshot so large that its network's costs
+// would not fit the solver's 64-bit range. Returns kInvalidInput (with the message) or ok.
 [[nodiscard]] Validation validate(const Snapshot& snapshot);
+
+// Ranges of the numbers that feed costs (docs/snapshot.md#ranges). They keep the cost
+// models' arithmetic (1000 · amount, time differences) inside 64 bits.
+inline constexpr std::int64_t kMaxResourceAmount = std::int64_t{1} << 50;  // CPU, memory, named resources
+inline constexpr std::int64_t kMaxTimeMagnitude = std::int64_t{1} << 62;   // |time|, |submit_time|
+// The most a request's migration_cost may be (the protocol refuses more; docs/protocol.md).
+inline constexpr std::int64_t kMaxMigrationCost = 1'000'000;
 
 // Size limits a snapshot must respect (a snapshot past them is refused, not truncated).
 struct SnapshotLimits {
   std::int64_t max_machines = 1'000'000;
   std::int64_t max_tasks = 20'000'000;
+  std::int64_t max_jobs = 1'000'000;
   std::int64_t max_gpus_per_machine = 1024;
   std::int64_t max_string_bytes = 4096;
+  // The sum of one task's preference weights (machines and racks): the most a placement's
+  // cost can be lowered, about a thousand times what the cost models' load terms span.
+  std::int64_t max_preference_weight = 1'000'000;
 };
 [[nodiscard]] Validation validate(const Snapshot& snapshot, const SnapshotLimits& limits);
 

@@ -14,6 +14,18 @@ namespace {
 
 Validation invalid(std::string message) { return {Status::kInvalidInput, std::move(message)}; }
 
+// Why an amount (CPU, memory, a named resource; capacity or demand) is out of range, or
+// nullptr. The cost models compute 1000 · (capacity − free + demand), which fits 64 bits
+// for amounts up to 2^50 (2^50 milli-cores is 10^12 cores; 2^50 MiB, an exbibyte).
+const char* above_amount_range(std::int64_t amount) {
+  return amount > kMaxResourceAmount ? " is above 2^50 (kMaxResourceAmount), the most any amount may be" : nullptr;
+}
+
+// Why a time is out of range, or nullptr: the wait time (time − submit_time) must fit 64 bits.
+const char* out_of_time_range(std::int64_t t) {
+  return t > kMaxTimeMagnitude || t < -kMaxTimeMagnitude ? " is outside ±2^62 (kMaxTimeMagnitude)" : nullptr;
+}
+
 std::string machine_label(std::size_t i, const Machine& m) {
   return "machines[" + std::to_string(i) + "] '" + m.id + "'";
 }
@@ -104,6 +116,13 @@ Validation validate(const Snapshot& snapshot, const SnapshotLimits& limits) {
     return invalid("snapshot too large: " + std::to_string(snapshot.task_count()) + " tasks (limit " +
                    std::to_string(limits.max_tasks) + ")");
   }
+  if (static_cast<std::int64_t>(snapshot.jobs.size()) > limits.max_jobs) {
+    return invalid("snapshot too large: " + std::to_string(snapshot.jobs.size()) + " jobs (limit " +
+                   std::to_string(limits.max_jobs) + ")");
+  }
+  if (const char* why = out_of_time_range(snapshot.time)) return invalid("time " + std::to_string(snapshot.time) + why);
+  std::size_t most_gpus = 0;               // on one machine
+  std::int64_t most_preference_weight = 0;  // of one task, its weights together
 
   // 1. Machines: unique ids, sane capacities, free within capacity, GPUs well formed.
   std::unordered_map<std::string_view, MachineInfo> machines;
@@ -120,6 +139,10 @@ Validation validate(const Snapshot& snapshot, const SnapshotLimits& limits) {
     }
     racks.insert(m.rack);
     if (m.cpu_milli < 0 || m.memory_mib < 0) return invalid(label() + ": negative capacity");
+    if (const char* why = above_amount_range(m.cpu_milli)) return invalid(label() + ": cpu_milli " + std::to_string(m.cpu_milli) + why);
+    if (const char* why = above_amount_range(m.memory_mib)) {
+      return invalid(label() + ": memory_mib " + std::to_string(m.memory_mib) + why);
+    }
     if (m.free_cpu_milli < 0 || m.free_cpu_milli > m.cpu_milli) {
       return invalid(label() + ": free_cpu_milli " + std::to_string(m.free_cpu_milli) + " outside [0, cpu_milli " +
                      std::to_string(m.cpu_milli) + "]");
@@ -132,6 +155,7 @@ Validation validate(const Snapshot& snapshot, const SnapshotLimits& limits) {
       return invalid(label() + ": " + std::to_string(m.gpus.size()) + " GPUs (limit " +
                      std::to_string(limits.max_gpus_per_machine) + ")");
     }
+    most_gpus = std::max(most_gpus, m.gpus.size());
     std::vector<std::int32_t>& indexes = it->second.gpu_indexes;
     for (const Gpu& gpu : m.gpus) indexes.push_back(gpu.index);
     std::sort(indexes.begin(), indexes.end());
@@ -153,6 +177,9 @@ Validation validate(const Snapshot& snapshot, const SnapshotLimits& limits) {
     for (const auto& [name, cap] : m.extra_capacity) {
       if (const char* why = bad_text(name)) return invalid(label() + ": resource name" + why);
       if (cap < 0) return invalid(label() + ": negative capacity of '" + name + "'");
+      if (const char* why = above_amount_range(cap)) {
+        return invalid(label() + ": capacity of '" + name + "' " + std::to_string(cap) + why);
+      }
     }
     for (const auto& [name, free] : m.extra_free) {
       const auto cap = m.extra_capacity.find(name);
@@ -173,6 +200,8 @@ Validation validate(const Snapshot& snapshot, const SnapshotLimits& limits) {
   IdTable<TaskPosition> tasks(snapshot.task_count());  // id -> where first seen
   jobs.reserve(snapshot.jobs.size());
   std::vector<std::int32_t> held;
+  std::vector<std::int32_t> priorities;
+  priorities.reserve(snapshot.jobs.size());
   for (std::size_t j = 0; j < snapshot.jobs.size(); ++j) {
     const Job& job = snapshot.jobs[j];
     const auto jat = [&] { return "jobs[" + std::to_string(j) + "] '" + job.id + "'"; };
@@ -181,6 +210,10 @@ Validation validate(const Snapshot& snapshot, const SnapshotLimits& limits) {
     if (const auto [it, inserted] = jobs.emplace(job.id, j); !inserted) {
       return invalid(jat() + ": duplicate job id (first at jobs[" + std::to_string(it->second) + "])");
     }
+    if (const char* why = out_of_time_range(job.submit_time)) {
+      return invalid(jat() + ": submit_time " + std::to_string(job.submit_time) + why);
+    }
+    priorities.push_back(job.priority);
     for (std::size_t t = 0; t < job.tasks.size(); ++t) {
       const Task& task = job.tasks[t];
       const auto at = [&] { return task_label(j, t, task); };
@@ -193,6 +226,12 @@ Validation validate(const Snapshot& snapshot, const SnapshotLimits& limits) {
                        task_label(first.job, first.task, snapshot.jobs[first.job].tasks[first.task]) + ")");
       }
       if (task.cpu_milli < 0 || task.memory_mib < 0) return invalid(at() + ": negative demand");
+      if (const char* why = above_amount_range(task.cpu_milli)) {
+        return invalid(at() + ": cpu_milli " + std::to_string(task.cpu_milli) + why);
+      }
+      if (const char* why = above_amount_range(task.memory_mib)) {
+        return invalid(at() + ": memory_mib " + std::to_string(task.memory_mib) + why);
+      }
       if (task.gpus < 0 || task.gpus > limits.max_gpus_per_machine) {
         return invalid(at() + ": gpus " + std::to_string(task.gpus) + " outside [0, " +
                        std::to_string(limits.max_gpus_per_machine) + "]");
@@ -206,6 +245,9 @@ Validation validate(const Snapshot& snapshot, const SnapshotLimits& limits) {
       for (const auto& [name, amount] : task.extra) {
         if (const char* why = bad_text(name)) return invalid(at() + ": resource name" + why);
         if (amount < 0) return invalid(at() + ": negative demand of '" + name + "'");
+        if (const char* why = above_amount_range(amount)) {
+          return invalid(at() + ": demand of '" + name + "' " + std::to_string(amount) + why);
+        }
       }
       for (const auto& model : task.gpu_models) {
         if (const char* why = bad_text(model)) return invalid(at() + ": GPU model name" + why);
@@ -213,14 +255,28 @@ Validation validate(const Snapshot& snapshot, const SnapshotLimits& limits) {
       for (const auto& [key, value] : task.selector) {
         if (const char* why = first_bad({&key, &value})) return invalid(at() + ": selector" + why);
       }
+      // A placement's cost is lowered by the weights of every preference it meets, so the
+      // task's weights together are held to max_preference_weight (step 3 relies on it).
+      std::int64_t weights = 0;
+      const auto weigh = [&](const Preference& p, const char* kind) -> std::string {
+        if (p.weight < 0) return ": negative preference weight for " + std::string(kind) + " '" + p.target + "'";
+        if (p.weight > limits.max_preference_weight - weights) {
+          return ": preference weight " + std::to_string(p.weight) + " for " + kind + " '" + p.target +
+                 "' brings the task's weights past max_preference_weight (" +
+                 std::to_string(limits.max_preference_weight) + ")";
+        }
+        weights += p.weight;
+        return {};
+      };
       for (const Preference& p : task.preferred_machines) {
-        if (p.weight < 0) return invalid(at() + ": negative preference weight for machine '" + p.target + "'");
+        if (std::string why = weigh(p, "machine"); !why.empty()) return invalid(at() + why);
         if (!machines.count(p.target)) return invalid(at() + ": prefers unknown machine '" + p.target + "'");
       }
       for (const Preference& p : task.preferred_racks) {
-        if (p.weight < 0) return invalid(at() + ": negative preference weight for rack '" + p.target + "'");
+        if (std::string why = weigh(p, "rack"); !why.empty()) return invalid(at() + why);
         if (!racks.count(p.target)) return invalid(at() + ": prefers unknown rack '" + p.target + "'");
       }
+      most_preference_weight = std::max(most_preference_weight, weights);
       if (task.state == TaskState::kPending) {
         if (!task.machine.empty() || !task.gpu_indexes.empty()) {
           return invalid(at() + ": pending but names a machine or GPU indexes");
@@ -249,6 +305,48 @@ Validation validate(const Snapshot& snapshot, const SnapshotLimits& limits) {
         }
       }
     }
+  }
+
+  // 3. The network's costs fit the solver by construction. An arc of the allocation
+  //    network (allocation_network.cpp, cost_models.hpp) costs, in absolute value, at most:
+  //      placement    1,016·G + 1,050   FGD: the growth of fragmentation over a machine's G
+  //                                     GPUs (≤ 1,000·G free milli-shares, weighed by at most
+  //                                     16 workload types whose weights sum to ≤ 1,016,
+  //                                     divided by 1,000) plus its 0..50 tie-break; the other
+  //                                     models price 0..1,050
+  //      − preference ≤ W               a task's weights together (max_preference_weight)
+  //      + migration  ≤ kMaxMigrationCost
+  //      unscheduled  ≤ max(1,005,000, 10,000·(P + 1))   quincy's wait term (capped at
+  //                                     10,000 steps); the priority model's rank among P
+  //                                     distinct job priorities
+  //      preemption   ≤ unscheduled + 1,000,000
+  //    so max|cost| ≤ C = 1,100·G + W + kMaxMigrationCost + 10,000·(P + 1) + 2,010,000. The
+  //    network has n ≤ 2·machines + jobs + 2·tasks + 2 nodes (the sink; machines, and racks
+  //    should they get nodes; one unscheduled node per job; one node per shape or running
+  //    group and, unaggregated, one per task). The CPU solver scales costs by n + 1 and
+  //    refuses when max|cost|·(n + 1) > 2^61; this asks for 2^60, leaving the prices room
+  //    to move during scaling.
+  //    At the default limits (G = 1,024, W = 10^6, P ≤ 10^6 jobs, 10^6 machines, 2·10^7
+  //    tasks): C ≤ 1.0006·10^10 and n + 1 ≤ 4.3·10^7, so C·(n + 1) ≤ 4.31·10^17 < 2^60
+  //    (1.15·10^18): every snapshot within the default limits passes; only raised limits
+  //    can trip this check, and then it names the figures instead of the solver failing.
+  std::sort(priorities.begin(), priorities.end());
+  const auto distinct_priorities =
+      static_cast<std::int64_t>(std::unique(priorities.begin(), priorities.end()) - priorities.begin());
+  const __int128 max_cost = __int128{1'100} * static_cast<__int128>(most_gpus) + most_preference_weight +
+                            kMaxMigrationCost + __int128{10'000} * (distinct_priorities + 1) + 2'010'000;
+  const __int128 nodes = 2 * static_cast<__int128>(snapshot.machines.size()) +
+                         static_cast<__int128>(snapshot.jobs.size()) +
+                         2 * static_cast<__int128>(snapshot.task_count()) + 2;
+  if (max_cost * (nodes + 1) > (__int128{1} << 60)) {
+    return invalid("snapshot too large for the solver's 64-bit costs: " + std::to_string(snapshot.machines.size()) +
+                   " machines, " + std::to_string(snapshot.jobs.size()) + " jobs with " +
+                   std::to_string(distinct_priorities) + " distinct priorities, " +
+                   std::to_string(snapshot.task_count()) + " tasks, up to " + std::to_string(most_gpus) +
+                   " GPUs on a machine and preference weights up to " + std::to_string(most_preference_weight) +
+                   " per task give arc costs up to " + std::to_string(static_cast<std::int64_t>(max_cost)) +
+                   " on up to " + std::to_string(static_cast<std::int64_t>(nodes)) +
+                   " nodes, past 2^60 once scaled; use fewer jobs, distinct priorities or tasks");
   }
   return {};
 }

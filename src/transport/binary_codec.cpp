@@ -398,7 +398,7 @@ void decode_snapshot_binary(std::string_view bytes, const SnapshotLimits& limits
   });
   std::int64_t tasks_seen = 0;
   field("jobs", [&] {
-    const std::size_t n = r.length(MinBytes<Job>::value);
+    const std::size_t n = r.length(MinBytes<Job>::value, CountLimit{limits.max_jobs, "max_jobs"});
     s.jobs.resize(n);
     for (std::size_t j = 0; j < n; ++j) {
       element(j, [&] {

@@ -1,10 +1,14 @@
 // CurveZMQ key generation and key files (sluice/keys.hpp), on libzmq's Z85 and Curve25519.
 #include "sluice/keys.hpp"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <zmq.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 
 namespace sluice {
@@ -68,34 +72,93 @@ KeyFileResult read_key_file(const std::string& path, bool many) {
   return r;
 }
 
-bool write_key_files(const std::string& name, const KeyPair& keys, std::string* error) {
-  auto fail = [&](std::string message) {
-    if (error != nullptr) *error = std::move(message);
+namespace {
+
+// Writes `text` to a new file at `path` with `mode`, fsynced; never through a link.
+// With `replace`, a regular file or a link at `path` is replaced by rename (so a crash
+// leaves the old file or the new one, whole).
+bool write_new_file(const std::string& path, const std::string& text, mode_t mode, bool replace, std::string* error) {
+  const std::string target = replace ? path + ".new" : path;
+  if (replace) ::unlink(target.c_str());  // a leftover of an interrupted run, never followed
+  const int fd = ::open(target.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+  if (fd < 0) {
+    *error = "cannot create " + target + ": " + std::strerror(errno);
+    return false;
+  }
+  int failure = ::fchmod(fd, mode) == 0 ? 0 : errno;  // the mode, whatever the umask
+  std::size_t done = 0;
+  while (failure == 0 && done < text.size()) {
+    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) failure = n < 0 ? errno : EIO;
+    else done += static_cast<std::size_t>(n);
+  }
+  if (failure == 0 && ::fsync(fd) != 0) failure = errno;
+  if (::close(fd) != 0 && failure == 0) failure = errno;
+  if (failure != 0) {
+    *error = "cannot write " + target + ": " + std::strerror(failure);
+    ::unlink(target.c_str());
+    return false;
+  }
+  if (replace && ::rename(target.c_str(), path.c_str()) != 0) {
+    *error = "cannot rename " + target + " to " + path + ": " + std::strerror(errno);
+    ::unlink(target.c_str());
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+bool write_key_files(const std::string& name, const KeyPair& keys, std::string* error, bool force) {
+  std::string message;
+  auto fail = [&](std::string text) {
+    if (error != nullptr) *error = std::move(text);
     return false;
   };
   const std::string secret_path = name + ".key";
   const std::string public_path = name + ".pub";
-  {
-    // Created 0600 before anything is written into it.
-    const mode_t old = ::umask(077);
-    std::ofstream out(secret_path, std::ios::trunc);
-    ::umask(old);
-    if (!out) return fail("cannot create " + secret_path);
-    out << "# sluice CurveZMQ secret key: keep it private (sluice serve --curve-secret, --client-key)\n"
-        << keys.secret_key << "\n";
-    if (!out) return fail("cannot write " + secret_path);
+  // Checked for both before either is written, so a refusal leaves nothing half done.
+  for (const std::string& path : {secret_path, public_path}) {
+    struct stat st{};
+    if (::lstat(path.c_str(), &st) != 0) {
+      if (errno == ENOENT) continue;
+      return fail("cannot inspect " + path + ": " + std::strerror(errno));
+    }
+    if (S_ISLNK(st.st_mode) && !force) {
+      return fail(path + " is a symbolic link: refusing to write a key through it (--force replaces the link itself)");
+    }
+    if (!S_ISLNK(st.st_mode) && !S_ISREG(st.st_mode)) {
+      return fail(path + " exists and is not a regular file: refusing to replace it");
+    }
+    if (!force) return fail(path + " exists: refusing to overwrite a key pair (--force replaces it)");
   }
-  ::chmod(secret_path.c_str(), 0600);
-  std::ofstream out(public_path, std::ios::trunc);
-  if (!out) return fail("cannot create " + public_path);
-  out << "# sluice CurveZMQ public key (--server-key, or a line of --allowed-clients)\n" << keys.public_key << "\n";
-  if (!out) return fail("cannot write " + public_path);
+  if (!write_new_file(secret_path,
+                      "# sluice CurveZMQ secret key: keep it private (sluice serve --curve-secret, --client-key)\n" +
+                          keys.secret_key + "\n",
+                      0600, force, &message)) {
+    return fail(message);
+  }
+  if (!write_new_file(public_path,
+                      "# sluice CurveZMQ public key (--server-key, or a line of --allowed-clients)\n" +
+                          keys.public_key + "\n",
+                      0644, force, &message)) {
+    return fail(message);
+  }
   return true;
 }
 
-KeyFileResult key_from_argument(const std::string& value) {
-  if (is_z85_key(value)) return KeyFileResult{true, {}, {value}};
-  return read_key_file(value, false);
+KeyFileResult key_from_argument(const std::string& value, bool secret) {
+  if (is_z85_key(value)) return KeyFileResult{true, {}, {value}, {}};
+  KeyFileResult r = read_key_file(value, false);
+  struct stat st{};
+  if (r.ok && secret && ::stat(value.c_str(), &st) == 0 && (st.st_mode & 077) != 0) {
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+    r.warning = "the secret key file " + value + " has mode " + mode +
+                ": others on this machine may read or change it; chmod 600 " + value;
+  }
+  return r;
 }
 
 }  // namespace sluice

@@ -27,6 +27,7 @@
 #include <system_error>
 
 #include "binary_codec.hpp"
+#include "json_keys.hpp"
 #include "sluice/protocol.hpp"
 
 namespace sluice {
@@ -67,6 +68,7 @@ std::string_view to_string(ReplyCode c) {
     case ReplyCode::kUnsupportedVersion: return "unsupported-version";
     case ReplyCode::kSolveFailed: return "solve-failed";
     case ReplyCode::kInternal: return "internal";
+    case ReplyCode::kUnauthorized: return "unauthorized";
   }
   return "unknown";
 }
@@ -164,7 +166,7 @@ EnvelopeDecodeResult decode_envelope(std::string_view frame) {
   e.epoch = get_le<std::uint64_t>(frame, 16);
   e.snapshot_version = get_le<std::int64_t>(frame, 24);
   const auto code = get_le<std::uint16_t>(frame, 32);
-  if (code > static_cast<std::uint16_t>(ReplyCode::kInternal)) {
+  if (code > static_cast<std::uint16_t>(ReplyCode::kUnauthorized)) {
     r.error = "unknown reply code " + std::to_string(code);
     return r;
   }
@@ -263,9 +265,22 @@ class ExactNumbers {
     return doc_.Double(d);
   }
   bool String(const char* s, rapidjson::SizeType n, bool copy) { return doc_.String(s, n, copy); }
-  bool StartObject() { return doc_.StartObject(); }
-  bool Key(const char* s, rapidjson::SizeType n, bool copy) { return doc_.Key(s, n, copy); }
-  bool EndObject(rapidjson::SizeType members) { return doc_.EndObject(members); }
+  bool StartObject() {
+    keys_.open();
+    return doc_.StartObject();
+  }
+  // A member name twice in one object is refused (json_keys.hpp).
+  bool Key(const char* s, rapidjson::SizeType n, bool copy) {
+    if (!keys_.insert(std::string_view(s, n))) {
+      error_ = "member \"" + std::string(s, std::min<std::size_t>(n, 64)) + "\" appears twice in one object";
+      return false;
+    }
+    return doc_.Key(s, n, copy);
+  }
+  bool EndObject(rapidjson::SizeType members) {
+    keys_.close();
+    return doc_.EndObject(members);
+  }
   bool StartArray() { return doc_.StartArray(); }
   bool EndArray(rapidjson::SizeType elements) { return doc_.EndArray(elements); }
   [[nodiscard]] const std::string& error() const { return error_; }
@@ -273,6 +288,7 @@ class ExactNumbers {
  private:
   rapidjson::Document& doc_;
   std::string error_;
+  detail::JsonKeyStack keys_;
 };
 
 constexpr unsigned kJsonParseFlags = rapidjson::kParseIterativeFlag | rapidjson::kParseNumbersAsStringsFlag;
@@ -514,8 +530,9 @@ void finish_options(AllocateRequestOptions& o, const std::string& cost_model, co
   const auto b = parse_backend(backend);
   if (!b) throw FieldError{"solver: unknown solver '" + backend.substr(0, 64) + "' (auto, cpu, gpu, lemon)"};
   o.backend = *b;
-  if (o.migration_cost < 0 || o.migration_cost > (std::int64_t{1} << 40)) {
-    throw FieldError{"migration_cost: " + std::to_string(o.migration_cost) + " is outside 0..2^40"};
+  if (o.migration_cost < 0 || o.migration_cost > kMaxMigrationCost) {  // a cost input: see validate()
+    throw FieldError{"migration_cost: " + std::to_string(o.migration_cost) + " is outside 0.." +
+                     std::to_string(kMaxMigrationCost)};
   }
   if (o.deadline_ms < 0) throw FieldError{"deadline_ms: must be >= 0, found " + std::to_string(o.deadline_ms)};
 }
@@ -555,6 +572,7 @@ void visit_stats(Visitor& v, S& s) {
   v("solve_seconds_total", s.solve_seconds_total);
   v("decode_seconds_total", s.decode_seconds_total);
   v("denied", s.denied);
+  v("replies_dropped", s.replies_dropped);
 }
 
 template <class Record, class Visit>

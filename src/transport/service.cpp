@@ -6,12 +6,16 @@
 // safe). Workers take jobs from a mutex-guarded queue and hand finished replies back
 // through another one, then nudge the I/O thread over an inproc PUSH/PULL pair (each
 // worker has its own PUSH socket). The I/O thread also wakes every 20 ms to check
-// deadlines and the stop flag.
+// deadlines and the stop flag. Workers hash each request (the reply cache's digest) and,
+// once its snapshot validated, raise the epoch fence (under a mutex, after the state file
+// holds it); the I/O thread only reads the fence.
 //
-// Memory stays bounded under hostile input: ZMQ_MAXMSGSIZE caps each frame (ZeroMQ drops
-// the connection of a peer that sends more), frames past max_frames are read and thrown
-// away one by one, the queue is bounded in requests and bytes, the reply cache in entries
-// and bytes, and the decoders never allocate more than their input justifies.
+// Memory under hostile input: ZMQ_MAXMSGSIZE caps each frame (ZeroMQ drops the connection
+// of a peer that sends more), frames past max_frames are thrown away one by one, the queue
+// is bounded in requests and bytes, the reply cache in entries and bytes, and the decoders
+// never allocate more than their input justifies. Not yet bounded: libzmq receives a whole
+// multipart message before the service sees its first frame, so many frames of up to
+// max_frame_bytes each are held until then (issue 14, bug 4).
 #include "sluice/service.hpp"
 
 #include <prometheus/counter.h>
@@ -22,9 +26,20 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <fcntl.h>
+#include <sodium.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
-#include <cstring>
+#include <array>
 #include <atomic>
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <system_error>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -33,6 +48,7 @@
 #include <mutex>
 #include <thread>
 #include <unordered_map>
+#include <utility>
 #include <zmq.hpp>
 
 #include <unordered_set>
@@ -78,22 +94,156 @@ struct Route {
   bool delimiter = false;
 };
 
-// A cheap fingerprint of a request's body (size, and a hash of at most 1 MiB from each
-// end), so that a request id reused for a different request is refused instead of being
-// answered from the cache.
-std::uint64_t fingerprint(const zmq::message_t& options, const zmq::message_t& snapshot, const Envelope& e) {
-  constexpr std::size_t kSample = std::size_t{1} << 20;
-  const std::string_view opt(static_cast<const char*>(options.data()), options.size());
-  const std::string_view snap(static_cast<const char*>(snapshot.data()), snapshot.size());
-  std::uint64_t h = std::hash<std::string_view>{}(opt);
-  auto mix = [&h](std::uint64_t v) { h ^= v + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2); };
-  mix(std::hash<std::string_view>{}(snap.substr(0, kSample)));
-  if (snap.size() > kSample) mix(std::hash<std::string_view>{}(snap.substr(snap.size() - kSample)));
-  mix(snap.size());
-  mix(static_cast<std::uint64_t>(e.snapshot_version));
-  mix(static_cast<std::uint64_t>(e.format));
-  mix(e.flags);
-  return h;
+// What the cache and the in-flight table compare a retried request id with: a BLAKE2b
+// digest (libsodium's crypto_generichash, 256 bits) of everything that makes the request
+// what it is: the envelope fields the reply depends on and every byte of the options and the
+// snapshot, each part length-prefixed so no two requests share an input. Two requests with
+// the same digest are the same request (a collision is as hard as breaking BLAKE2b).
+using Digest = std::array<unsigned char, crypto_generichash_BYTES>;
+
+// The request's two body frames, shared by the queue (then the worker) and, weakly, by the
+// in-flight table, which compares a retry's bytes with them while the worker holds them.
+struct RequestBytes {
+  zmq::message_t options;
+  zmq::message_t snapshot;
+  [[nodiscard]] std::string_view options_view() const {
+    return {static_cast<const char*>(options.data()), options.size()};
+  }
+  [[nodiscard]] std::string_view snapshot_view() const {
+    return {static_cast<const char*>(snapshot.data()), snapshot.size()};
+  }
+  [[nodiscard]] std::int64_t size() const { return static_cast<std::int64_t>(options.size() + snapshot.size()); }
+};
+
+Digest request_digest(const Envelope& e, std::string_view options, std::string_view snapshot) {
+  crypto_generichash_state state;
+  crypto_generichash_init(&state, nullptr, 0, crypto_generichash_BYTES);
+  const auto put = [&state](const void* data, std::size_t n) {
+    crypto_generichash_update(&state, static_cast<const unsigned char*>(data), n);
+  };
+  const auto put_u64 = [&put](std::uint64_t v) {
+    unsigned char le[8];
+    for (int i = 0; i < 8; ++i) le[i] = static_cast<unsigned char>(v >> (8 * i));
+    put(le, sizeof le);
+  };
+  constexpr std::string_view kDomain = "sluice request v1";
+  put(kDomain.data(), kDomain.size());
+  put_u64(static_cast<std::uint64_t>(e.type));
+  put_u64(static_cast<std::uint64_t>(e.format));
+  put_u64(static_cast<std::uint64_t>(e.snapshot_version));
+  put_u64(e.flags);
+  put_u64(options.size());
+  put(options.data(), options.size());
+  put_u64(snapshot.size());
+  put(snapshot.data(), snapshot.size());
+  Digest out{};
+  crypto_generichash_final(&state, out.data(), out.size());
+  return out;
+}
+
+// True when a retry carries exactly the request held in `held` (same envelope fields the
+// digest covers, same bytes).
+bool same_request(const Envelope& a, const Envelope& b, const RequestBytes& held, std::string_view options,
+                  std::string_view snapshot) {
+  return a.type == b.type && a.format == b.format && a.snapshot_version == b.snapshot_version &&
+         a.flags == b.flags && held.options_view() == options && held.snapshot_view() == snapshot;
+}
+
+// ---- The state file: the epoch fence, kept across restarts ----------------------------
+// Two lines of text, "sluice-state 1" and "highest_epoch N". Written atomically: a temporary
+// file in the same directory, fsync, rename over the old one, fsync of the directory; so
+// after a crash the file holds the old or the new fence, whole.
+
+constexpr std::string_view kStateHeader = "sluice-state 1\n";
+
+// The fence stored at `path`; 0 when no file is there yet. False, with the reason, when the
+// file exists but cannot be read or is not a state file (the service then refuses to start:
+// starting from 0 would let a stale master back in).
+bool read_state_file(const std::string& path, std::uint64_t* epoch, std::string* error) {
+  *epoch = 0;
+  struct stat st{};
+  if (::lstat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT) return true;
+    *error = "cannot read the state file " + path + ": " + std::strerror(errno);
+    return false;
+  }
+  if (!S_ISREG(st.st_mode)) {
+    *error = "the state file " + path + " is not a regular file";
+    return false;
+  }
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) {
+    *error = "cannot open the state file " + path + ": " + std::strerror(errno);
+    return false;
+  }
+  char buffer[256];
+  std::size_t size = 0;
+  while (size < sizeof buffer) {
+    const ssize_t n = ::read(fd, buffer + size, sizeof buffer - size);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    size += static_cast<std::size_t>(n);
+  }
+  ::close(fd);
+  const std::string_view text(buffer, size);
+  constexpr std::string_view kKey = "highest_epoch ";
+  std::uint64_t value = 0;
+  const bool shaped = size < sizeof buffer && text.substr(0, kStateHeader.size()) == kStateHeader &&
+                      text.substr(kStateHeader.size(), kKey.size()) == kKey && text.back() == '\n';
+  const char* digits = buffer + kStateHeader.size() + kKey.size();
+  const char* end = buffer + size - 1;
+  if (!shaped || digits >= end || std::from_chars(digits, end, value).ptr != end) {
+    *error = "the state file " + path +
+             " is damaged (expected \"sluice-state 1\" and \"highest_epoch N\"); restore it, or remove it to "
+             "start with no epoch fence";
+    return false;
+  }
+  *epoch = value;
+  return true;
+}
+
+// Writes the fence to `path` atomically and durably; false, with the reason, when any step
+// fails (the old file is then left as it was).
+bool write_state_file(const std::string& path, std::uint64_t epoch, std::string* error) {
+  const std::string text = std::string(kStateHeader) + "highest_epoch " + std::to_string(epoch) + "\n";
+  const std::string temporary = path + ".tmp";
+  const auto fail = [&](const std::string& step) {
+    *error = step + ": " + std::strerror(errno);
+    ::unlink(temporary.c_str());
+    return false;
+  };
+  const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) return fail("cannot create " + temporary);
+  std::size_t written = 0;
+  while (written < text.size()) {
+    const ssize_t n = ::write(fd, text.data() + written, text.size() - written);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      ::close(fd);
+      return fail("cannot write " + temporary);
+    }
+    written += static_cast<std::size_t>(n);
+  }
+  if (::fsync(fd) != 0) {
+    ::close(fd);
+    return fail("cannot fsync " + temporary);
+  }
+  if (::close(fd) != 0) return fail("cannot close " + temporary);
+  if (::rename(temporary.c_str(), path.c_str()) != 0) return fail("cannot rename " + temporary + " to " + path);
+  const std::string directory = std::filesystem::path(path).parent_path().string();
+  const int dir = ::open(directory.empty() ? "." : directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir < 0) {
+    *error = "cannot open the directory of " + path + " to fsync it: " + std::strerror(errno);
+    return false;
+  }
+  const bool synced = ::fsync(dir) == 0;
+  const int saved = errno;
+  ::close(dir);
+  if (!synced) {
+    *error = "cannot fsync the directory of " + path + ": " + std::strerror(saved);
+    return false;
+  }
+  return true;
 }
 
 // Shared by a job's worker and the I/O thread: the cancel flag the solver polls, and the
@@ -103,6 +253,10 @@ struct Control {
   std::atomic<bool> cancel{false};
   std::atomic<bool> shutdown{false};  // cancelled by the drain, not by the deadline
   std::atomic<std::int64_t> deadline_ns{0};
+  // The request's digest, computed by the worker before anything else (off the I/O
+  // thread); `digest_ready` is set (release) once it is written.
+  Digest digest{};
+  std::atomic<bool> digest_ready{false};
   void set_deadline(Clock::time_point t) { deadline_ns.store(t.time_since_epoch().count()); }
   [[nodiscard]] bool past(Clock::time_point now) const { return now.time_since_epoch().count() >= deadline_ns.load(); }
 };
@@ -111,9 +265,7 @@ struct QueuedRequest {
   Envelope envelope;
   AllocateRequestOptions request;
   std::int64_t deadline_ms = 0;
-  std::uint64_t fingerprint = 0;
-  zmq::message_t options;
-  zmq::message_t snapshot;
+  std::shared_ptr<RequestBytes> bytes = std::make_shared<RequestBytes>();
   Clock::time_point received;
   std::shared_ptr<Control> control = std::make_shared<Control>();
 };
@@ -133,14 +285,18 @@ struct Done {
 };
 
 // Requests accepted and not yet answered, by request id: who waits for the reply.
+// A retry is compared with the original's bytes while the queue or the worker holds them
+// (weak: the I/O thread never frees a snapshot), and with the digest once the worker has
+// let them go (it computes the digest before anything else, so one of the two is there).
 struct InFlight {
-  std::uint64_t fingerprint = 0;
+  Envelope envelope;
+  std::weak_ptr<const RequestBytes> bytes;
   std::vector<Route> routes;
   std::shared_ptr<Control> control;
 };
 
 struct CacheEntry {
-  std::uint64_t fingerprint = 0;
+  Digest digest{};
   std::shared_ptr<const Reply> reply;
   std::list<std::uint64_t>::iterator lru;
 };
@@ -187,7 +343,11 @@ struct Service::Impl {
   std::unordered_map<std::uint64_t, CacheEntry> cache;
   std::list<std::uint64_t> cache_lru;  // most recent first
   std::int64_t cache_bytes = 0;
-  std::uint64_t highest_epoch = 0;
+  // The epoch fence: the highest epoch of a request that decoded and validated. Read by
+  // the I/O thread to refuse stale requests at once; raised only by workers, under
+  // fence_mutex, after the state file (if any) holds the new value.
+  std::atomic<std::uint64_t> highest_epoch{0};
+  std::mutex fence_mutex;
   ServiceStats stats;
   std::mutex stats_mutex;  // the seconds totals are also written by workers
 
@@ -204,6 +364,9 @@ struct Service::Impl {
   prometheus::Gauge* queue_gauge = nullptr;
   prometheus::Gauge* in_flight_gauge = nullptr;
   prometheus::Counter* denied_counter = nullptr;
+  prometheus::Family<prometheus::Counter>* dropped_family = nullptr;
+  std::uint64_t dropped_unlogged = 0;  // dropped replies not yet in a log line
+  Clock::time_point dropped_logged_at;
 
   void setup_metrics() {
     using prometheus::BuildCounter;
@@ -242,6 +405,11 @@ struct Service::Impl {
     queue_gauge = &BuildGauge().Name("sluice_queue_depth").Help("Requests waiting for a worker").Register(*registry).Add({});
     in_flight_gauge =
         &BuildGauge().Name("sluice_in_flight").Help("Requests being solved").Register(*registry).Add({});
+    dropped_family = &BuildCounter()
+                          .Name("sluice_replies_dropped_total")
+                          .Help("Replies that could not be sent, by reason: peer-full (the client does not read), "
+                                "peer-gone, send-error")
+                          .Register(*registry);
     denied_counter = &BuildCounter()
                           .Name("sluice_connections_denied_total")
                           .Help("Connections refused by authentication")
@@ -250,13 +418,23 @@ struct Service::Impl {
   }
 
   // ---- Authentication -------------------------------------------------------------
+  // The allow-list, shared by the ZAP thread (each handshake), the I/O thread (each request
+  // on a CURVE connection) and reload_allowed_clients(); replaced whole, never changed.
+  using AllowList = std::unordered_set<std::string>;
+  std::mutex allowed_mutex;
+  std::shared_ptr<const AllowList> allowed_keys = std::make_shared<const AllowList>();
+  bool curve = false;
+  std::shared_ptr<const AllowList> allow_list() {
+    std::lock_guard lock(allowed_mutex);
+    return allowed_keys;
+  }
+
   // The ZAP handler (RFC 27): libzmq asks it, over inproc://zeromq.zap.01, whether each
   // CURVE client may connect. It answers 200 for an allowed public key, 400 otherwise. It
   // is bound before the ROUTER socket, and ZMQ_ZAP_ENFORCE_DOMAIN on the ROUTER refuses
   // every client should the handler be missing (libzmq 4.3 would otherwise let them in).
   void start_zap_handler(zmq::socket_t handler) {
-    std::unordered_set<std::string> allowed(options.allowed_clients.begin(), options.allowed_clients.end());
-    zap_thread = std::thread([this, handler = std::move(handler), allowed = std::move(allowed)]() mutable {
+    zap_thread = std::thread([this, handler = std::move(handler)]() mutable {
       while (!zap_stop.load()) {
         zmq::pollitem_t item{handler.handle(), 0, ZMQ_POLLIN, 0};
         zmq::poll(&item, 1, std::chrono::milliseconds(100));
@@ -278,7 +456,7 @@ struct Service::Impl {
           zmq_z85_encode(z85, static_cast<const std::uint8_t*>(request[6].data()), 32);
           key_text = z85;
           address = request[3].to_string();
-          if (allowed.count(key_text) != 0) {
+          if (allow_list()->count(key_text) != 0) {
             status = "200";
             text = "OK";
           }
@@ -351,25 +529,98 @@ struct Service::Impl {
     send_reply(route, std::make_shared<const Reply>(reply));
   }
 
+  // The socket has ZMQ_ROUTER_MANDATORY: a reply to a peer whose queue is full (a client
+  // that does not read) fails with EAGAIN instead of vanishing, and one to a peer that is
+  // gone with EHOSTUNREACH. Either way the reply is counted and logged as dropped; an
+  // allocate reply stays in the reply cache (deliver_done), so the client's retry gets it.
   void send_reply(const Route& route, const std::shared_ptr<const Reply>& shared) {
     const Reply& reply = *shared;
+    const char* dropped = nullptr;
+    std::string error;
     try {
-      router->send(zmq::buffer(route.identity), zmq::send_flags::sndmore | zmq::send_flags::dontwait);
-      if (route.delimiter) router->send(zmq::message_t(), zmq::send_flags::sndmore | zmq::send_flags::dontwait);
-      const std::string envelope = encode_envelope(reply.envelope);
-      const bool has_body = !reply.body.empty() || reply.envelope.type == MessageType::kError;
-      router->send(zmq::buffer(envelope), has_body ? zmq::send_flags::sndmore | zmq::send_flags::dontwait
-                                                   : zmq::send_flags::dontwait);
-      if (has_body) router->send(body_message(shared), zmq::send_flags::dontwait);
-      ++stats.replied;
-      stats.bytes_out += envelope.size() + reply.body.size();
+      // The identity frame is where ROUTER_MANDATORY checks the peer: once it is taken,
+      // the rest of the message is taken too.
+      if (!router->send(zmq::buffer(route.identity), zmq::send_flags::sndmore | zmq::send_flags::dontwait)) {
+        dropped = "peer-full";
+      } else {
+        if (route.delimiter) router->send(zmq::message_t(), zmq::send_flags::sndmore | zmq::send_flags::dontwait);
+        const std::string envelope = encode_envelope(reply.envelope);
+        const bool has_body = !reply.body.empty() || reply.envelope.type == MessageType::kError;
+        router->send(zmq::buffer(envelope), has_body ? zmq::send_flags::sndmore | zmq::send_flags::dontwait
+                                                     : zmq::send_flags::dontwait);
+        if (has_body) router->send(body_message(shared), zmq::send_flags::dontwait);
+        ++stats.replied;
+        stats.bytes_out += envelope.size() + reply.body.size();
+      }
     } catch (const zmq::error_t& e) {
-      // The peer is gone (ROUTER drops unroutable messages) or its pipe is full.
-      log_event(spdlog::level::warn, "send_failed", "\"error\":\"" + json_escape(e.what()) + "\"");
+      dropped = e.num() == EHOSTUNREACH ? "peer-gone" : "send-error";
+      error = e.what();
     }
     const std::string type(to_string(reply.envelope.type == MessageType::kError ? MessageType::kError
                                                                                : reply.envelope.type));
-    requests_family->Add({{"type", type}, {"result", std::string(to_string(reply.envelope.code))}}).Increment();
+    const std::string code(to_string(reply.envelope.code));
+    if (dropped != nullptr) {
+      note_dropped(reply, dropped, error);
+      requests_family->Add({{"type", type}, {"result", "dropped"}}).Increment();
+      return;
+    }
+    requests_family->Add({{"type", type}, {"result", code}}).Increment();
+  }
+
+  // Counts a dropped reply and logs it: the first one of a burst at once, then at most one
+  // line a second, each saying how many were dropped since the last line (a client that
+  // never reads can make thousands a second).
+  void note_dropped(const Reply& reply, const char* reason, const std::string& error) {
+    ++stats.replies_dropped;
+    dropped_family->Add({{"reason", reason}}).Increment();
+    ++dropped_unlogged;
+    const auto now = Clock::now();
+    if (dropped_unlogged > 1 && now - dropped_logged_at < std::chrono::seconds(1)) return;
+    log_event(spdlog::level::warn, "reply_dropped",
+              "\"request_id\":" + std::to_string(reply.envelope.request_id) + ",\"type\":\"" +
+                  std::string(to_string(reply.envelope.type)) + "\",\"code\":\"" +
+                  std::string(to_string(reply.envelope.code)) + "\",\"reason\":\"" + reason + "\"" +
+                  (error.empty() ? "" : ",\"error\":\"" + json_escape(error) + "\"") +
+                  ",\"dropped_since_last_line\":" + std::to_string(dropped_unlogged) +
+                  ",\"dropped_total\":" + std::to_string(stats.replies_dropped) +
+                  ",\"cacheable\":" + (reply.cacheable ? "true" : "false"));
+    dropped_unlogged = 0;
+    dropped_logged_at = now;
+  }
+
+  static std::string stale_message(std::uint64_t epoch, std::uint64_t fence) {
+    return "epoch " + std::to_string(epoch) + " is below " + std::to_string(fence) +
+           ", the highest epoch of a valid request: a newer master is in charge";
+  }
+
+  // Called by a worker once its request decoded and validated: raises the fence to the
+  // request's epoch (persisting it first when there is a state file). kOk when the request
+  // may go on; kStaleEpoch when a newer master's request was validated meanwhile; kInternal
+  // when the new fence could not be written (it is then not raised either: the fence in
+  // memory is never ahead of the one on disk).
+  ReplyCode raise_fence(std::uint64_t epoch, std::string* message) {
+    std::lock_guard lock(fence_mutex);
+    const std::uint64_t fence = highest_epoch.load();
+    if (epoch < fence) {
+      *message = stale_message(epoch, fence);
+      return ReplyCode::kStaleEpoch;
+    }
+    if (epoch == fence) return ReplyCode::kOk;
+    if (!options.state_file.empty()) {
+      std::string error;
+      if (!write_state_file(options.state_file, epoch, &error)) {
+        log_event(spdlog::level::err, "state_file_write_failed",
+                  "\"path\":\"" + json_escape(options.state_file) + "\",\"epoch\":" + std::to_string(epoch) +
+                      ",\"error\":\"" + json_escape(error) + "\"");
+        *message = "the epoch fence could not be persisted (" + error + "); the request was not served";
+        return ReplyCode::kInternal;
+      }
+    }
+    highest_epoch.store(epoch);
+    log_event(spdlog::level::info, "epoch_fence_raised",
+              "\"from\":" + std::to_string(fence) + ",\"to\":" + std::to_string(epoch) +
+                  ",\"persisted\":" + (options.state_file.empty() ? "false" : "true"));
+    return ReplyCode::kOk;
   }
 
   static Reply error_reply(const Envelope& request, ReplyCode code, std::string message) {
@@ -398,6 +649,7 @@ struct Service::Impl {
       case ReplyCode::kTooLarge: ++stats.too_large; break;
       case ReplyCode::kSolveFailed:
       case ReplyCode::kInternal: ++stats.failed; break;
+      case ReplyCode::kUnauthorized: break;  // counted in `denied`
     }
   }
 
@@ -407,6 +659,13 @@ struct Service::Impl {
               "\"request_id\":" + std::to_string(request.request_id) + ",\"epoch\":" + std::to_string(request.epoch) +
                   ",\"code\":\"" + std::string(to_string(code)) + "\",\"message\":\"" + json_escape(message) + "\"");
     send_reply(route, error_reply(request, code, std::move(message)));
+  }
+
+  // Whether the CURVE key that authenticated the connection a frame came from (the ZAP
+  // handler's user id) is still on the allow-list.
+  bool still_allowed(zmq::message_t& frame) {
+    const char* user = zmq_msg_gets(frame.handle(), "User-Id");
+    return user != nullptr && allow_list()->count(user) != 0;
   }
 
   // ---- Receiving ----
@@ -440,6 +699,17 @@ struct Service::Impl {
       first = 2;
     }
     Envelope unknown;
+    if (curve && !still_allowed(frames.back())) {
+      // Admitted at the handshake, but its key has been taken off the list since (SIGHUP).
+      const EnvelopeDecodeResult peek =
+          decode_envelope(std::string_view(static_cast<const char*>(frames[std::min(first, frames.size() - 1)].data()),
+                                           frames[std::min(first, frames.size() - 1)].size()));
+      ++denied;
+      denied_counter->Increment();
+      refuse(route, peek.ok ? peek.envelope : unknown, ReplyCode::kUnauthorized,
+             "this connection's CURVE key is no longer on the service's allow-list");
+      return;
+    }
     if (count > static_cast<std::size_t>(options.max_frames)) {
       refuse(route, unknown, ReplyCode::kTooLarge,
              "message has " + std::to_string(count) + " frames; at most " + std::to_string(options.max_frames) +
@@ -478,6 +748,12 @@ struct Service::Impl {
                  std::to_string(options.max_request_bytes));
       return;
     }
+    if (e.code != ReplyCode::kOk) {  // a reply code belongs in replies only
+      refuse(route, e, ReplyCode::kMalformed,
+             "a request carries code 0 in its envelope, found " + std::to_string(static_cast<int>(e.code)) + " (" +
+                 std::string(to_string(e.code)) + ")");
+      return;
+    }
     const std::size_t body_frames = frames.size() - first - 1;
     switch (e.type) {
       case MessageType::kHealth:
@@ -491,6 +767,7 @@ struct Service::Impl {
         Reply r;
         r.envelope = e;
         r.envelope.type = e.type == MessageType::kHealth ? MessageType::kHealthReply : MessageType::kStatsReply;
+        r.envelope.code = ReplyCode::kOk;
         stats.denied = denied.load();
         r.body = e.type == MessageType::kHealth ? encode_health(health(), e.format) : encode_stats(stats, e.format);
         r.envelope.body_bytes = r.body.size();
@@ -514,16 +791,16 @@ struct Service::Impl {
 
   void accept_allocate(const Route& route, const Envelope& e, zmq::message_t options_frame,
                        zmq::message_t snapshot_frame) {
-    if (e.epoch < highest_epoch) {
-      refuse(route, e, ReplyCode::kStaleEpoch,
-             "epoch " + std::to_string(e.epoch) + " is below " + std::to_string(highest_epoch) +
-                 ", the highest seen: a newer master is in charge");
+    if (const std::uint64_t fence = highest_epoch.load(); e.epoch < fence) {
+      refuse(route, e, ReplyCode::kStaleEpoch, stale_message(e.epoch, fence));
       return;
     }
-    const std::uint64_t print = fingerprint(options_frame, snapshot_frame, e);
-    // A retry: answer from the cache, or join the request already in flight.
+    const std::string_view options_bytes(static_cast<const char*>(options_frame.data()), options_frame.size());
+    const std::string_view snapshot_bytes(static_cast<const char*>(snapshot_frame.data()), snapshot_frame.size());
+    // A retry: answer from the cache, or join the request already in flight. Only a request
+    // identical to the first (every byte) may; the same id with anything else is refused.
     if (const auto hit = cache.find(e.request_id); hit != cache.end()) {
-      if (hit->second.fingerprint != print) {
+      if (hit->second.digest != request_digest(e, options_bytes, snapshot_bytes)) {
         refuse(route, e, ReplyCode::kMalformed,
                "request id " + std::to_string(e.request_id) + " was already used for a different request");
         return;
@@ -535,7 +812,15 @@ struct Service::Impl {
       return;
     }
     if (const auto running = in_flight.find(e.request_id); running != in_flight.end()) {
-      if (running->second.fingerprint != print) {
+      const InFlight& first = running->second;
+      bool same = false;
+      if (const auto held = first.bytes.lock()) {
+        same = same_request(first.envelope, e, *held, options_bytes, snapshot_bytes);
+      } else {  // the worker let the bytes go, so it wrote the digest first
+        same = first.control->digest_ready.load(std::memory_order_acquire) &&
+               first.control->digest == request_digest(e, options_bytes, snapshot_bytes);
+      }
+      if (!same) {
         refuse(route, e, ReplyCode::kMalformed,
                "request id " + std::to_string(e.request_id) + " is in flight for a different request");
         return;
@@ -558,21 +843,19 @@ struct Service::Impl {
                  std::to_string(kMaxOptionsBytes));
       return;
     }
-    RequestOptionsDecodeResult opt = decode_request_options(
-        std::string_view(static_cast<const char*>(options_frame.data()), options_frame.size()), e.format);
+    RequestOptionsDecodeResult opt = decode_request_options(options_bytes, e.format);
     if (!opt.ok) {
       refuse(route, e, ReplyCode::kMalformed, opt.error);
       return;
     }
-    const auto bytes = static_cast<std::int64_t>(options_frame.size() + snapshot_frame.size());
     QueuedRequest job;
     job.request = opt.options;
     job.deadline_ms = std::min(opt.options.deadline_ms > 0 ? opt.options.deadline_ms : options.default_deadline_ms,
                                options.max_deadline_ms);
     job.envelope = e;
-    job.fingerprint = print;
-    job.options = std::move(options_frame);
-    job.snapshot = std::move(snapshot_frame);
+    job.bytes->options = std::move(options_frame);
+    job.bytes->snapshot = std::move(snapshot_frame);
+    const std::int64_t bytes = job.bytes->size();
     job.received = Clock::now();
     job.control->set_deadline(job.received + std::chrono::milliseconds(job.deadline_ms));
     {
@@ -582,12 +865,12 @@ struct Service::Impl {
         // Refused below, outside the lock.
       } else {
         InFlight entry;
-        entry.fingerprint = print;
+        entry.envelope = e;
+        entry.bytes = job.bytes;
         entry.routes.push_back(route);
         entry.control = job.control;
         in_flight.emplace(e.request_id, std::move(entry));
-        if (e.epoch > highest_epoch) highest_epoch = e.epoch;
-        snapshot_bytes_hist->Observe(static_cast<double>(job.snapshot.size()));
+        snapshot_bytes_hist->Observe(static_cast<double>(job.bytes->snapshot.size()));
         queued_bytes += bytes;
         queue.push_back(std::move(job));
         queue_gauge->Set(static_cast<double>(queue.size()));
@@ -624,17 +907,20 @@ struct Service::Impl {
                     ",\"solve_s\":" + std::to_string(d.solve_s) + ",\"encode_s\":" + std::to_string(d.encode_s) +
                     ",\"reply_bytes\":" + std::to_string(reply->body.size()) +
                     ",\"waiters\":" + std::to_string(it->second.routes.size()));
-      if (reply->cacheable) remember(d.request_id, it->second.fingerprint, reply);
+      // A cacheable reply's worker computed the digest first thing.
+      if (reply->cacheable && it->second.control->digest_ready.load(std::memory_order_acquire)) {
+        remember(d.request_id, it->second.control->digest, reply);
+      }
       in_flight.erase(it);
     }
     in_flight_gauge->Set(static_cast<double>(solving.load()));
   }
 
-  void remember(std::uint64_t id, std::uint64_t print, std::shared_ptr<const Reply> reply) {
+  void remember(std::uint64_t id, const Digest& digest, std::shared_ptr<const Reply> reply) {
     const auto size = static_cast<std::int64_t>(reply->body.size() + kEnvelopeBytes);
     if (options.cache_entries <= 0 || size > options.cache_bytes) return;
     cache_lru.push_front(id);
-    cache.emplace(id, CacheEntry{print, std::move(reply), cache_lru.begin()});
+    cache.emplace(id, CacheEntry{digest, std::move(reply), cache_lru.begin()});
     cache_bytes += size;
     while (static_cast<std::int64_t>(cache.size()) > options.cache_entries || cache_bytes > options.cache_bytes) {
       const std::uint64_t oldest = cache_lru.back();
@@ -660,7 +946,7 @@ struct Service::Impl {
       std::lock_guard lock(queue_mutex);
       for (auto it = queue.begin(); it != queue.end();) {
         if (it->control->past(now)) {
-          queued_bytes -= static_cast<std::int64_t>(it->options.size() + it->snapshot.size());
+          queued_bytes -= it->bytes->size();
           expired.push_back(std::move(*it));
           it = queue.erase(it);
         } else {
@@ -693,7 +979,7 @@ struct Service::Impl {
     }
     h.queue_capacity = options.queue_capacity;
     h.in_flight = solving.load();
-    h.highest_epoch = highest_epoch;
+    h.highest_epoch = highest_epoch.load();
     h.gpu = gpu_description;
     return h;
   }
@@ -712,7 +998,7 @@ struct Service::Impl {
         if (queue.empty()) return;  // workers_exit and nothing left
         job = std::move(queue.front());
         queue.pop_front();
-        queued_bytes -= static_cast<std::int64_t>(job.options.size() + job.snapshot.size());
+        queued_bytes -= job.bytes->size();
         queue_gauge->Set(static_cast<double>(queue.size()));
         ++solving;
       }
@@ -752,6 +1038,9 @@ struct Service::Impl {
       d.reply.cacheable = cacheable;
       return d;
     };
+    // 0. The digest that retries of this request id are compared with (first: see InFlight).
+    job.control->digest = request_digest(e, job.bytes->options_view(), job.bytes->snapshot_view());
+    job.control->digest_ready.store(true, std::memory_order_release);
     try {
       // 1. Still within the deadline?
       const std::int64_t deadline_ms = job.deadline_ms;
@@ -764,9 +1053,9 @@ struct Service::Impl {
 
       // 2. Snapshot.
       const SnapshotFormat format = e.format == BodyFormat::kJson ? SnapshotFormat::kJson : SnapshotFormat::kBinary;
-      // Validated by allocate() below, so its validate time is the allocation's, as in process.
+      // Validated in step 3 (the reply's validate time), so the fence rises only for valid ones.
       SnapshotDecodeResult snap = decode_snapshot_unvalidated(
-          std::string_view(static_cast<const char*>(job.snapshot.data()), job.snapshot.size()), format,
+          job.bytes->snapshot_view(), format,
           options.limits);
       const auto t1 = Clock::now();
       d.decode_s = seconds_between(t0, t1);
@@ -783,7 +1072,18 @@ struct Service::Impl {
                     true);
       }
 
-      // 3. Allocate.
+      // 3. Validate, then fence: only a request that decoded and validated may raise the
+      //    epoch fence, and one that a newer master's request overtook is refused here.
+      const Validation valid = validate(snap.snapshot, options.limits);
+      const double validate_s = seconds_between(t1, Clock::now());
+      if (!valid.ok()) return fail(ReplyCode::kInvalidSnapshot, "snapshot: invalid snapshot: " + valid.message, true);
+      {
+        std::string message;
+        const ReplyCode fenced = raise_fence(e.epoch, &message);
+        if (fenced != ReplyCode::kOk) return fail(fenced, std::move(message), false);
+      }
+
+      // 4. Allocate.
       const AllocateRequestOptions& req = job.request;
       AllocateOptions ao;
       ao.cost_model = req.cost_model;
@@ -794,7 +1094,7 @@ struct Service::Impl {
       ao.allow_migration = req.allow_migration;
       ao.allow_preemption = req.allow_preemption;
       ao.migration_cost = req.migration_cost;
-      ao.validate = true;
+      ao.validate = false;  // done above
       ao.limits = options.limits;
       // Indexed replies (docs/protocol.md): positions instead of ids, binary only.
       const bool indexed = (e.flags & kFlagIndexedReply) != 0;
@@ -810,10 +1110,8 @@ struct Service::Impl {
         ids_result = allocate(snap.snapshot, ao);
       }
       Allocation& a = indexed ? indexed_result.summary : ids_result;
-      if (a.status == Status::kInvalidInput && a.stats.nodes == 0) {
-        return fail(ReplyCode::kInvalidSnapshot, "snapshot: invalid snapshot: " + a.message, true);
-      }
       a.timings.decode_s = d.decode_s;
+      a.timings.validate_s = validate_s;
       const auto t2 = Clock::now();
       d.solve_s = seconds_between(t1, t2);
       // allocate()'s own total stops before it frees its network; the caller waits for
@@ -841,7 +1139,7 @@ struct Service::Impl {
       }
       if (!a.backend.empty()) backend_family->Add({{"backend", a.backend}}).Increment();
 
-      // 4. Encode.
+      // 5. Encode.
       d.reply.envelope = e;
       d.reply.envelope.type = MessageType::kAllocateReply;
       d.reply.envelope.code = ReplyCode::kOk;
@@ -906,12 +1204,70 @@ Service::~Service() {
   }
 }
 
+namespace {
+
+constexpr std::int32_t kMaxWorkers = 1024;
+constexpr std::int64_t kMaxDeadlineMs = std::int64_t{7} * 24 * 3600 * 1000;  // a week: far from clock overflow
+
+// Every option checked before anything starts; the flag's name and the rule on failure.
+std::string check_options(const ServiceOptions& o) {
+  const auto at_least = [](const char* flag, std::int64_t value, std::int64_t low) -> std::string {
+    if (value >= low) return {};
+    return std::string(flag) + " must be at least " + std::to_string(low) + ", not " + std::to_string(value);
+  };
+  const auto within = [](const char* flag, std::int64_t value, std::int64_t low, std::int64_t high) -> std::string {
+    if (value >= low && value <= high) return {};
+    return std::string(flag) + " must be from " + std::to_string(low) + " to " + std::to_string(high) + ", not " +
+           std::to_string(value);
+  };
+  for (const std::string& problem : {
+           within("--workers", o.workers, 0, kMaxWorkers),
+           at_least("--queue", o.queue_capacity, 1),
+           at_least("--max-queued-bytes", o.max_queued_bytes, 1),
+           at_least("--max-request-bytes", o.max_request_bytes, 1),
+           at_least("--max-frame-bytes", o.max_frame_bytes, static_cast<std::int64_t>(kEnvelopeBytes)),
+           within("--max-frames", o.max_frames, 3, 1024),
+           within("--deadline-ms", o.default_deadline_ms, 1, kMaxDeadlineMs),
+           within("--max-deadline-ms", o.max_deadline_ms, 1, kMaxDeadlineMs),
+           at_least("--cache-entries", o.cache_entries, 0),
+           at_least("--cache-bytes", o.cache_bytes, 0),
+           at_least("--max-machines", o.limits.max_machines, 0),
+           at_least("--max-tasks", o.limits.max_tasks, 0),
+           at_least("--max-jobs", o.limits.max_jobs, 0),
+       }) {
+    if (!problem.empty()) return problem;
+  }
+  if (o.default_deadline_ms > o.max_deadline_ms) {
+    return "--deadline-ms " + std::to_string(o.default_deadline_ms) + " exceeds --max-deadline-ms " +
+           std::to_string(o.max_deadline_ms);
+  }
+  if (!std::isfinite(o.drain_timeout_s) || o.drain_timeout_s < 0 || o.drain_timeout_s > 86'400) {
+    char shown[32];
+    std::snprintf(shown, sizeof shown, "%g", o.drain_timeout_s);
+    return std::string("--drain-timeout must be a number of seconds from 0 to 86400, not ") + shown;
+  }
+  static const std::array<std::string_view, 7> kLevels{"trace", "debug", "info", "warn", "error", "critical", "off"};
+  if (std::find(kLevels.begin(), kLevels.end(), o.log_level) == kLevels.end()) {
+    return "--log-level must be one of trace, debug, info, warn, error, critical, off; not '" + o.log_level.substr(0, 64) +
+           "'";
+  }
+  if (!o.metrics_address.empty() && !is_local_endpoint("tcp://" + o.metrics_address) && !o.insecure) {
+    return "serving metrics on " + o.metrics_address +
+           " would show every master's request counts and timings to the network (the metrics port has no "
+           "authentication): use a loopback address such as 127.0.0.1:9600, or --insecure to accept that";
+  }
+  return {};
+}
+
+}  // namespace
+
 bool Service::start(std::string* error) {
   Impl& s = *impl_;
   auto fail = [&](std::string message) {
     if (error != nullptr) *error = std::move(message);
     return false;
   };
+  if (std::string problem = check_options(s.options); !problem.empty()) return fail(std::move(problem));
   // Logs: JSON lines on stderr.
   s.log = std::make_shared<spdlog::logger>("sluice", std::make_shared<spdlog::sinks::stderr_sink_mt>());
   if (s.options.log_json) {
@@ -921,11 +1277,23 @@ bool Service::start(std::string* error) {
   }
   s.log->set_level(spdlog::level::from_str(s.options.log_level));
   s.log->flush_on(spdlog::level::info);
+  if (sodium_init() < 0) return fail("libsodium failed to initialise (request digests need it)");
 
-  if (s.options.queue_capacity < 1) return fail("--queue must be at least 1");
-  if (s.options.max_frames < 3) return fail("--max-frames must be at least 3");
-  if (s.options.max_frame_bytes < static_cast<std::int64_t>(kEnvelopeBytes)) return fail("--max-frame-bytes is too small");
+  if (!s.options.state_file.empty()) {
+    // The fence survives restarts: read it back, and write it once now so a path that
+    // cannot be written is found at start, not at the first new epoch.
+    std::uint64_t epoch = 0;
+    std::string error;
+    if (!read_state_file(s.options.state_file, &epoch, &error)) return fail(error);
+    if (!write_state_file(s.options.state_file, epoch, &error)) {
+      return fail("cannot write the state file " + s.options.state_file + ": " + error);
+    }
+    s.highest_epoch.store(epoch);
+  }
   const bool curve = !s.options.curve_secret_key.empty();
+  s.curve = curve;
+  s.allowed_keys = std::make_shared<const Impl::AllowList>(s.options.allowed_clients.begin(),
+                                                            s.options.allowed_clients.end());
   if (curve) {
     if (!is_z85_key(s.options.curve_secret_key)) return fail("the CURVE secret key is not a 40-character Z85 key");
     if (s.options.allowed_clients.empty()) {
@@ -972,6 +1340,7 @@ bool Service::start(std::string* error) {
     s.monitor = std::make_unique<zmq::socket_t>(s.context, zmq::socket_type::pair);
     s.monitor->set(zmq::sockopt::linger, 0);
     s.monitor->connect(monitor_endpoint);
+    s.router->set(zmq::sockopt::router_mandatory, 1);  // a reply that cannot be sent is reported (send_reply)
     s.router->set(zmq::sockopt::maxmsgsize, s.options.max_frame_bytes);
     s.router->set(zmq::sockopt::linger, 2000);
     s.router->set(zmq::sockopt::sndhwm, 10000);
@@ -988,7 +1357,10 @@ bool Service::start(std::string* error) {
   }
   if (!s.options.metrics_address.empty()) {
     try {
-      s.exposer = std::make_unique<prometheus::Exposer>(s.options.metrics_address, 1);
+      // Several threads, and a 2 s limit on reading a request: a client that opens a request
+      // and never finishes it (or a few) can no longer hold /metrics for everyone.
+      s.exposer = std::make_unique<prometheus::Exposer>(std::vector<std::string>{
+          "listening_ports", s.options.metrics_address, "num_threads", "4", "request_timeout_ms", "2000"});
       s.exposer->RegisterCollectable(s.registry);
       const auto ports = s.exposer->GetListeningPorts();
       const std::string host = s.options.metrics_address.substr(0, s.options.metrics_address.rfind(':'));
@@ -1000,12 +1372,19 @@ bool Service::start(std::string* error) {
   }
   int n = s.options.workers > 0 ? s.options.workers : static_cast<int>(std::thread::hardware_concurrency());
   n = std::max(1, n);
-  for (int i = 0; i < n; ++i) s.workers.emplace_back([&s, i] { s.worker_loop(i); });
+  try {
+    for (int i = 0; i < n; ++i) s.workers.emplace_back([&s, i] { s.worker_loop(i); });
+  } catch (const std::system_error& e) {  // the destructor stops the ones that started
+    return fail("cannot start worker thread " + std::to_string(s.workers.size() + 1) + " of " + std::to_string(n) +
+                ": " + e.what());
+  }
   s.log_event(spdlog::level::info, "listening",
               "\"endpoint\":\"" + json_escape(s.bound) + "\",\"workers\":" + std::to_string(n) +
                   ",\"queue_capacity\":" + std::to_string(s.options.queue_capacity) + ",\"metrics\":\"" +
                   json_escape(s.metrics_bound) + "\",\"curve\":" + (curve ? "true" : "false") +
-                  ",\"allowed_clients\":" + std::to_string(s.options.allowed_clients.size()));
+                  ",\"allowed_clients\":" + std::to_string(s.options.allowed_clients.size()) +
+                  ",\"epoch_fence\":" + std::to_string(s.highest_epoch.load()) + ",\"state_file\":\"" +
+                  json_escape(s.options.state_file) + "\"");
   return true;
 }
 
@@ -1066,6 +1445,37 @@ int Service::run() {
 }
 
 void Service::stop() { impl_->stop_requested.store(true); }
+
+bool Service::reload_allowed_clients(const std::vector<std::string>& keys, std::string* error) {
+  Impl& s = *impl_;
+  auto fail = [&](std::string message) {
+    s.log_event(spdlog::level::err, "allow_list_reload_failed", "\"error\":\"" + json_escape(message) + "\"");
+    if (error != nullptr) *error = std::move(message);
+    return false;
+  };
+  if (!s.curve) return fail("the service does not use CURVE: there is no allow-list to reload");
+  if (keys.empty()) return fail("the new allow-list holds no key: every client would be refused; the list is kept");
+  for (const std::string& k : keys) {
+    if (!is_z85_key(k)) return fail("allowed client key '" + k.substr(0, 48) + "' is not a 40-character Z85 key");
+  }
+  auto next = std::make_shared<const Impl::AllowList>(keys.begin(), keys.end());
+  std::shared_ptr<const Impl::AllowList> previous;
+  {
+    std::lock_guard lock(s.allowed_mutex);
+    previous = std::exchange(s.allowed_keys, next);
+  }
+  std::string added, removed;
+  for (const std::string& k : *next) {
+    if (previous->count(k) == 0) added += (added.empty() ? "\"" : ",\"") + k + "\"";
+  }
+  for (const std::string& k : *previous) {
+    if (next->count(k) == 0) removed += (removed.empty() ? "\"" : ",\"") + k + "\"";
+  }
+  s.log_event(spdlog::level::warn, "allow_list_reloaded",
+              "\"allowed_clients\":" + std::to_string(next->size()) + ",\"added\":[" + added + "],\"removed\":[" +
+                  removed + "]");
+  return true;
+}
 
 bool is_local_endpoint(const std::string& endpoint) {
   if (endpoint.rfind("ipc://", 0) == 0 || endpoint.rfind("inproc://", 0) == 0) return true;

@@ -560,7 +560,7 @@ template <class Archive> void load(Archive& ar, Snapshot& s) {
   detail::read_field(ar, ctx, "time", s.time);
   detail::read_field(ar, ctx, "machines", s.machines,
                      detail::CountLimit{ctx.limits.max_machines, "max_machines"});
-  detail::read_field(ar, ctx, "jobs", s.jobs);
+  detail::read_field(ar, ctx, "jobs", s.jobs, detail::CountLimit{ctx.limits.max_jobs, "max_jobs"});
 }
 
 }  // namespace sluice

@@ -7,17 +7,22 @@
 //     byte offset, caps nesting depth (cereal's rapidjson parse is recursive, so deep
 //     garbage could otherwise overflow the stack), requires a top-level object and
 //     requires the map fields (labels, selector, ...) to be objects, since cereal's JSON
-//     archive cannot tell an array from an empty object once inside the node.
+//     archive cannot tell an array from an empty object once inside the node, and refuses
+//     a member name given twice in one object (cereal would read the first).
 //  2. Binary starts with cereal's endianness byte, which must be 0 or 1.
 //  3. The loads in snapshot_cereal.hpp check every length against the remaining bytes and
 //     SnapshotLimits before allocating, and every JSON number against its field's type.
 //  4. validate() checks the decoded snapshot's meaning (ids, capacities, references).
 #include "snapshot_cereal.hpp"  // first: cereal's json.hpp sets RAPIDJSON_ASSERT to throw
 
+#include <fcntl.h>
 #include <rapidjson/error/en.h>
 #include <rapidjson/memorystream.h>
 #include <rapidjson/reader.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -28,6 +33,7 @@
 #include <vector>
 
 #include "binary_codec.hpp"
+#include "json_keys.hpp"
 #include "sluice/snapshot_io.hpp"
 
 namespace sluice {
@@ -67,6 +73,9 @@ class JsonShapeCheck : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, Js
       return fail(path(), "a member name holding a NUL character (\\u0000)");
     }
     frames_.back().key.assign(key, length);
+    if (!keys_.insert(std::string_view(key, length))) {
+      return fail(path(), in_map() ? "duplicate key" : "appears twice in one object");
+    }
     return true;
   }
   bool StartObject() { return open(false); }
@@ -106,9 +115,11 @@ class JsonShapeCheck : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, Js
       }
     }
     frames_.push_back(Frame{is_array, 0, {}});
+    if (!is_array) keys_.open();
     return true;
   }
   bool close() {
+    if (!frames_.back().is_array) keys_.close();
     frames_.pop_back();
     return true;
   }
@@ -118,12 +129,21 @@ class JsonShapeCheck : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, Js
     std::string p = path();
     return p.substr(0, p.rfind('[')) + "[" + std::to_string(frames_.back().count) + "]";
   }
-  // The path of the value being opened: each frame's current key or index.
+  // Whether the innermost open object is a map field's value (its member names are keys).
+  bool in_map() const {
+    return frames_.size() >= 2 && !frames_.back().is_array && !frames_[frames_.size() - 2].is_array &&
+           is_map_field(frames_[frames_.size() - 2].key);
+  }
+  // The path of the value being opened: each frame's current key or index; a map's keys
+  // as ["key"], the way the field loads name them.
   std::string path() const {
     std::string p;
-    for (const Frame& f : frames_) {
+    for (std::size_t i = 0; i < frames_.size(); ++i) {
+      const Frame& f = frames_[i];
       if (f.is_array) {
         p += "[" + std::to_string(f.count - 1) + "]";
+      } else if (i > 0 && !frames_[i - 1].is_array && is_map_field(frames_[i - 1].key)) {
+        p += "[\"" + f.key + "\"]";
       } else {
         if (!p.empty()) p += ".";
         p += f.key;
@@ -137,6 +157,7 @@ class JsonShapeCheck : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, Js
   }
 
   std::vector<Frame> frames_;
+  detail::JsonKeyStack keys_;  // member names of the open objects: none may come twice
   std::string error_;
 };
 
@@ -311,25 +332,46 @@ bool write_snapshot_file(const std::string& path, const Snapshot& snapshot, std:
     if (error != nullptr) *error = std::move(message);
     return false;
   };
+  // PATH must be absent or a regular file: a device, FIFO, directory or link is refused,
+  // never replaced by the rename below or written through.
+  const auto replaceable = [](const std::string& p) -> std::string {
+    struct stat st{};
+    if (::lstat(p.c_str(), &st) != 0) return errno == ENOENT ? std::string() : "cannot inspect " + p + ": " + std::strerror(errno);
+    if (S_ISREG(st.st_mode)) return {};
+    return p + " exists and is not a regular file (" +
+           (S_ISDIR(st.st_mode) ? "a directory" : S_ISLNK(st.st_mode) ? "a symbolic link" : S_ISFIFO(st.st_mode) ? "a FIFO" : "a device or socket") +
+           "): refusing to replace it";
+  };
   try {
+    const std::string partial = path + ".partial";
+    for (const std::string& p : {path, partial}) {
+      if (std::string why = replaceable(p); !why.empty()) return fail(std::move(why));
+    }
     const std::string bytes =
         encode_snapshot(snapshot, has_json_extension(path) ? SnapshotFormat::kJson : SnapshotFormat::kBinary);
     if (bytes.empty()) return fail("encoding " + path + " failed");
-    // Write a sibling and rename it, so a reader never sees half a file.
-    const std::string partial = path + ".partial";
-    {
-      std::ofstream out(partial, std::ios::binary | std::ios::trunc);
-      if (!out) return fail("cannot create " + partial);
-      out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-      out.close();
-      if (!out) {
-        std::remove(partial.c_str());
-        return fail("cannot write " + partial);
-      }
+    // Write a sibling (created anew, never through a link), check every write, fsync, and
+    // rename it: a reader never sees half a file, and a failed write leaves PATH as it was.
+    ::unlink(partial.c_str());
+    const int fd = ::open(partial.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+    if (fd < 0) return fail("cannot create " + partial + ": " + std::strerror(errno));
+    int failure = 0;
+    for (std::size_t done = 0; failure == 0 && done < bytes.size();) {
+      const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) failure = n < 0 ? errno : EIO;
+      else done += static_cast<std::size_t>(n);
+    }
+    if (failure == 0 && ::fsync(fd) != 0) failure = errno;
+    if (::close(fd) != 0 && failure == 0) failure = errno;
+    if (failure != 0) {
+      ::unlink(partial.c_str());
+      return fail("cannot write " + partial + ": " + std::strerror(failure));
     }
     if (std::rename(partial.c_str(), path.c_str()) != 0) {
-      std::remove(partial.c_str());
-      return fail("cannot rename " + partial + " to " + path);
+      const int saved = errno;
+      ::unlink(partial.c_str());
+      return fail("cannot rename " + partial + " to " + path + ": " + std::strerror(saved));
     }
     return true;
   } catch (const std::exception& e) {

@@ -113,6 +113,67 @@ TEST(Auth, AllowedKeyIsServedOthersAreRefusedAndCounted) {
   EXPECT_NE(log.find("\"event\":\"connection_denied\""), std::string::npos) << log;
 }
 
+// Waits (up to 10 s) until the service's log holds `text` `times` times.
+bool log_shows(const ServiceProcess& service, const std::string& text, int times = 1) {
+  for (int i = 0; i < 1000; ++i) {
+    const std::string log = service.log();
+    int seen = 0;
+    for (std::size_t at = log.find(text); at != std::string::npos; at = log.find(text, at + 1)) ++seen;
+    if (seen >= times) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return false;
+}
+
+// SIGHUP reloads the allow-list (it used to kill the service): a revoked key is refused from
+// then on, on new connections at the handshake and on the one it holds with `unauthorized`;
+// a newly allowed key is served; a broken list is logged and the old one kept.
+TEST(Auth, SighupReloadsTheAllowList) {
+  const Keys keys;
+  ServiceProcess service({"--curve-secret", keys.path("server.key"), "--allowed-clients", keys.path("allowed.txt"),
+                          "--log-level", "info"});
+  ASSERT_TRUE(service.running()) << service.log();
+  Client alice(client_options(service.endpoint(), &keys.server(), &keys.alice()));
+  ASSERT_TRUE(alice.health().info.ok);
+  {
+    Client mallory(client_options(service.endpoint(), &keys.server(), &keys.mallory()));
+    EXPECT_FALSE(mallory.health().info.ok);
+  }
+
+  std::ofstream(keys.path("allowed.txt")) << "# alice revoked, mallory admitted\n" << keys.mallory().public_key << "\n";
+  service.signal(SIGHUP);
+  ASSERT_TRUE(log_shows(service, "\"event\":\"allow_list_reloaded\"")) << service.log();
+  EXPECT_EQ(service.wait(std::chrono::milliseconds(0)), -1) << "SIGHUP stopped the service";
+  const std::string log = service.log();
+  EXPECT_NE(log.find("\"allowed_clients\":1,\"added\":[\"" + keys.mallory().public_key + "\"],\"removed\":[\"" +
+                     keys.alice().public_key + "\"]"),
+            std::string::npos)
+      << log;
+
+  Client mallory(client_options(service.endpoint(), &keys.server(), &keys.mallory()));
+  EXPECT_TRUE(mallory.health().info.ok);
+  const HealthCall revoked = alice.health();  // on the connection alice already holds
+  EXPECT_FALSE(revoked.info.ok);
+  EXPECT_EQ(revoked.info.code, ReplyCode::kUnauthorized) << revoked.info.error;
+  EXPECT_NE(revoked.info.error.find("no longer on the service's allow-list"), std::string::npos) << revoked.info.error;
+  Client alice_again(client_options(service.endpoint(), &keys.server(), &keys.alice()));
+  const HealthCall refused = alice_again.health();
+  EXPECT_FALSE(refused.info.ok);
+  EXPECT_TRUE(refused.info.timed_out);
+
+  // A list that cannot be read: said so, and the one in force stays.
+  std::ofstream(keys.path("allowed.txt")) << "not-a-key\n";
+  service.signal(SIGHUP);
+  ASSERT_TRUE(log_shows(service, "the allow-list is unchanged")) << service.log();
+  EXPECT_TRUE(mallory.health().info.ok);
+  EXPECT_FALSE(alice.health().info.ok);
+  const StatsCall stats = mallory.stats();
+  ASSERT_TRUE(stats.info.ok);
+  EXPECT_GE(stats.stats.denied, 3u);  // mallory before, alice's request, alice's new connection
+  service.signal(SIGTERM);
+  EXPECT_EQ(service.wait(), 0);
+}
+
 TEST(Auth, RefusesToStartInsecurely) {
   const Keys keys;
   {

@@ -124,6 +124,8 @@ TEST(Reliability, ClientThatVanishesMidRequest) {
   const StatsCall stats = client.stats();
   ASSERT_TRUE(stats.info.ok);
   EXPECT_EQ(stats.stats.allocations, 2u);  // the ghost's was solved too, its reply dropped
+  EXPECT_EQ(stats.stats.replies_dropped, 1u);  // and counted as such
+  EXPECT_NE(service.log().find("\"reason\":\"peer-gone\""), std::string::npos) << service.log();
   service.signal(SIGTERM);
   EXPECT_EQ(service.wait(), 0);
 }

@@ -273,7 +273,7 @@ TEST(FuzzFindings, SnapshotStringsCannotHoldNul) {
   const SnapshotDecodeResult label =
       decode_snapshot(replaced(json, R"("arch": )", R"("ar\u0000ch": )"), SnapshotFormat::kJson);
   EXPECT_FALSE(label.ok);
-  EXPECT_EQ(label.error, "machines[0].labels.ar: a member name holding a NUL character (\\u0000)");
+  EXPECT_EQ(label.error, "machines[0].labels[\"ar\"]: a member name holding a NUL character (\\u0000)");
   const SnapshotDecodeResult model = decode_snapshot(
       replaced(json, R"("gpu_models": [])", R"("gpu_models": ["V100", "A\u0000"])"), SnapshotFormat::kJson);
   EXPECT_EQ(model.error, "jobs[0].tasks[0].gpu_models[1]: a string holding a NUL character (\\u0000)");
@@ -439,7 +439,8 @@ TEST(HostileProtocol, NumbersPastEveryLimitAreRefused) {
     std::string error;
   } cases[] = {
       {R"({"migration_cost": 99999999999999999999})", "options: migration_cost: expected a 64-bit integer"},
-      {R"({"migration_cost": 1099511627777})", "options: migration_cost: 1099511627777 is outside 0..2^40"},
+      {R"({"migration_cost": 1099511627777})", "options: migration_cost: 1099511627777 is outside 0..1000000"},
+      {R"({"migration_cost": 1000001})", "options: migration_cost: 1000001 is outside 0..1000000"},
       {R"({"deadline_ms": -1})", "options: deadline_ms: must be >= 0, found -1"},
       {R"({"deadline_ms": 1e400})",
        "options: JSON syntax error at byte offset 16: Number too big to be stored in double."},

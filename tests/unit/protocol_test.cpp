@@ -118,6 +118,9 @@ TEST(RequestOptions, JsonFieldsAreOptionalAndCheckedByName) {
       {R"({"cost_model": "cheapest"})", "unknown cost model 'cheapest'"},
       {R"({"solver": "quantum"})", "unknown solver 'quantum'"},
       {R"({"nope": true})", "nope: unknown field"},
+      // A member twice: the service would read the first, Python's json the last.
+      {R"({"deadline_ms": 5000, "deadline_ms": 1})", "member \"deadline_ms\" appears twice in one object"},
+      {R"({"cost_model": "fgd", "verify": true, "cost_model": "pack"})", "member \"cost_model\" appears twice"},
   };
   for (const auto& [text, what] : bad) {
     const RequestOptionsDecodeResult d = decode_request_options(text, BodyFormat::kJson);
@@ -259,6 +262,8 @@ TEST(HealthAndStats, RoundTripInBothFormatsAndRefuseJunk) {
   s.cache_hits = 2;
   s.bytes_out = 1u << 31;
   s.solve_seconds_total = 1.25;
+  s.denied = 3;
+  s.replies_dropped = 25'000;
   for (const BodyFormat f : {BodyFormat::kBinary, BodyFormat::kJson}) {
     std::string error;
     const auto hd = decode_health(encode_health(h, f), f, &error);
@@ -273,6 +278,8 @@ TEST(HealthAndStats, RoundTripInBothFormatsAndRefuseJunk) {
     EXPECT_EQ(sd->received, s.received);
     EXPECT_EQ(sd->cache_hits, s.cache_hits);
     EXPECT_EQ(sd->bytes_out, s.bytes_out);
+    EXPECT_EQ(sd->denied, s.denied);
+    EXPECT_EQ(sd->replies_dropped, s.replies_dropped);
     EXPECT_DOUBLE_EQ(sd->solve_seconds_total, s.solve_seconds_total);
   }
   std::string error;

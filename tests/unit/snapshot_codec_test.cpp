@@ -244,9 +244,13 @@ TEST(SnapshotCodec, ExtremeIntegersRoundTrip) {
   s.jobs[0].priority = std::numeric_limits<std::int32_t>::min();
   s.jobs[1].priority = std::numeric_limits<std::int32_t>::max();
   for (const SnapshotFormat f : {kJson, kBinary}) {
-    const SnapshotDecodeResult r = decode_snapshot(encode_snapshot(s, f), f);
+    const SnapshotDecodeResult r = decode_snapshot_unvalidated(encode_snapshot(s, f), f);
     ASSERT_TRUE(r.ok) << r.error;
     expect_same(s, r.snapshot);
+    // Such a clock is refused by validate(): the wait time (time − submit_time) must fit.
+    const SnapshotDecodeResult checked = decode_snapshot(encode_snapshot(s, f), f);
+    EXPECT_FALSE(checked.ok);
+    EXPECT_NE(checked.error.find("time -9223372036854775808 is outside ±2^62"), std::string::npos) << checked.error;
   }
 }
 
@@ -458,7 +462,7 @@ TEST(SnapshotCodec, HugeLengthPrefixesFailFastWithoutAllocating) {
   // allocation (ASan would abort on one this size, RSS below would show a touched one).
   const std::string valid = encode_snapshot(rich_snapshot(), kBinary);
   SnapshotLimits unlimited;
-  unlimited.max_machines = unlimited.max_tasks = unlimited.max_gpus_per_machine =
+  unlimited.max_machines = unlimited.max_tasks = unlimited.max_jobs = unlimited.max_gpus_per_machine =
       unlimited.max_string_bytes = std::numeric_limits<std::int64_t>::max();
   for (std::size_t at = 1; at + 8 <= valid.size(); ++at) {
     for (const std::uint64_t n : {0xFFFFFFFFull, 0x7FFFFFFFull, 1ull << 63, ~0ull}) {
@@ -633,10 +637,36 @@ TEST(SnapshotCodec, JsonNumbersThatAreNotIntegersOfTheField) {
     expect_error(replace_once(text, "\"gpus\": 3", std::string("\"gpus\": ") + bad), kJson,
                  "jobs[0].tasks[2].gpus: expected an integer from -2147483648 to 2147483647");
   }
-  // The extremes that do fit are accepted.
-  const SnapshotDecodeResult r =
-      decode_snapshot(replace_once(text, field, "\"cpu_milli\": 9223372036854775807"), kJson);
-  EXPECT_TRUE(r.ok) << r.error;
+  // The extremes that do fit the field are decoded; validate() then holds amounts to 2^50.
+  const std::string extreme = replace_once(text, field, "\"cpu_milli\": 9223372036854775807");
+  const SnapshotDecodeResult r = decode_snapshot_unvalidated(extreme, kJson);
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.snapshot.jobs[0].tasks[2].cpu_milli, std::numeric_limits<std::int64_t>::max());
+  expect_error(extreme, kJson, "jobs[0].tasks[2] 'a-2': cpu_milli 9223372036854775807 is above 2^50");
+}
+
+// A member name twice in one object is refused, naming it: cereal would read the first,
+// Python's json the last, so the document would mean two things.
+TEST(SnapshotCodec, JsonDuplicateMembersAreRefused) {
+  const std::string text = encode_snapshot(sentinel_snapshot(), kJson);
+  expect_error(replace_once(text, "\"cpu_milli\": 777", "\"cpu_milli\": 777, \"cpu_milli\": 1"), kJson,
+               "jobs[0].tasks[2].cpu_milli: appears twice in one object");
+  expect_error(replace_once(text, "\"version\": 9000000000,", "\"version\": 9000000000, \"version\": 1,"), kJson,
+               "version: appears twice in one object");
+  // Unknown members are ignored, but not twice either.
+  expect_error(replace_once(text, "\"cpu_milli\": 777", "\"cpu_milli\": 777, \"zz\": 1, \"zz\": 2"), kJson,
+               "jobs[0].tasks[2].zz: appears twice in one object");
+  // A map with many members (past the linear scan) still catches the repeat, and the same
+  // name in two different objects is fine.
+  std::string labels;
+  for (int i = 0; i < 40; ++i) labels += "\"k" + std::to_string(i) + "\": \"v\", ";
+  const std::string anchor = "\"kernel\": \"6.0\"";
+  const std::string many = replace_once(text, anchor, labels + anchor);
+  const SnapshotDecodeResult ok = decode_snapshot(many, kJson);
+  ASSERT_TRUE(ok.ok) << ok.error;
+  EXPECT_EQ(ok.snapshot.machines[0].labels.count("k39"), 1u);
+  expect_error(replace_once(text, anchor, labels + "\"k7\": \"w\", " + anchor), kJson,
+               "machines[0].labels[\"k7\"]: duplicate key");
 }
 
 TEST(SnapshotCodec, JsonMissingRequiredFields) {
@@ -722,6 +752,11 @@ TEST(SnapshotCodec, CountsAboveLimitsAreRefused) {
   expect_error(bytes, kBinary, "jobs[1].tasks: these 1 tasks bring the total to 3, above max_tasks (2)", limits);
 
   limits = {};
+  limits.max_jobs = 1;
+  expect_error(text, kJson, "jobs: 2 elements exceed max_jobs (1)", limits);
+  expect_error(bytes, kBinary, "jobs: length 2 exceeds max_jobs (1)", limits);
+
+  limits = {};
   limits.max_gpus_per_machine = 4;
   expect_error(text, kJson, "machines[3].gpus: 8 elements exceed max_gpus_per_machine (4)", limits);
   expect_error(bytes, kBinary, "machines[3].gpus: length 8 exceeds max_gpus_per_machine (4)", limits);
@@ -734,6 +769,7 @@ TEST(SnapshotCodec, CountsAboveLimitsAreRefused) {
   // At the limits exactly, it decodes.
   limits.max_machines = 4;
   limits.max_tasks = 3;
+  limits.max_jobs = 2;
   limits.max_gpus_per_machine = 8;
   limits.max_string_bytes = 12;
   for (const SnapshotFormat f : {kJson, kBinary}) {

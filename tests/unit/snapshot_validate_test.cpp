@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <functional>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -109,6 +110,39 @@ TEST(SnapshotValidate, EachCorruptionIsNamed) {
       {"running on missing GPU", [](Snapshot& s) { s.jobs[0].tasks[1].gpu_indexes = {1, 9}; }, "holds GPU 9 that machine 'm3' lacks"},
       {"running on one GPU twice", [](Snapshot& s) { s.jobs[0].tasks[1].gpu_indexes = {2, 2}; }, "holds GPU 2 twice"},
       {"id too long", [](Snapshot& s) { s.machines[0].id = std::string(5000, 'x'); }, "too long"},
+      // Cost inputs have documented ranges (docs/snapshot.md#ranges).
+      {"huge preference weight", [](Snapshot& s) { s.jobs[0].tasks[0].preferred_machines[0].weight = std::int64_t{1} << 46; },
+       "jobs[0].tasks[0] 't0': preference weight 70368744177664 for machine 'm1' brings the task's weights past "
+       "max_preference_weight (1000000)"},
+      {"weights summing past the limit",
+       [](Snapshot& s) {
+         s.jobs[0].tasks[0].preferred_machines[0].weight = 600'000;
+         s.jobs[0].tasks[0].preferred_racks[0].weight = 400'001;
+       },
+       "jobs[0].tasks[0] 't0': preference weight 400001 for rack 'r1' brings the task's weights past"},
+      {"one machine preferred twice past the limit",
+       [](Snapshot& s) {
+         s.jobs[0].tasks[0].preferred_machines = {{"m1", 700'000}, {"m1", 700'000}};
+       },
+       "preference weight 700000 for machine 'm1' brings"},
+      {"machine CPU past 2^50", [](Snapshot& s) { s.machines[1].cpu_milli = (std::int64_t{1} << 50) + 1; },
+       "machines[1] 'm1': cpu_milli 1125899906842625 is above 2^50"},
+      {"machine memory past 2^50", [](Snapshot& s) { s.machines[2].memory_mib = std::numeric_limits<std::int64_t>::max(); },
+       "machines[2] 'm2': memory_mib 9223372036854775807 is above 2^50"},
+      {"extra capacity past 2^50",
+       [](Snapshot& s) { s.machines[0].extra_capacity["ssd_gib"] = std::numeric_limits<std::int64_t>::max(); },
+       "machines[0] 'm0': capacity of 'ssd_gib' 9223372036854775807 is above 2^50"},
+      {"task CPU past 2^50", [](Snapshot& s) { s.jobs[0].tasks[1].cpu_milli = std::int64_t{1} << 62; },
+       "jobs[0].tasks[1] 't1': cpu_milli 4611686018427387904 is above 2^50"},
+      {"task memory past 2^50", [](Snapshot& s) { s.jobs[0].tasks[0].memory_mib = std::int64_t{1} << 51; },
+       "jobs[0].tasks[0] 't0': memory_mib 2251799813685248 is above 2^50"},
+      {"extra demand past 2^50",
+       [](Snapshot& s) { s.jobs[0].tasks[0].extra["ssd_gib"] = std::int64_t{1} << 60; },
+       "jobs[0].tasks[0] 't0': demand of 'ssd_gib' 1152921504606846976 is above 2^50"},
+      {"submit time past 2^62", [](Snapshot& s) { s.jobs[0].submit_time = std::numeric_limits<std::int64_t>::min(); },
+       "jobs[0] 'j0': submit_time -9223372036854775808 is outside ±2^62"},
+      {"clock past 2^62", [](Snapshot& s) { s.time = std::numeric_limits<std::int64_t>::max(); },
+       "time 9223372036854775807 is outside ±2^62"},
   };
   for (const Corruption& c : cases) {
     SCOPED_TRACE(c.name);
@@ -136,6 +170,52 @@ TEST(SnapshotValidate, LimitsRefuseOversizedSnapshots) {
   limits.max_gpus_per_machine = 2;
   v = sluice::validate(s, limits);
   EXPECT_NE(v.message.find("4 GPUs (limit 2)"), std::string::npos) << v.message;
+}
+
+// The ranges' edges are valid.
+TEST(SnapshotValidate, RangeEdgesAreValid) {
+  Snapshot s = base_snapshot();
+  s.jobs[0].tasks[0].preferred_machines[0].weight = 600'000;
+  s.jobs[0].tasks[0].preferred_racks[0].weight = 400'000;  // together exactly 10^6
+  s.machines[0].cpu_milli = s.machines[0].free_cpu_milli = std::int64_t{1} << 50;
+  s.jobs[0].tasks[1].memory_mib = std::int64_t{1} << 50;
+  s.time = std::int64_t{1} << 62;
+  s.jobs[0].submit_time = -(std::int64_t{1} << 62);
+  const auto v = sluice::validate(s);
+  EXPECT_TRUE(v.ok()) << v.message;
+}
+
+TEST(SnapshotValidate, JobCountIsCapped) {
+  Snapshot s = base_snapshot();
+  for (int j = 1; j < 5; ++j) s.jobs.push_back(Job{"j" + std::to_string(j), 0, 0, {}});
+  sluice::SnapshotLimits limits;
+  EXPECT_EQ(limits.max_jobs, 1'000'000);
+  limits.max_jobs = 4;
+  const auto v = sluice::validate(s, limits);
+  EXPECT_FALSE(v.ok());
+  EXPECT_NE(v.message.find("snapshot too large: 5 jobs (limit 4)"), std::string::npos) << v.message;
+  limits.max_jobs = 5;
+  EXPECT_TRUE(sluice::validate(s, limits).ok());
+}
+
+// Limits raised past what the solver's 64-bit costs can carry: validate() refuses the
+// snapshot with the figures, instead of letting the solve fail (cost-overflow) later.
+TEST(SnapshotValidate, CostRangeThatWouldNotFitTheSolverIsRefused) {
+  Snapshot s = base_snapshot();
+  sluice::SnapshotLimits limits;
+  limits.max_preference_weight = std::int64_t{1} << 58;
+  s.jobs[0].tasks[0].preferred_machines[0].weight = std::int64_t{1} << 55;  // about 2^55 · 16 nodes < 2^60
+  s.jobs[0].tasks[0].preferred_racks[0].weight = 0;
+  auto v = sluice::validate(s, limits);
+  EXPECT_TRUE(v.ok()) << v.message;
+  s.jobs[0].tasks[0].preferred_machines[0].weight = std::int64_t{1} << 57;
+  v = sluice::validate(s, limits);
+  EXPECT_FALSE(v.ok());
+  EXPECT_NE(v.message.find("snapshot too large for the solver's 64-bit costs: 4 machines, 1 jobs with 1 distinct "
+                           "priorities, 2 tasks, up to 4 GPUs on a machine and preference weights up to "
+                           "144115188075855872 per task"),
+            std::string::npos)
+      << v.message;
 }
 
 TEST(SnapshotValidate, EmptySnapshotIsValid) {
