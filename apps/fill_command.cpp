@@ -135,7 +135,7 @@ int run_fill_atc23(const FillAtc23Args& args, const Trace& trace, const Allocato
       if (job.greedy) {
         run = run_greedy_fill(input, *job.greedy, workload);
       } else {
-        AllocateOptions o;
+        AllocateOptions o = args.base;
         o.cost_model = job.model;
         o.workload = workload;
         o.tie_seed = job.seed;  // ties broken as the greedy policies break them in this seed

@@ -20,6 +20,7 @@ struct FillAtc23Args {
   int jobs = 1;        // runs in parallel
   std::string out = "replay";
   bool quiet = false;  // no progress line
+  AllocateOptions base;  // the allocator's options; each run sets its model, workload, tie seed
 };
 
 // The allocator for a cost model with the experiment's options (its workload, no moves of

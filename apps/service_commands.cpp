@@ -29,6 +29,7 @@
 #include "sluice/service.hpp"
 #include "sluice/snapshot_io.hpp"
 #include "sluice/trace_replay.hpp"
+#include "allocate_flags.hpp"
 #include "fill_command.hpp"
 
 namespace sluice::cli {
@@ -71,11 +72,7 @@ struct SubmitArgs {
   std::string snapshot;
   std::string endpoint = "tcp://127.0.0.1:7600";
   std::string format;  // default: the file's
-  std::string cost_model = "spread";
-  std::string solver = "auto";
-  bool verify = false;
-  bool no_migration = false;
-  bool no_preemption = false;
+  AllocateFlags flags;
   std::int64_t deadline_ms = 0;
   std::uint64_t request_id = 0;
   std::uint64_t epoch = 0;
@@ -92,8 +89,7 @@ struct ReplayArgs {
   std::string pods = "datasets/openb/openb_pod_list_default.csv";
   std::string endpoint = "tcp://127.0.0.1:7600";
   std::string format = "binary";
-  std::string cost_model = "fgd";
-  std::string solver = "auto";
+  AllocateFlags flags;  // the replay's cost model; --fill runs each of --models with these options
   bool local = false;
   std::int64_t round_interval_s = 3600;
   std::int64_t max_rounds = 0;
@@ -273,22 +269,13 @@ int run_submit(const SubmitArgs& args) {
     std::cerr << "sluice: submit needs a SNAPSHOT file (or --health / --stats)\n";
     return 2;
   }
-  AllocateRequestOptions ro;
-  const auto model = parse_cost_model(args.cost_model);
-  if (!model) {
-    std::cerr << "sluice: unknown cost model '" << args.cost_model << "' (spread, pack, quincy, priority, fgd)\n";
+  std::string error;
+  const auto chosen = args.flags.options(error);
+  if (!chosen) {
+    std::cerr << "sluice: " << error << "\n";
     return 2;
   }
-  const auto backend = parse_backend(args.solver);
-  if (!backend) {
-    std::cerr << "sluice: unknown solver '" << args.solver << "'\n";
-    return 2;
-  }
-  ro.cost_model = *model;
-  ro.backend = *backend;
-  ro.verify = args.verify;
-  ro.allow_migration = !args.no_migration;
-  ro.allow_preemption = !args.no_preemption;
+  AllocateRequestOptions ro = to_request_options(*chosen);
   ro.deadline_ms = args.deadline_ms;
 
   // The file is decoded here too: a bad snapshot is reported before anything is sent,
@@ -424,14 +411,15 @@ void plot(const std::string& csv, const std::string& png, bool fill) {
 }
 
 int run_replay(const ReplayArgs& args) {
-  const auto model = parse_cost_model(args.cost_model);
-  const auto backend = parse_backend(args.solver);
+  std::string error;
+  const auto base = args.flags.options(error);
+  if (!base) {
+    std::cerr << "sluice: " << error << "\n";
+    return 2;
+  }
   const auto format = parse_body_format(args.format);
-  if (!model || !backend || !format) {
-    std::cerr << "sluice: unknown " << (!model ? "cost model '" + args.cost_model + "'"
-                                        : !backend ? "solver '" + args.solver + "'"
-                                                   : "format '" + args.format + "'")
-              << "\n";
+  if (!format) {
+    std::cerr << "sluice: unknown format '" << args.format << "' (binary, json)\n";
     return 2;
   }
   TraceLoadResult loaded = load_openb_trace(args.nodes, args.pods);
@@ -463,19 +451,11 @@ int run_replay(const ReplayArgs& args) {
                 h.health.workers, h.health.gpu.c_str());
   }
   auto allocator_for = [&](CostModel m) {
-    AllocateRequestOptions ro;
-    ro.cost_model = m;
-    ro.backend = *backend;
-    if (args.fill) ro.allow_migration = ro.allow_preemption = false;  // pods never move in the FGD experiment
-    if (args.local) {
-      AllocateOptions ao;
-      ao.cost_model = m;
-      ao.solve.backend = *backend;
-      ao.allow_migration = ro.allow_migration;
-      ao.allow_preemption = ro.allow_preemption;
-      return local_allocator(ao);
-    }
-    return service_allocator(client, ro, args.epoch);
+    AllocateOptions o = *base;
+    o.cost_model = m;
+    if (args.fill) o.allow_migration = o.allow_preemption = false;  // pods never move in the FGD experiment
+    if (args.local) return local_allocator(o);
+    return service_allocator(client, to_request_options(o), args.epoch);
   };
   std::printf("trace: %zu machines, %zu pods (%s, %s)\n", trace.machines.size(), trace.pods.size(), args.nodes.c_str(),
               args.pods.c_str());
@@ -486,8 +466,8 @@ int run_replay(const ReplayArgs& args) {
     ro.max_rounds = args.max_rounds;
     ro.start_time = args.start_time;
     ro.end_time = args.end_time;
-    ProgressBar bar("replay " + args.cost_model);
-    const ReplayReport report = run_replay(trace, ro, allocator_for(*model),
+    ProgressBar bar("replay " + args.flags.cost_model);
+    const ReplayReport report = run_replay(trace, ro, allocator_for(base->cost_model),
                                            [&](std::size_t done, std::size_t total) { bar.update(done, total, "rounds"); });
     if (!report.ok) {
       std::cerr << "sluice: " << report.error << "\n";
@@ -530,15 +510,13 @@ int run_replay(const ReplayArgs& args) {
     a.batches = args.batch;
     a.models = args.models;
     a.out = args.out;
+    a.base = *base;
     const AllocatorFactory factory = [&](const AllocateOptions& o) -> RoundAllocator {
       if (args.local) return local_allocator(o);
-      AllocateRequestOptions ro;
-      ro.cost_model = o.cost_model;
-      ro.backend = *backend;
-      ro.allow_migration = o.allow_migration;
-      ro.allow_preemption = o.allow_preemption;
       auto own = std::make_shared<Client>(co);  // one per run: runs go on in parallel
-      return [own, inner = service_allocator(*own, ro, args.epoch)](const Snapshot& s) { return inner(s); };
+      return [own, inner = service_allocator(*own, to_request_options(o), args.epoch)](const Snapshot& s) {
+        return inner(s);
+      };
     };
     return run_fill_atc23(a, trace, factory, [&](const std::string& csv, const std::string& png) {
       if (!args.no_plot) plot(csv, png, true);
@@ -581,7 +559,7 @@ int run_replay(const ReplayArgs& args) {
     }
   }
   const std::string csv = args.out + "/fill.csv";
-  std::string error;
+
   if (!write_fill_csv(reports, csv, &error)) {
     std::cerr << "sluice: " << error << "\n";
     return 2;
@@ -695,11 +673,7 @@ ServiceCommands::ServiceCommands(CLI::App& app) : impl_(std::make_unique<Impl>()
   submit->add_option("snapshot", a.snapshot, "snapshot file (.json or binary)");
   submit->add_option("--endpoint", a.endpoint, "the service's endpoint")->capture_default_str();
   submit->add_option("--format", a.format, "body format: json or binary (default: the file's)");
-  submit->add_option("--cost-model", a.cost_model, "spread, pack, quincy, priority, fgd")->capture_default_str();
-  submit->add_option("--solver", a.solver, "auto, cpu, gpu, lemon")->capture_default_str();
-  submit->add_flag("--verify", a.verify, "the service proves the flow optimal (certificate)");
-  submit->add_flag("--no-migration", a.no_migration, "running tasks never move");
-  submit->add_flag("--no-preemption", a.no_preemption, "running tasks are never stopped");
+  a.flags.add_to(*submit, "spread");
   submit->add_option("--deadline-ms", a.deadline_ms, "the request's deadline (0: the service's default)");
   submit->add_option("--request-id", a.request_id, "request id (0: random); a retry reuses it");
   submit->add_option("--epoch", a.epoch, "the master's epoch (fencing)");
@@ -723,8 +697,7 @@ ServiceCommands::ServiceCommands(CLI::App& app) : impl_(std::make_unique<Impl>()
   replay->add_option("--pods", r.pods, "openb pod list CSV")->capture_default_str();
   replay->add_option("--endpoint", r.endpoint, "the service's endpoint")->capture_default_str();
   replay->add_option("--format", r.format, "body format: binary or json")->capture_default_str();
-  replay->add_option("--cost-model", r.cost_model, "cost model of the replay")->capture_default_str();
-  replay->add_option("--solver", r.solver, "auto, cpu, gpu, lemon")->capture_default_str();
+  r.flags.add_to(*replay, "fgd");
   replay->add_flag("--local", r.local, "allocate in this process instead of through a service");
   replay->add_option("--round-interval", r.round_interval_s, "seconds of trace time between rounds")
       ->capture_default_str();

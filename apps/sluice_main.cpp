@@ -16,6 +16,7 @@
 #include <string>
 
 #include "cuda_device.hpp"
+#include "allocate_flags.hpp"
 #include "output.hpp"
 #include "sluice/allocate.hpp"
 #include "sluice/dimacs.hpp"
@@ -280,15 +281,7 @@ int run_inspect(const std::string& path) {
 
 struct AllocateArgs {
   std::string snapshot;
-  std::string cost_model = "spread";
-  std::string solver = "auto";
-  bool verify = false;
-  bool no_aggregate = false;
-  bool no_migration = false;
-  bool no_preemption = false;
-  std::int64_t migration_cost = 300;
-  double candidate_slack = 2.0;
-  std::int32_t max_resolves = 32;
+  sluice::cli::AllocateFlags flags;
   bool quiet = false;
   std::string output;
   std::string dump_network;
@@ -304,35 +297,22 @@ int run_allocate(const AllocateArgs& args) {
     std::cerr << "sluice: " << input.error << "\n";
     return 2;
   }
-  const auto model = sluice::parse_cost_model(args.cost_model);
-  if (!model) {
-    std::cerr << "sluice: unknown cost model '" << args.cost_model << "' (spread, pack, quincy, priority, fgd)\n";
+  std::string error;
+  const auto chosen = args.flags.options(error);
+  if (!chosen) {
+    std::cerr << "sluice: " << error << "\n";
     return 2;
   }
-  const auto backend = sluice::parse_backend(args.solver);
-  if (!backend) {
-    std::cerr << "sluice: unknown solver '" << args.solver << "'\n";
-    return 2;
-  }
-  sluice::AllocateOptions options;
-  options.cost_model = *model;
-  options.solve.backend = *backend;
-  options.solve.verify = args.verify;
-  options.aggregate = !args.no_aggregate;
-  options.allow_migration = !args.no_migration;
-  options.allow_preemption = !args.no_preemption;
-  options.migration_cost = args.migration_cost;
-  options.candidate_slack = args.candidate_slack;
-  options.max_resolves = args.max_resolves;
+  sluice::AllocateOptions options = *chosen;
   options.validate = false;  // read_snapshot_file has validated it
   if (!args.dump_network.empty()) {
     const auto network = sluice::allocation_network(input.snapshot, options);
-    std::string error;  // every write checked, fsynced, renamed into place (output.hpp)
+    // every write checked, fsynced, renamed into place (output.hpp)
     if (!sluice::cli::write_file_atomically(
             args.dump_network,
             [&](std::ostream& out) {
               sluice::write_dimacs(out, *network,
-                                   "sluice allocation network: " + args.snapshot + ", cost model " + args.cost_model);
+                                   "sluice allocation network: " + args.snapshot + ", cost model " + args.flags.cost_model);
             },
             &error)) {
       std::cerr << "sluice: " << error << "\n";
@@ -487,24 +467,7 @@ int main(int argc, char** argv) {
   auto* alloc = app.add_subcommand(
       "allocate", "Place a snapshot's pending tasks (and revisit running ones) under a cost model; JSON out.");
   alloc->add_option("snapshot", alloc_args.snapshot, "snapshot file (.json or binary)")->required();
-  alloc->add_option("--cost-model", alloc_args.cost_model,
-                    "spread (least allocated), pack (best fit), quincy (locality, wait time), "
-                    "priority (preempts lower priority), fgd (GPU fragmentation); see docs/allocation.md")
-      ->capture_default_str();
-  alloc->add_option("--solver", alloc_args.solver, "auto, cpu, gpu, lemon, lemon-cs")->capture_default_str();
-  alloc->add_flag("--verify", alloc_args.verify, "prove the flow optimal (certificate)");
-  alloc->add_flag("--no-aggregate", alloc_args.no_aggregate, "one flow node per task instead of per shape");
-  alloc->add_flag("--no-migration", alloc_args.no_migration, "running tasks never move");
-  alloc->add_flag("--no-preemption", alloc_args.no_preemption, "running tasks are never stopped");
-  alloc->add_option("--migration-cost", alloc_args.migration_cost, "added to the cost of moving a running task")
-      ->capture_default_str();
-  alloc->add_option("--candidate-slack", alloc_args.candidate_slack,
-                    "candidate machines per shape hold this × its tasks; 0 = every fitting machine")
-      ->capture_default_str();
-  alloc->add_option("--max-resolves", alloc_args.max_resolves,
-                    "re-solves for the tasks still without a machine after the first solve (0: none)")
-      ->capture_default_str()
-      ->check(CLI::Range(0, 1000));
+  alloc_args.flags.add_to(*alloc, "spread");
   alloc->add_flag("-q,--quiet", alloc_args.quiet, "no summary on stderr");
   alloc->add_option("--dump-network", alloc_args.dump_network,
                     "also write the min-cost-flow network it solves, in DIMACS (for solver benchmarks)");

@@ -24,7 +24,7 @@ import time
 import zmq
 
 MAGIC = b"SLCE"
-VERSION = 1
+VERSION = 2  # docs/protocol.md, "Versions": 2 adds the re-solve counts and options
 ENVELOPE = struct.Struct("<4sHBBQQqHHIQ")  # 48 bytes, docs/protocol.md
 assert ENVELOPE.size == 48
 
@@ -54,6 +54,8 @@ class Writer:
     def i32(self, v): self.parts.append(struct.pack("<i", v))
     def i64(self, v): self.parts.append(struct.pack("<q", v))
     def u8(self, v): self.parts.append(struct.pack("<B", v))
+    def u64(self, v): self.parts.append(struct.pack("<Q", v))
+    def f64(self, v): self.parts.append(struct.pack("<d", v))
     def boolean(self, v): self.u8(1 if v else 0)
 
     def string(self, s):
@@ -156,7 +158,8 @@ def encode_snapshot_binary(s):
 
 OPTION_DEFAULTS = {"cost_model": "spread", "solver": "auto", "verify": False, "aggregate": True,
                    "allow_migration": True, "allow_preemption": True, "migration_cost": 300,
-                   "deadline_ms": 0}
+                   "deadline_ms": 0, "candidate_slack": 2.0, "max_resolves": 32,
+                   "new_tasks_per_machine": 0, "tie_seed": 0, "workload": ""}
 
 
 def encode_options_binary(options):
@@ -166,6 +169,9 @@ def encode_options_binary(options):
     for k in ("verify", "aggregate", "allow_migration", "allow_preemption"):
         w.boolean(o[k])
     w.i64(o["migration_cost"]); w.i64(o["deadline_ms"])
+    # version 2
+    w.f64(o["candidate_slack"]); w.i32(o["max_resolves"]); w.i32(o["new_tasks_per_machine"])
+    w.u64(o["tie_seed"]); w.string(o["workload"])
     return w.bytes()
 
 
@@ -178,7 +184,8 @@ def _read_allocation(r):
                                           "extract", "total")}
     a["network"] = {k: r.i64() for k in ("pending_tasks", "running_tasks", "shapes", "running_groups",
                                         "machine_classes", "nodes", "arcs", "cost_evaluations",
-                                        "repaired")}
+                                        "repaired", "resolves", "placed_by_flow", "placed_by_resolve",
+                                        "placed_by_fallback")}
     if r.boolean():
         feasible, slack, equal = r.boolean(), r.boolean(), r.boolean()
         r.string(); r.string()  # primal and dual cost

@@ -55,7 +55,7 @@ class FragmentationMeasure {
 // `seed` draws another order. Uncorrelated with machine types or list order.
 [[nodiscard]] std::uint64_t machine_tie_key(std::string_view machine_id, std::uint64_t seed);
 // The allocator breaks ties by machine_tie_key % kTieKeyUnits, then by machine position.
-inline constexpr std::int64_t kTieKeyUnits = std::int64_t{1} << 16;
+inline constexpr std::int64_t kTieKeyUnits = 4096;
 
 // FGD's target workload ("typical pods") from task specs with their counts: specs with the
 // same CPU, GPUs and allowed models are merged (memory is dropped, as FGD does), then taken

@@ -26,7 +26,11 @@
 namespace sluice {
 
 inline constexpr char kProtocolMagic[4] = {'S', 'L', 'C', 'E'};
-inline constexpr std::uint16_t kProtocolVersion = 1;
+// Version 2 adds the re-solve counts to allocation replies and the re-solve, tie-break and
+// workload options to requests (docs/protocol.md, "Versions"). A service answers each
+// request in the version it came in, so version 1 clients keep working.
+inline constexpr std::uint16_t kProtocolVersion = 2;
+inline constexpr std::uint16_t kOldestProtocolVersion = 1;
 inline constexpr std::size_t kEnvelopeBytes = 48;
 
 enum class MessageType : std::uint8_t {
@@ -97,40 +101,67 @@ struct AllocateRequestOptions {
   bool allow_preemption = true;
   std::int64_t migration_cost = 300;
   std::int64_t deadline_ms = 0;  // 0: the service's default
+  // Version 2 (AllocateOptions has their meaning):
+  double candidate_slack = 2.0;
+  std::int32_t max_resolves = 32;
+  std::int32_t new_tasks_per_machine = 0;
+  std::uint64_t tie_seed = 0;
+  std::vector<WorkloadSpec> workload;  // on the wire as workload_to_text()
 };
 
-[[nodiscard]] std::string encode_request_options(const AllocateRequestOptions& options, BodyFormat format);
+// The request options as the allocator takes them (the fields the service does not
+// override: it sets the deadline, cancel flag and limits itself).
+[[nodiscard]] AllocateOptions to_allocate_options(const AllocateRequestOptions& options);
+// And back, for a master that sends what it would run in process (no deadline).
+[[nodiscard]] AllocateRequestOptions to_request_options(const AllocateOptions& options);
+
+// A workload as one line of text, for the wire and the command line: specs separated by
+// ';', each "cpu_milli,memory_mib,gpus,gpu_milli,weight" followed by its allowed GPU models
+// (",V100,A100"). parse_workload_text refuses anything else, naming the spec and field.
+[[nodiscard]] std::string workload_to_text(const std::vector<WorkloadSpec>& workload);
+[[nodiscard]] std::optional<std::vector<WorkloadSpec>> parse_workload_text(std::string_view text, std::string* error);
+
+// `version`: the protocol version of the message the options travel in (the binary form
+// of version 1 ends at deadline_ms).
+[[nodiscard]] std::string encode_request_options(const AllocateRequestOptions& options, BodyFormat format,
+                                                 std::uint16_t version = kProtocolVersion);
 struct RequestOptionsDecodeResult {
   bool ok = false;
   std::string error;
   AllocateRequestOptions options;
 };
-[[nodiscard]] RequestOptionsDecodeResult decode_request_options(std::string_view bytes, BodyFormat format);
+[[nodiscard]] RequestOptionsDecodeResult decode_request_options(std::string_view bytes, BodyFormat format,
+                                                                std::uint16_t version = kProtocolVersion);
 
 // Allocation bodies. JSON is allocation_to_json()'s document (what `sluice allocate -o`
-// writes); binary carries the same fields.
-[[nodiscard]] std::string encode_allocation(const Allocation& allocation, BodyFormat format);
+// writes); binary carries the same fields, those of `version` (version 1: no re-solve
+// counts; JSON always has them, and readers of version 1 ignore them).
+[[nodiscard]] std::string encode_allocation(const Allocation& allocation, BodyFormat format,
+                                            std::uint16_t version = kProtocolVersion);
 struct AllocationDecodeResult {
   bool ok = false;
   std::string error;
   Allocation allocation;
 };
 [[nodiscard]] AllocationDecodeResult decode_allocation(std::string_view bytes, BodyFormat format,
-                                                       const SnapshotLimits& limits = {});
+                                                       const SnapshotLimits& limits = {},
+                                                       std::uint16_t version = kProtocolVersion);
 
 // Indexed replies: an allocate request with this envelope flag (binary body only) is
 // answered with an IndexedAllocation (allocate.hpp) instead of an Allocation, and the
 // reply's envelope carries the flag too. Other flag bits are reserved and ignored.
 inline constexpr std::uint32_t kFlagIndexedReply = 1;
 
-[[nodiscard]] std::string encode_indexed_allocation(const IndexedAllocation& allocation);  // binary
+[[nodiscard]] std::string encode_indexed_allocation(const IndexedAllocation& allocation,  // binary
+                                                    std::uint16_t version = kProtocolVersion);
 struct IndexedAllocationDecodeResult {
   bool ok = false;
   std::string error;
   IndexedAllocation allocation;
 };
 [[nodiscard]] IndexedAllocationDecodeResult decode_indexed_allocation(std::string_view bytes,
-                                                                      const SnapshotLimits& limits = {});
+                                                                      const SnapshotLimits& limits = {},
+                                                                      std::uint16_t version = kProtocolVersion);
 
 struct HealthInfo {
   std::string state;             // "serving" or "draining"
@@ -169,8 +200,11 @@ struct ServiceStats {
 [[nodiscard]] std::string encode_health(const HealthInfo& health, BodyFormat format);
 [[nodiscard]] std::optional<HealthInfo> decode_health(std::string_view bytes, BodyFormat format,
                                                       std::string* error = nullptr);
-[[nodiscard]] std::string encode_stats(const ServiceStats& stats, BodyFormat format);
+// replies_dropped is new in version 2: a version 1 record has none.
+[[nodiscard]] std::string encode_stats(const ServiceStats& stats, BodyFormat format,
+                                       std::uint16_t version = kProtocolVersion);
 [[nodiscard]] std::optional<ServiceStats> decode_stats(std::string_view bytes, BodyFormat format,
-                                                       std::string* error = nullptr);
+                                                       std::string* error = nullptr,
+                                                       std::uint16_t version = kProtocolVersion);
 
 }  // namespace sluice

@@ -106,11 +106,17 @@ std::int64_t CostContext::unscheduled(const Demand& d, std::int32_t priority, st
     // Above any placement (at most 1000, plus 750 of load slices): every task that fits
     // is placed. FGD's fragmentation growth reaches ±(a machine's GPUs × 1000).
     case CostModel::kFgd:
-      return 101 * kTieUnits;
-    // Placing a task is worth its GPU share (per milli-GPU more than any placement cost
-    // differs by), and always more than leaving it out.
+      return kFgdScoreRange;
+    // A task left out costs more than any placement, plus its GPU share, each milli-GPU
+    // worth more than the whole range of placement costs: when room is short the flow keeps
+    // the most GPU placed, and fragmentation decides only among equal shares. Shares above
+    // kAllocMaxValuedMilli count as that much (the cost range stays within what validate()
+    // guarantees; only tasks larger still compare as equals).
     case CostModel::kAlloc:
-      return 101 * kTieUnits + 128 * kTieUnits * (d.gpus > 0 ? std::int64_t{d.gpus} * kGpuMilliWhole : d.gpu_milli);
+      return 2 * kFgdScoreRange +
+             kFgdScoreRange *
+                 std::min<std::int64_t>(kAllocMaxValuedMilli,
+                                        d.gpus > 0 ? std::int64_t{d.gpus} * kGpuMilliWhole : d.gpu_milli);
     default:
       return 4'000;
   }

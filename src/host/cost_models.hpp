@@ -76,6 +76,10 @@ class CostContext {
 // Units of FGD's score in the fgd and alloc costs: a machine's tie-break (below one unit)
 // never outweighs a point of score.
 inline constexpr std::int64_t kTieUnits = kTieKeyUnits;
+// Above every fgd and alloc placement cost: (100 − score) · kTieUnits + tie-break.
+inline constexpr std::int64_t kFgdScoreRange = 101 * kTieUnits;
+// alloc values a task's GPU share up to this much (32 GPUs).
+inline constexpr std::int64_t kAllocMaxValuedMilli = 32'000;
 
 
 }  // namespace sluice::detail

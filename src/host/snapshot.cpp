@@ -121,7 +121,6 @@ Validation validate(const Snapshot& snapshot, const SnapshotLimits& limits) {
                    std::to_string(limits.max_jobs) + ")");
   }
   if (const char* why = out_of_time_range(snapshot.time)) return invalid("time " + std::to_string(snapshot.time) + why);
-  std::size_t most_gpus = 0;               // on one machine
   std::int64_t most_preference_weight = 0;  // of one task, its weights together
 
   // 1. Machines: unique ids, sane capacities, free within capacity, GPUs well formed.
@@ -155,7 +154,6 @@ Validation validate(const Snapshot& snapshot, const SnapshotLimits& limits) {
       return invalid(label() + ": " + std::to_string(m.gpus.size()) + " GPUs (limit " +
                      std::to_string(limits.max_gpus_per_machine) + ")");
     }
-    most_gpus = std::max(most_gpus, m.gpus.size());
     std::vector<std::int32_t>& indexes = it->second.gpu_indexes;
     for (const Gpu& gpu : m.gpus) indexes.push_back(gpu.index);
     std::sort(indexes.begin(), indexes.end());
@@ -308,33 +306,33 @@ Validation validate(const Snapshot& snapshot, const SnapshotLimits& limits) {
   }
 
   // 3. The network's costs fit the solver by construction. An arc of the allocation
-  //    network (allocation_network.cpp, cost_models.hpp) costs, in absolute value, at most:
-  //      placement    1,016·G + 1,050   FGD: the growth of fragmentation over a machine's G
-  //                                     GPUs (≤ 1,000·G free milli-shares, weighed by at most
-  //                                     16 workload types whose weights sum to ≤ 1,016,
-  //                                     divided by 1,000) plus its 0..50 tie-break; the other
-  //                                     models price 0..1,050
+  //    network (network_builder.cpp, cost_models.hpp) costs, in absolute value, at most:
+  //      placement    413,696           fgd and alloc: (100 − FGD's score) · 4,096 plus a
+  //                                     0..4,095 tie-break; the other models price 0..1,750
   //      − preference ≤ W               a task's weights together (max_preference_weight)
   //      + migration  ≤ kMaxMigrationCost
-  //      unscheduled  ≤ max(1,005,000, 10,000·(P + 1))   quincy's wait term (capped at
-  //                                     10,000 steps); the priority model's rank among P
-  //                                     distinct job priorities
+  //      unscheduled  ≤ max(1,005,000, 10,000·(P + 1), 13,239,099,392)   quincy's wait term
+  //                                     (capped at 10,000 steps); the priority model's rank
+  //                                     among P distinct job priorities; alloc's worth of a
+  //                                     task: 413,696 per milli-GPU up to 32 GPUs, plus 827,392
   //      preemption   ≤ unscheduled + 1,000,000
-  //    so max|cost| ≤ C = 1,100·G + W + kMaxMigrationCost + 10,000·(P + 1) + 2,010,000. The
-  //    network has n ≤ 2·machines + jobs + 2·tasks + 2 nodes (the sink; machines, and racks
-  //    should they get nodes; one unscheduled node per job; one node per shape or running
-  //    group and, unaggregated, one per task). The CPU solver scales costs by n + 1 and
+  //    so max|cost| ≤ C = 413,696 + W + kMaxMigrationCost + max(…) + 1,000,000. The network
+  //    has n ≤ 2·machines + jobs + 2·tasks + 2 nodes (the sink; machines; one node per shape
+  //    or running group and, unaggregated, one per task; jobs and the second machine term
+  //    are slack kept from earlier formulations). The CPU solver scales costs by n + 1 and
   //    refuses when max|cost|·(n + 1) > 2^61; this asks for 2^60, leaving the prices room
   //    to move during scaling.
-  //    At the default limits (G = 1,024, W = 10^6, P ≤ 10^6 jobs, 10^6 machines, 2·10^7
-  //    tasks): C ≤ 1.0006·10^10 and n + 1 ≤ 4.3·10^7, so C·(n + 1) ≤ 4.31·10^17 < 2^60
+  //    At the default limits (W = 10^6, P ≤ 10^6 jobs, 10^6 machines, 2·10^7 tasks):
+  //    C ≤ 1.43·10^10 and n + 1 ≤ 4.3·10^7, so C·(n + 1) ≤ 6.2·10^17 < 2^60
   //    (1.15·10^18): every snapshot within the default limits passes; only raised limits
   //    can trip this check, and then it names the figures instead of the solver failing.
   std::sort(priorities.begin(), priorities.end());
   const auto distinct_priorities =
       static_cast<std::int64_t>(std::unique(priorities.begin(), priorities.end()) - priorities.begin());
-  const __int128 max_cost = __int128{1'100} * static_cast<__int128>(most_gpus) + most_preference_weight +
-                            kMaxMigrationCost + __int128{10'000} * (distinct_priorities + 1) + 2'010'000;
+  const __int128 unscheduled =
+      std::max({__int128{1'005'000}, __int128{10'000} * (distinct_priorities + 1), __int128{13'239'099'392}});
+  const __int128 max_cost =
+      __int128{413'696} + most_preference_weight + kMaxMigrationCost + unscheduled + 1'000'000;
   const __int128 nodes = 2 * static_cast<__int128>(snapshot.machines.size()) +
                          static_cast<__int128>(snapshot.jobs.size()) +
                          2 * static_cast<__int128>(snapshot.task_count()) + 2;
@@ -342,8 +340,7 @@ Validation validate(const Snapshot& snapshot, const SnapshotLimits& limits) {
     return invalid("snapshot too large for the solver's 64-bit costs: " + std::to_string(snapshot.machines.size()) +
                    " machines, " + std::to_string(snapshot.jobs.size()) + " jobs with " +
                    std::to_string(distinct_priorities) + " distinct priorities, " +
-                   std::to_string(snapshot.task_count()) + " tasks, up to " + std::to_string(most_gpus) +
-                   " GPUs on a machine and preference weights up to " + std::to_string(most_preference_weight) +
+                   std::to_string(snapshot.task_count()) + " tasks and preference weights up to " + std::to_string(most_preference_weight) +
                    " per task give arc costs up to " + std::to_string(static_cast<std::int64_t>(max_cost)) +
                    " on up to " + std::to_string(static_cast<std::int64_t>(nodes)) +
                    " nodes, past 2^60 once scaled; use fewer jobs, distinct priorities or tasks");

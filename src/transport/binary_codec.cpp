@@ -458,7 +458,9 @@ void read_placements(ByteReader& r, std::vector<Placement>& list) {
 
 namespace {
 
-void write_allocation(ByteWriter& w, const Allocation& a) {
+// Version 1 bodies stop the network record at `repaired`; version 2 adds the re-solve
+// counts after it (docs/protocol.md, "Versions").
+void write_allocation(ByteWriter& w, const Allocation& a, std::uint16_t version) {
   w.string(to_string(a.status));
   w.string(a.message);
   w.put(a.snapshot_version);
@@ -474,6 +476,9 @@ void write_allocation(ByteWriter& w, const Allocation& a) {
   for (const std::int64_t v : {s.pending_tasks, s.running_tasks, s.shapes, s.running_groups, s.machine_classes, s.nodes,
                                s.arcs, s.cost_evaluations, s.repaired}) {
     w.put(v);
+  }
+  if (version >= 2) {
+    for (const std::int64_t v : {s.resolves, s.placed_by_flow, s.placed_by_resolve, s.placed_by_fallback}) w.put(v);
   }
   w.boolean(a.certificate.has_value());
   if (a.certificate) {
@@ -513,13 +518,13 @@ void write_allocation(ByteWriter& w, const Allocation& a) {
 
 }  // namespace
 
-std::string encode_allocation_binary(const Allocation& a) {
-  return encode_exact([&](ByteWriter& w) { write_allocation(w, a); });
+std::string encode_allocation_binary(const Allocation& a, std::uint16_t version) {
+  return encode_exact([&](ByteWriter& w) { write_allocation(w, a, version); });
 }
 
 namespace {
 
-void read_allocation(ByteReader& r, Allocation& a) {
+void read_allocation(ByteReader& r, Allocation& a, std::uint16_t version) {
   const SnapshotLimits& limits = r.limits();
   std::string text;
   field("status", [&] {
@@ -552,6 +557,11 @@ void read_allocation(ByteReader& r, Allocation& a) {
     for (std::int64_t* v : {&s.pending_tasks, &s.running_tasks, &s.shapes, &s.running_groups, &s.machine_classes,
                             &s.nodes, &s.arcs, &s.cost_evaluations, &s.repaired}) {
       *v = r.get<std::int64_t>();
+    }
+    if (version >= 2) {
+      for (std::int64_t* v : {&s.resolves, &s.placed_by_flow, &s.placed_by_resolve, &s.placed_by_fallback}) {
+        *v = r.get<std::int64_t>();
+      }
     }
   });
   bool has_certificate = false;
@@ -620,9 +630,10 @@ void read_allocation(ByteReader& r, Allocation& a) {
 
 }  // namespace
 
-void decode_allocation_binary(std::string_view bytes, const SnapshotLimits& limits, Allocation& a) {
+void decode_allocation_binary(std::string_view bytes, const SnapshotLimits& limits, Allocation& a,
+                              std::uint16_t version) {
   ByteReader r(bytes, limits);
-  read_allocation(r, a);
+  read_allocation(r, a, version);
   if (r.remaining() != 0) {
     throw DecodeError(std::to_string(r.remaining()) + " bytes left over after the allocation (at byte offset " +
                       std::to_string(r.offset()) + ")");
@@ -673,12 +684,12 @@ void read_indexed_placements(ByteReader& r, IndexedPlacements& list) {
 
 }  // namespace
 
-std::string encode_indexed_allocation_binary(const IndexedAllocation& a) {
+std::string encode_indexed_allocation_binary(const IndexedAllocation& a, std::uint16_t version) {
   static_assert(sizeof(UnscheduledReason) >= 1);
   std::vector<std::uint8_t> reasons(a.unscheduled_reason.size());
   for (std::size_t i = 0; i < reasons.size(); ++i) reasons[i] = static_cast<std::uint8_t>(a.unscheduled_reason[i]);
   return encode_exact([&](ByteWriter& w) {
-    write_allocation(w, a.summary);
+    write_allocation(w, a.summary, version);
     write_indexed_placements(w, a.placements);
     write_indexed_placements(w, a.kept);
     write_indexed_placements(w, a.migrations);
@@ -696,11 +707,12 @@ std::string encode_indexed_allocation_binary(const IndexedAllocation& a) {
   });
 }
 
-void decode_indexed_allocation_binary(std::string_view bytes, const SnapshotLimits& limits, IndexedAllocation& a) {
+void decode_indexed_allocation_binary(std::string_view bytes, const SnapshotLimits& limits, IndexedAllocation& a,
+                                      std::uint16_t version) {
   // The summary is an allocation body followed by more bytes: read it with a reader that
   // stops where the columns start.
   ByteReader r(bytes, limits);
-  read_allocation(r, a.summary);
+  read_allocation(r, a.summary, version);
   if (!a.summary.placements.empty() || !a.summary.kept.empty() || !a.summary.migrations.empty() ||
       !a.summary.preemptions.empty() || !a.summary.unscheduled.empty()) {
     throw DecodeError("an indexed allocation carries its lists as columns: the summary's lists must be empty");

@@ -16,6 +16,7 @@
 #include <string_view>
 
 #include "sluice/allocate.hpp"
+#include "sluice/protocol.hpp"
 #include "sluice/snapshot.hpp"
 #include "sluice/snapshot_io.hpp"
 
@@ -26,10 +27,16 @@ namespace sluice::detail {
 // but std::bad_alloc.
 void decode_snapshot_binary(std::string_view bytes, const SnapshotLimits& limits, Snapshot& out);
 
-[[nodiscard]] std::string encode_allocation_binary(const Allocation& allocation);
-void decode_allocation_binary(std::string_view bytes, const SnapshotLimits& limits, Allocation& out);
-[[nodiscard]] std::string encode_indexed_allocation_binary(const IndexedAllocation& allocation);
-void decode_indexed_allocation_binary(std::string_view bytes, const SnapshotLimits& limits, IndexedAllocation& out);
+// `version`: the protocol version of the message (protocol.hpp); the allocation record
+// gained fields in version 2.
+[[nodiscard]] std::string encode_allocation_binary(const Allocation& allocation,
+                                                   std::uint16_t version = kProtocolVersion);
+void decode_allocation_binary(std::string_view bytes, const SnapshotLimits& limits, Allocation& out,
+                              std::uint16_t version = kProtocolVersion);
+[[nodiscard]] std::string encode_indexed_allocation_binary(const IndexedAllocation& allocation,
+                                                           std::uint16_t version = kProtocolVersion);
+void decode_indexed_allocation_binary(std::string_view bytes, const SnapshotLimits& limits, IndexedAllocation& out,
+                                      std::uint16_t version = kProtocolVersion);
 
 // The reference: the same format through cereal's archives (snapshot_codec.cpp). Slower;
 // kept so the tests can hold the direct codec to it.

@@ -201,7 +201,7 @@ struct Client::Impl {
   }
 
   static std::string decode_ids(const RawReply& reply, AllocateCall& call) {
-    AllocationDecodeResult decoded = decode_allocation(reply.body, reply.envelope.format);
+    AllocationDecodeResult decoded = decode_allocation(reply.body, reply.envelope.format, {}, reply.envelope.version);
     if (decoded.ok) call.allocation = std::move(decoded.allocation);
     return decoded.error;
   }
@@ -250,7 +250,7 @@ IndexedAllocateCall Client::allocate_indexed(const Snapshot& snapshot, const All
   return impl_->allocate<IndexedAllocateCall>(
       std::move(bytes), snapshot.version, options, request_id, epoch, encode_s, kFlagIndexedReply,
       [](const RawReply& reply, IndexedAllocateCall& call) {
-        IndexedAllocationDecodeResult decoded = decode_indexed_allocation(reply.body);
+        IndexedAllocationDecodeResult decoded = decode_indexed_allocation(reply.body, {}, reply.envelope.version);
         if (decoded.ok) call.allocation = std::move(decoded.allocation);
         return decoded.error;
       });
@@ -290,7 +290,12 @@ HealthCall Client::health() {
 
 StatsCall Client::stats() {
   StatsCall call;
-  impl_->ask(MessageType::kStats, call.info, call.stats, decode_stats, "stats");
+  impl_->ask(
+      MessageType::kStats, call.info, call.stats,
+      [](std::string_view body, BodyFormat format, std::string* error) {
+        return decode_stats(body, format, error, kProtocolVersion);
+      },
+      "stats");
   return call;
 }
 

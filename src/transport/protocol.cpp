@@ -19,6 +19,7 @@
 #include <array>
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <functional>
 #include <limits>
@@ -144,10 +145,10 @@ EnvelopeDecodeResult decode_envelope(std::string_view frame) {
   }
   Envelope& e = r.envelope;
   e.version = get_le<std::uint16_t>(frame, 4);
-  if (e.version != kProtocolVersion) {
+  if (e.version < kOldestProtocolVersion || e.version > kProtocolVersion) {
     r.code = ReplyCode::kUnsupportedVersion;
     r.error = "protocol version " + std::to_string(e.version) + " is not supported (this service speaks " +
-              std::to_string(kProtocolVersion) + ")";
+              std::to_string(kOldestProtocolVersion) + " to " + std::to_string(kProtocolVersion) + ")";
     return r;
   }
   const auto type = get_le<std::uint8_t>(frame, 6);
@@ -508,8 +509,9 @@ std::string guarded(F&& body) {
 
 // ---- Request options ----
 
+// Version 1's binary form ends at deadline_ms; JSON takes every field in any version.
 template <class Visitor, class Options, class Str>
-void visit_options(Visitor& v, Options& o, Str& cost_model, Str& backend) {
+void visit_options(Visitor& v, Options& o, Str& cost_model, Str& backend, Str& workload, bool v2_fields) {
   v("cost_model", cost_model);
   v("solver", backend);
   v("verify", o.verify);
@@ -518,9 +520,16 @@ void visit_options(Visitor& v, Options& o, Str& cost_model, Str& backend) {
   v("allow_preemption", o.allow_preemption);
   v("migration_cost", o.migration_cost);
   v("deadline_ms", o.deadline_ms);
+  if (!v2_fields) return;
+  v("candidate_slack", o.candidate_slack);
+  v("max_resolves", o.max_resolves);
+  v("new_tasks_per_machine", o.new_tasks_per_machine);
+  v("tie_seed", o.tie_seed);
+  v("workload", workload);
 }
 
-void finish_options(AllocateRequestOptions& o, const std::string& cost_model, const std::string& backend) {
+void finish_options(AllocateRequestOptions& o, const std::string& cost_model, const std::string& backend,
+                    const std::string& workload) {
   const auto model = parse_cost_model(cost_model);
   if (!model) {
     throw FieldError{"cost_model: unknown cost model '" + cost_model.substr(0, 64) +
@@ -535,6 +544,20 @@ void finish_options(AllocateRequestOptions& o, const std::string& cost_model, co
                      std::to_string(kMaxMigrationCost)};
   }
   if (o.deadline_ms < 0) throw FieldError{"deadline_ms: must be >= 0, found " + std::to_string(o.deadline_ms)};
+  if (!(o.candidate_slack >= 0) || o.candidate_slack > 1e6) {
+    throw FieldError{"candidate_slack: " + std::to_string(o.candidate_slack) + " is outside 0..10^6"};
+  }
+  if (o.max_resolves < 0 || o.max_resolves > 1000) {
+    throw FieldError{"max_resolves: " + std::to_string(o.max_resolves) + " is outside 0..1000"};
+  }
+  if (o.new_tasks_per_machine < -1) {
+    throw FieldError{"new_tasks_per_machine: " + std::to_string(o.new_tasks_per_machine) +
+                     " is below -1 (-1: no limit, 0: auto)"};
+  }
+  std::string error;
+  auto specs = parse_workload_text(workload, &error);
+  if (!specs) throw FieldError{"workload: " + error};
+  o.workload = std::move(*specs);
 }
 
 // ---- Health and stats ----
@@ -553,7 +576,7 @@ void visit_health(Visitor& v, H& h) {
 }
 
 template <class Visitor, class S>
-void visit_stats(Visitor& v, S& s) {
+void visit_stats(Visitor& v, S& s, std::uint16_t version) {
   v("received", s.received);
   v("replied", s.replied);
   v("allocations", s.allocations);
@@ -572,7 +595,7 @@ void visit_stats(Visitor& v, S& s) {
   v("solve_seconds_total", s.solve_seconds_total);
   v("decode_seconds_total", s.decode_seconds_total);
   v("denied", s.denied);
-  v("replies_dropped", s.replies_dropped);
+  if (version >= 2) v("replies_dropped", s.replies_dropped);  // new in version 2
 }
 
 template <class Record, class Visit>
@@ -616,30 +639,138 @@ std::optional<Record> decode_record(std::string_view bytes, BodyFormat format, s
 
 }  // namespace
 
-std::string encode_request_options(const AllocateRequestOptions& options, BodyFormat format) {
-  struct View {
-    AllocateRequestOptions o;
-    std::string model, backend;
-  } v{options, std::string(to_string(options.cost_model)), std::string(to_string(options.backend))};
-  return encode_record(v, format, [](auto& visitor, View& r) { visit_options(visitor, r.o, r.model, r.backend); });
+AllocateOptions to_allocate_options(const AllocateRequestOptions& r) {
+  AllocateOptions o;
+  o.cost_model = r.cost_model;
+  o.solve.backend = r.backend;
+  o.solve.verify = r.verify;
+  o.aggregate = r.aggregate;
+  o.allow_migration = r.allow_migration;
+  o.allow_preemption = r.allow_preemption;
+  o.migration_cost = r.migration_cost;
+  o.candidate_slack = r.candidate_slack;
+  o.max_resolves = r.max_resolves;
+  o.new_tasks_per_machine = r.new_tasks_per_machine;
+  o.tie_seed = r.tie_seed;
+  o.workload = r.workload;
+  return o;
 }
 
-RequestOptionsDecodeResult decode_request_options(std::string_view bytes, BodyFormat format) {
+AllocateRequestOptions to_request_options(const AllocateOptions& o) {
+  AllocateRequestOptions r;
+  r.cost_model = o.cost_model;
+  r.backend = o.solve.backend;
+  r.verify = o.solve.verify;
+  r.aggregate = o.aggregate;
+  r.allow_migration = o.allow_migration;
+  r.allow_preemption = o.allow_preemption;
+  r.migration_cost = o.migration_cost;
+  r.candidate_slack = o.candidate_slack;
+  r.max_resolves = o.max_resolves;
+  r.new_tasks_per_machine = o.new_tasks_per_machine;
+  r.tie_seed = o.tie_seed;
+  r.workload = o.workload;
+  return r;
+}
+
+std::string workload_to_text(const std::vector<WorkloadSpec>& workload) {
+  std::string out;
+  char weight[32];
+  for (const WorkloadSpec& w : workload) {
+    if (!out.empty()) out += ';';
+    std::snprintf(weight, sizeof weight, "%.17g", w.weight);
+    out += std::to_string(w.cpu_milli) + ',' + std::to_string(w.memory_mib) + ',' + std::to_string(w.gpus) + ',' +
+           std::to_string(w.gpu_milli) + ',' + weight;
+    for (const std::string& m : w.gpu_models) out += ',' + m;
+  }
+  return out;
+}
+
+std::optional<std::vector<WorkloadSpec>> parse_workload_text(std::string_view text, std::string* error) {
+  std::vector<WorkloadSpec> out;
+  const auto fail = [&](std::size_t spec, const std::string& what) -> std::optional<std::vector<WorkloadSpec>> {
+    if (error != nullptr) *error = "spec " + std::to_string(spec) + ": " + what;
+    return std::nullopt;
+  };
+  if (text.empty()) return out;
+  std::size_t spec = 0;
+  for (std::size_t begin = 0; begin <= text.size(); ++spec) {
+    std::size_t end = text.find(';', begin);
+    if (end == std::string_view::npos) end = text.size();
+    const std::string_view item = text.substr(begin, end - begin);
+    std::vector<std::string_view> fields;
+    for (std::size_t b = 0; b <= item.size();) {
+      std::size_t e = item.find(',', b);
+      if (e == std::string_view::npos) e = item.size();
+      fields.push_back(item.substr(b, e - b));
+      b = e + 1;
+    }
+    if (fields.size() < 5) return fail(spec, "expected cpu_milli,memory_mib,gpus,gpu_milli,weight[,models], found '" +
+                                                 std::string(item.substr(0, 64)) + "'");
+    WorkloadSpec w;
+    const auto integer = [&](std::string_view f, std::int64_t max, std::int64_t& v) {
+      const auto r = std::from_chars(f.data(), f.data() + f.size(), v);
+      return r.ec == std::errc{} && r.ptr == f.data() + f.size() && v >= 0 && v <= max;
+    };
+    std::int64_t gpus = 0, milli = 0;
+    if (!integer(fields[0], std::int64_t{1} << 50, w.cpu_milli)) return fail(spec, "bad cpu_milli");
+    if (!integer(fields[1], std::int64_t{1} << 50, w.memory_mib)) return fail(spec, "bad memory_mib");
+    if (!integer(fields[2], 1024, gpus)) return fail(spec, "gpus must be 0..1024");
+    if (!integer(fields[3], kGpuMilliWhole, milli)) return fail(spec, "gpu_milli must be 0..1000");
+    if (gpus > 0 && milli > 0) return fail(spec, "whole GPUs and a share at once");
+    w.gpus = static_cast<std::int32_t>(gpus);
+    w.gpu_milli = static_cast<std::int32_t>(milli);
+    double weight = 0;
+    const auto r = std::from_chars(fields[4].data(), fields[4].data() + fields[4].size(), weight);
+    if (r.ec != std::errc{} || r.ptr != fields[4].data() + fields[4].size() || !(weight >= 0) || weight > 1e12) {
+      return fail(spec, "weight must be a number in 0..10^12");
+    }
+    w.weight = weight;
+    for (std::size_t f = 5; f < fields.size(); ++f) {
+      if (fields[f].empty()) return fail(spec, "empty GPU model name");
+      w.gpu_models.emplace_back(fields[f]);
+    }
+    out.push_back(std::move(w));
+    if (out.size() > 4096) return fail(spec, "more than 4096 specs");
+    begin = end + 1;
+    if (end == text.size()) break;
+  }
+  double total = 0;
+  for (const WorkloadSpec& w : out) total += w.weight;
+  if (!(total > 0)) return fail(0, "the weights sum to 0");
+  for (WorkloadSpec& w : out) w.weight /= total;
+  return out;
+}
+
+std::string encode_request_options(const AllocateRequestOptions& options, BodyFormat format, std::uint16_t version) {
+  struct View {
+    AllocateRequestOptions o;
+    std::string model, backend, workload;
+  } v{options, std::string(to_string(options.cost_model)), std::string(to_string(options.backend)),
+      workload_to_text(options.workload)};
+  const bool v2 = format == BodyFormat::kJson || version >= 2;
+  return encode_record(v, format, [v2](auto& visitor, View& r) {
+    visit_options(visitor, r.o, r.model, r.backend, r.workload, v2);
+  });
+}
+
+RequestOptionsDecodeResult decode_request_options(std::string_view bytes, BodyFormat format, std::uint16_t version) {
   RequestOptionsDecodeResult result;
   std::string model(to_string(result.options.cost_model));
   std::string backend(to_string(result.options.backend));
+  std::string workload;
   result.error = guarded([&] {
     if (format == BodyFormat::kJson) {
       const rapidjson::Document doc = parse_object(bytes);
       JsonIn in(doc, false);  // every option may be left out
-      visit_options(in, result.options, model, backend);
+      visit_options(in, result.options, model, backend, workload, true);
       in.check_unknown();
     } else {
       BinaryIn in(bytes);
-      visit_options(in, result.options, model, backend);
+      visit_options(in, result.options, model, backend, workload, version >= 2);
       in.check_end();
     }
-    finish_options(result.options, model, backend);
+    finish_options(result.options, model, backend, workload);
   });
   if (!result.error.empty()) result.error = "options: " + result.error;
   result.ok = result.error.empty();
@@ -652,11 +783,13 @@ std::string encode_health(const HealthInfo& health, BodyFormat format) {
 std::optional<HealthInfo> decode_health(std::string_view bytes, BodyFormat format, std::string* error) {
   return decode_record<HealthInfo>(bytes, format, error, [](auto& v, HealthInfo& h) { visit_health(v, h); });
 }
-std::string encode_stats(const ServiceStats& stats, BodyFormat format) {
-  return encode_record(stats, format, [](auto& v, ServiceStats& s) { visit_stats(v, s); });
+std::string encode_stats(const ServiceStats& stats, BodyFormat format, std::uint16_t version) {
+  return encode_record(stats, format, [version](auto& v, ServiceStats& s) { visit_stats(v, s, version); });
 }
-std::optional<ServiceStats> decode_stats(std::string_view bytes, BodyFormat format, std::string* error) {
-  return decode_record<ServiceStats>(bytes, format, error, [](auto& v, ServiceStats& s) { visit_stats(v, s); });
+std::optional<ServiceStats> decode_stats(std::string_view bytes, BodyFormat format, std::string* error,
+                                         std::uint16_t version) {
+  return decode_record<ServiceStats>(bytes, format, error,
+                                     [version](auto& v, ServiceStats& s) { visit_stats(v, s, version); });
 }
 
 // ---- Allocation -------------------------------------------------------------------------
@@ -772,6 +905,12 @@ Allocation allocation_from_json(std::string_view bytes, const SnapshotLimits& li
   a.stats = AllocationStats{get_int(n, "pending_tasks"),   get_int(n, "running_tasks"),   get_int(n, "shapes"),
                             get_int(n, "running_groups"),  get_int(n, "machine_classes"), get_int(n, "nodes"),
                             get_int(n, "arcs"),            get_int(n, "cost_evaluations"), get_int(n, "repaired")};
+  // Version 2's fields: absent from a version 1 service's replies.
+  const auto optional_int = [&](const char* name) { return n.HasMember(name) ? get_int(n, name) : 0; };
+  a.stats.resolves = optional_int("resolves");
+  a.stats.placed_by_flow = optional_int("placed_by_flow");
+  a.stats.placed_by_resolve = optional_int("placed_by_resolve");
+  a.stats.placed_by_fallback = optional_int("placed_by_fallback");
   if (doc.HasMember("certificate")) {
     const rapidjson::Value& c = get_object(doc, "certificate");
     Certificate cert;
@@ -802,22 +941,23 @@ Allocation allocation_from_json(std::string_view bytes, const SnapshotLimits& li
 
 }  // namespace
 
-std::string encode_allocation(const Allocation& allocation, BodyFormat format) {
+std::string encode_allocation(const Allocation& allocation, BodyFormat format, std::uint16_t version) {
   if (format == BodyFormat::kJson) return allocation_to_json(allocation);
   try {
-    return detail::encode_allocation_binary(allocation);
+    return detail::encode_allocation_binary(allocation, version);
   } catch (...) {
     return {};
   }
 }
 
-AllocationDecodeResult decode_allocation(std::string_view bytes, BodyFormat format, const SnapshotLimits& limits) {
+AllocationDecodeResult decode_allocation(std::string_view bytes, BodyFormat format, const SnapshotLimits& limits,
+                                         std::uint16_t version) {
   AllocationDecodeResult result;
   result.error = guarded([&] {
     if (format == BodyFormat::kJson) {
       result.allocation = allocation_from_json(bytes, limits);
     } else {
-      detail::decode_allocation_binary(bytes, limits, result.allocation);
+      detail::decode_allocation_binary(bytes, limits, result.allocation, version);
     }
   });
   result.ok = result.error.empty();
@@ -825,17 +965,18 @@ AllocationDecodeResult decode_allocation(std::string_view bytes, BodyFormat form
   return result;
 }
 
-std::string encode_indexed_allocation(const IndexedAllocation& allocation) {
+std::string encode_indexed_allocation(const IndexedAllocation& allocation, std::uint16_t version) {
   try {
-    return detail::encode_indexed_allocation_binary(allocation);
+    return detail::encode_indexed_allocation_binary(allocation, version);
   } catch (...) {
     return {};
   }
 }
 
-IndexedAllocationDecodeResult decode_indexed_allocation(std::string_view bytes, const SnapshotLimits& limits) {
+IndexedAllocationDecodeResult decode_indexed_allocation(std::string_view bytes, const SnapshotLimits& limits,
+                                                        std::uint16_t version) {
   IndexedAllocationDecodeResult result;
-  result.error = guarded([&] { detail::decode_indexed_allocation_binary(bytes, limits, result.allocation); });
+  result.error = guarded([&] { detail::decode_indexed_allocation_binary(bytes, limits, result.allocation, version); });
   result.ok = result.error.empty();
   if (!result.ok) result.error = "indexed allocation: " + result.error;
   return result;

@@ -625,6 +625,10 @@ struct Service::Impl {
 
   static Reply error_reply(const Envelope& request, ReplyCode code, std::string message) {
     Reply r;
+    // In the request's version when it is one this service speaks, so its client can read it.
+    if (request.version >= kOldestProtocolVersion && request.version <= kProtocolVersion) {
+      r.envelope.version = request.version;
+    }
     r.envelope.type = MessageType::kError;
     r.envelope.format = request.format;
     r.envelope.request_id = request.request_id;
@@ -769,7 +773,7 @@ struct Service::Impl {
         r.envelope.type = e.type == MessageType::kHealth ? MessageType::kHealthReply : MessageType::kStatsReply;
         r.envelope.code = ReplyCode::kOk;
         stats.denied = denied.load();
-        r.body = e.type == MessageType::kHealth ? encode_health(health(), e.format) : encode_stats(stats, e.format);
+        r.body = e.type == MessageType::kHealth ? encode_health(health(), e.format) : encode_stats(stats, e.format, e.version);
         r.envelope.body_bytes = r.body.size();
         send_reply(route, r);
         return;
@@ -843,7 +847,7 @@ struct Service::Impl {
                  std::to_string(kMaxOptionsBytes));
       return;
     }
-    RequestOptionsDecodeResult opt = decode_request_options(options_bytes, e.format);
+    RequestOptionsDecodeResult opt = decode_request_options(options_bytes, e.format, e.version);
     if (!opt.ok) {
       refuse(route, e, ReplyCode::kMalformed, opt.error);
       return;
@@ -1085,15 +1089,8 @@ struct Service::Impl {
 
       // 4. Allocate.
       const AllocateRequestOptions& req = job.request;
-      AllocateOptions ao;
-      ao.cost_model = req.cost_model;
-      ao.solve.backend = req.backend;
-      ao.solve.verify = req.verify;
+      AllocateOptions ao = to_allocate_options(req);
       ao.solve.cancel = &job.control->cancel;
-      ao.aggregate = req.aggregate;
-      ao.allow_migration = req.allow_migration;
-      ao.allow_preemption = req.allow_preemption;
-      ao.migration_cost = req.migration_cost;
       ao.validate = false;  // done above
       ao.limits = options.limits;
       // Indexed replies (docs/protocol.md): positions instead of ids, binary only.
@@ -1143,7 +1140,8 @@ struct Service::Impl {
       d.reply.envelope = e;
       d.reply.envelope.type = MessageType::kAllocateReply;
       d.reply.envelope.code = ReplyCode::kOk;
-      d.reply.body = indexed ? encode_indexed_allocation(indexed_result) : encode_allocation(a, e.format);
+      d.reply.body =
+          indexed ? encode_indexed_allocation(indexed_result, e.version) : encode_allocation(a, e.format, e.version);
       if (d.reply.body.empty()) return fail(ReplyCode::kInternal, "encoding the allocation failed", false);
       d.reply.envelope.body_bytes = d.reply.body.size();
       d.reply.cacheable = true;

@@ -80,6 +80,12 @@ class PythonClientTest(unittest.TestCase):
                 self.assertEqual(sorted(map(key, a["placements"])), sorted(map(key, self.reference["placements"])))
                 self.assertEqual(sorted((u["task"], u["reason"]) for u in a["unscheduled"]),
                                  sorted((u["task"], u["reason"]) for u in self.reference["unscheduled"]))
+                # Protocol version 2: who decided each placement, in both formats.
+                n = a["network"]
+                for k in ("resolves", "placed_by_flow", "placed_by_resolve", "placed_by_fallback"):
+                    self.assertEqual(n[k], self.reference["network"][k], k)
+                self.assertEqual(n["placed_by_flow"] + n["placed_by_resolve"] + n["placed_by_fallback"],
+                                 len(a["placements"]))
                 c.close()
 
     def test_indexed_reply_matches_the_ids_reply(self):
@@ -87,7 +93,7 @@ class PythonClientTest(unittest.TestCase):
         ids = c.allocate(self.snapshot, {"cost_model": "priority"}, epoch=1)
         indexed = c.allocate(self.snapshot, {"cost_model": "priority"}, epoch=1, indexed=True)
         self.assertEqual(c.last_envelope["flags"] & 1, 1)
-        for k in ("status", "objective", "counts", "placements", "kept", "migrations", "preemptions",
+        for k in ("status", "objective", "counts", "network", "placements", "kept", "migrations", "preemptions",
                   "unscheduled"):
             self.assertEqual(indexed[k], ids[k], k)
         with self.assertRaises(ValueError):

@@ -94,8 +94,8 @@ TEST(ServiceFaults, MalformedMessagesAreAnsweredAndServiceKeepsServing) {
   expect_error(peer, {good.substr(0, 47)}, ReplyCode::kMalformed, "envelope is 47 bytes");
   {
     std::string v = good;
-    v[4] = 2;  // version 2
-    expect_error(peer, {v, options, snap}, ReplyCode::kUnsupportedVersion, "protocol version 2");
+    v[4] = 3;  // version 3: newer than this service
+    expect_error(peer, {v, options, snap}, ReplyCode::kUnsupportedVersion, "protocol version 3");
   }
   {
     std::string t = good;

@@ -134,6 +134,56 @@ TEST(Service, ServesReqSockets) {
   EXPECT_NE(reply->body.find("\"state\":\"serving\""), std::string::npos) << reply->body;
 }
 
+// A master written for protocol version 1 keeps working: its version 1 request (binary
+// options ending at deadline_ms) is answered in version 1 (no re-solve counts in the
+// allocation, no replies_dropped in the stats), and a version 2 request gets them.
+TEST(Service, Version1ClientsAreAnsweredInVersion1) {
+  ServiceProcess service({"--workers", "1"});
+  ASSERT_TRUE(service.running()) << service.log();
+  const Snapshot snapshot = small_snapshot(5, 12, 40);
+  const std::string body = encode_snapshot(snapshot, SnapshotFormat::kBinary);
+  RawPeer peer(service.endpoint());
+  for (const std::uint16_t version : {std::uint16_t{1}, std::uint16_t{2}}) {
+    Envelope e;
+    e.version = version;
+    e.type = MessageType::kAllocate;
+    e.request_id = 100 + version;
+    e.snapshot_version = snapshot.version;
+    peer.send(test::request_frames(e, {encode_request_options(AllocateRequestOptions{}, BodyFormat::kBinary, version),
+                                       body}));
+    const auto frames = peer.receive(std::chrono::seconds(30));
+    ASSERT_TRUE(frames.has_value()) << "no reply to the version " << version << " request";
+    const auto reply = test::parse_reply(*frames);
+    ASSERT_TRUE(reply.has_value());
+    EXPECT_EQ(reply->envelope.version, version);
+    ASSERT_EQ(reply->envelope.code, ReplyCode::kOk) << reply->body;
+    const AllocationDecodeResult d = decode_allocation(reply->body, BodyFormat::kBinary, {}, version);
+    ASSERT_TRUE(d.ok) << d.error;
+    EXPECT_EQ(d.allocation.placements.size() + d.allocation.unscheduled.size(), 40u - d.allocation.kept.size() -
+                                                                                  d.allocation.migrations.size() -
+                                                                                  d.allocation.preemptions.size())
+        << "every task is accounted for";
+    if (version == 2) {
+      EXPECT_EQ(d.allocation.stats.placed_by_flow + d.allocation.stats.placed_by_resolve +
+                    d.allocation.stats.placed_by_fallback,
+                static_cast<std::int64_t>(d.allocation.placements.size()));
+    }
+    EXPECT_FALSE(decode_allocation(reply->body, BodyFormat::kBinary, {}, version == 1 ? 2 : 1).ok);
+    Envelope s;
+    s.version = version;
+    s.type = MessageType::kStats;
+    s.request_id = 200 + version;
+    peer.send(test::request_frames(s, {}));
+    const auto stats_frames = peer.receive(std::chrono::seconds(30));
+    ASSERT_TRUE(stats_frames.has_value());
+    const auto stats = test::parse_reply(*stats_frames);
+    ASSERT_TRUE(stats.has_value());
+    EXPECT_EQ(stats->envelope.version, version);
+    std::string error;
+    EXPECT_TRUE(decode_stats(stats->body, BodyFormat::kBinary, &error, version).has_value()) << error;
+  }
+}
+
 // 8 clients × 200 pipelined requests each: every request id is answered exactly once
 // (an allocation, or BUSY when the queue was full: both are replies), and nothing more
 // arrives afterwards.

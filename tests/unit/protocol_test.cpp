@@ -167,6 +167,10 @@ void expect_same(const Allocation& a, const Allocation& b) {
   EXPECT_EQ(a.objective, b.objective);
   EXPECT_EQ(a.stats.nodes, b.stats.nodes);
   EXPECT_EQ(a.stats.repaired, b.stats.repaired);
+  EXPECT_EQ(a.stats.resolves, b.stats.resolves);
+  EXPECT_EQ(a.stats.placed_by_flow, b.stats.placed_by_flow);
+  EXPECT_EQ(a.stats.placed_by_resolve, b.stats.placed_by_resolve);
+  EXPECT_EQ(a.stats.placed_by_fallback, b.stats.placed_by_fallback);
   auto same_places = [](const std::vector<Placement>& x, const std::vector<Placement>& y) {
     ASSERT_EQ(x.size(), y.size());
     for (std::size_t i = 0; i < x.size(); ++i) {
@@ -208,6 +212,121 @@ TEST(AllocationBody, RoundTripsInBothFormats) {
     expect_same(a, d.allocation);
   }
   EXPECT_EQ(encode_allocation(a, BodyFormat::kJson), allocation_to_json(a));
+}
+
+// Version 1 clients keep working: a version 1 body has no re-solve counts (binary) and the
+// version 2 fields ride in JSON, where version 1 readers skip them.
+TEST(Versions, AllocationBodiesOfVersion1HaveNoResolveCounts) {
+  Allocation a = sample_allocation(false);
+  a.stats.resolves = 3;
+  a.stats.placed_by_flow = 11;
+  a.stats.placed_by_resolve = 7;
+  a.stats.placed_by_fallback = 2;
+  const std::string v2 = encode_allocation(a, BodyFormat::kBinary, 2);
+  const std::string v1 = encode_allocation(a, BodyFormat::kBinary, 1);
+  EXPECT_EQ(v2.size(), v1.size() + 4 * 8);
+  const AllocationDecodeResult d1 = decode_allocation(v1, BodyFormat::kBinary, {}, 1);
+  ASSERT_TRUE(d1.ok) << d1.error;
+  EXPECT_EQ(d1.allocation.stats.resolves, 0);
+  EXPECT_EQ(d1.allocation.stats.placed_by_flow, 0);
+  EXPECT_EQ(d1.allocation.placements.size(), a.placements.size());
+  const AllocationDecodeResult d2 = decode_allocation(v2, BodyFormat::kBinary, {}, 2);
+  ASSERT_TRUE(d2.ok) << d2.error;
+  expect_same(a, d2.allocation);
+  // Read with the wrong version, the body does not parse: the version is the contract.
+  EXPECT_FALSE(decode_allocation(v2, BodyFormat::kBinary, {}, 1).ok);
+  EXPECT_FALSE(decode_allocation(v1, BodyFormat::kBinary, {}, 2).ok);
+  // Indexed bodies carry the same record.
+  IndexedAllocation indexed;
+  indexed.summary = a;
+  indexed.summary.placements.clear();
+  indexed.summary.kept.clear();
+  indexed.summary.migrations.clear();
+  indexed.summary.preemptions.clear();
+  indexed.summary.unscheduled.clear();
+  const IndexedAllocationDecodeResult i1 = decode_indexed_allocation(encode_indexed_allocation(indexed, 1), {}, 1);
+  ASSERT_TRUE(i1.ok) << i1.error;
+  EXPECT_EQ(i1.allocation.summary.stats.placed_by_resolve, 0);
+  const IndexedAllocationDecodeResult i2 = decode_indexed_allocation(encode_indexed_allocation(indexed, 2), {}, 2);
+  ASSERT_TRUE(i2.ok) << i2.error;
+  EXPECT_EQ(i2.allocation.summary.stats.placed_by_resolve, 7);
+  // JSON has them always; a document without them (a version 1 service's) reads as zeros.
+  std::string json = encode_allocation(a, BodyFormat::kJson, 1);
+  EXPECT_NE(json.find("\"placed_by_resolve\": 7"), std::string::npos);
+  const std::string field = ", \"resolves\": 3, \"placed_by_flow\": 11, \"placed_by_resolve\": 7, \"placed_by_fallback\": 2";
+  const std::size_t at = json.find(field);
+  ASSERT_NE(at, std::string::npos);
+  json.erase(at, field.size());
+  const AllocationDecodeResult old = decode_allocation(json, BodyFormat::kJson);
+  ASSERT_TRUE(old.ok) << old.error;
+  EXPECT_EQ(old.allocation.stats.placed_by_flow, 0);
+}
+
+TEST(Versions, RequestOptionsOfVersion1EndAtTheDeadline) {
+  AllocateRequestOptions o;
+  o.cost_model = CostModel::kAlloc;
+  o.deadline_ms = 99;
+  o.max_resolves = 5;
+  o.new_tasks_per_machine = -1;
+  o.tie_seed = 42;
+  o.candidate_slack = 3.5;
+  o.workload = {WorkloadSpec{3152, 0, 0, 810, {}, 0.75}, WorkloadSpec{12000, 512, 2, 0, {"V100M16", "V100M32"}, 0.25}};
+  const std::string v1 = encode_request_options(o, BodyFormat::kBinary, 1);
+  const RequestOptionsDecodeResult d1 = decode_request_options(v1, BodyFormat::kBinary, 1);
+  ASSERT_TRUE(d1.ok) << d1.error;
+  EXPECT_EQ(d1.options.deadline_ms, 99);
+  EXPECT_EQ(d1.options.max_resolves, AllocateRequestOptions{}.max_resolves);  // not in version 1
+  EXPECT_FALSE(decode_request_options(v1, BodyFormat::kBinary, 2).ok);       // ends early for version 2
+  for (const BodyFormat f : {BodyFormat::kBinary, BodyFormat::kJson}) {
+    const RequestOptionsDecodeResult d = decode_request_options(encode_request_options(o, f, 2), f, 2);
+    ASSERT_TRUE(d.ok) << d.error;
+    EXPECT_EQ(d.options.max_resolves, 5);
+    EXPECT_EQ(d.options.new_tasks_per_machine, -1);
+    EXPECT_EQ(d.options.tie_seed, 42u);
+    EXPECT_EQ(d.options.candidate_slack, 3.5);
+    ASSERT_EQ(d.options.workload.size(), 2u);
+    EXPECT_EQ(d.options.workload[1].gpu_models, (std::vector<std::string>{"V100M16", "V100M32"}));
+    EXPECT_EQ(d.options.workload[1].gpus, 2);
+    EXPECT_EQ(d.options.workload[0].gpu_milli, 810);
+    EXPECT_DOUBLE_EQ(d.options.workload[0].weight, 0.75);
+    const AllocateOptions ao = to_allocate_options(d.options);
+    EXPECT_EQ(ao.tie_seed, 42u);
+    EXPECT_EQ(to_request_options(ao).workload.size(), 2u);
+  }
+}
+
+TEST(Versions, WorkloadTextIsCheckedByName) {
+  std::string error;
+  EXPECT_TRUE(parse_workload_text("", &error).has_value());
+  for (const auto& [text, what] : std::vector<std::pair<std::string, std::string>>{
+           {"1,2,3", "spec 0: expected cpu_milli,memory_mib,gpus,gpu_milli,weight"},
+           {"1,0,0,100,1;x,0,0,0,1", "spec 1: bad cpu_milli"},
+           {"1,0,2,100,1", "spec 0: whole GPUs and a share at once"},
+           {"1,0,0,1001,1", "spec 0: gpu_milli must be 0..1000"},
+           {"1,0,0,100,nan", "spec 0: weight must be a number"},
+           {"1,0,0,100,0", "the weights sum to 0"},
+           {"1,0,1,0,1,", "spec 0: empty GPU model name"}}) {
+    error.clear();
+    EXPECT_FALSE(parse_workload_text(text, &error).has_value()) << text;
+    EXPECT_NE(error.find(what), std::string::npos) << text << ": " << error;
+  }
+  const auto w = parse_workload_text("1000,0,1,0,3;500,0,0,250,1,T4", &error);
+  ASSERT_TRUE(w.has_value()) << error;
+  EXPECT_DOUBLE_EQ((*w)[0].weight, 0.75);  // normalised
+  EXPECT_EQ(workload_to_text(*w), "1000,0,1,0,0.75;500,0,0,250,0.25,T4");
+}
+
+TEST(Versions, EnvelopesOfVersion1AreAccepted) {
+  Envelope e;
+  e.version = 1;
+  const EnvelopeDecodeResult d = decode_envelope(encode_envelope(e));
+  ASSERT_TRUE(d.ok) << d.error;
+  EXPECT_EQ(d.envelope.version, 1);
+  e.version = 3;
+  const EnvelopeDecodeResult three = decode_envelope(encode_envelope(e));
+  EXPECT_FALSE(three.ok);
+  EXPECT_EQ(three.code, ReplyCode::kUnsupportedVersion);
+  EXPECT_NE(three.error.find("speaks 1 to 2"), std::string::npos) << three.error;
 }
 
 TEST(AllocationBody, EveryBinaryTruncationIsRefused) {

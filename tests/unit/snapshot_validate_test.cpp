@@ -212,7 +212,7 @@ TEST(SnapshotValidate, CostRangeThatWouldNotFitTheSolverIsRefused) {
   v = sluice::validate(s, limits);
   EXPECT_FALSE(v.ok());
   EXPECT_NE(v.message.find("snapshot too large for the solver's 64-bit costs: 4 machines, 1 jobs with 1 distinct "
-                           "priorities, 2 tasks, up to 4 GPUs on a machine and preference weights up to "
+                           "priorities, 2 tasks and preference weights up to "
                            "144115188075855872 per task"),
             std::string::npos)
       << v.message;
