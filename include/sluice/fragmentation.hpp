@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "sluice/allocate.hpp"
+#include "sluice/snapshot.hpp"
 
 namespace sluice {
 
@@ -51,10 +52,11 @@ class FragmentationMeasure {
 };
 
 // FGD's tie-break between machines of equal score: a fixed pseudo-random machine order (the
-// simulator's node-name prefixes). The order of machine ids by this key, lowest first; the
-// `seed` draws another order. Uncorrelated with machine types or list order.
-[[nodiscard]] std::uint64_t machine_tie_key(std::string_view machine_id, std::uint64_t seed);
-// The allocator breaks ties by machine_tie_key % kTieKeyUnits, then by machine position.
+// simulator's node-name prefixes), drawn with `seed` from the machine ids, uncorrelated
+// with machine types or list order. Per machine, its rank in that order (0 first).
+[[nodiscard]] std::vector<std::int32_t> machine_tie_ranks(const std::vector<Machine>& machines, std::uint64_t seed);
+// The fgd and alloc cost models add rank · kTieKeyUnits / max(machines, kTieKeyUnits) to a
+// machine's costs: the exact order up to kTieKeyUnits machines, that order in buckets above.
 inline constexpr std::int64_t kTieKeyUnits = 4096;
 
 // FGD's target workload ("typical pods") from task specs with their counts: specs with the

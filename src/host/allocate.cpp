@@ -78,56 +78,10 @@ bool cancelled(const AllocateOptions& o) {
   return o.solve.cancel != nullptr && o.solve.cancel->load(std::memory_order_relaxed);
 }
 
-std::vector<std::int32_t> all_priorities(const Snapshot& s) {
-  std::vector<std::int32_t> p;
-  p.reserve(s.jobs.size());
-  for (const Job& j : s.jobs) p.push_back(j.priority);
-  return p;
-}
-
-}  // namespace
-
-namespace {
-
-// FGD's target workload: the caller's, or the snapshot's own tasks (typical_workload).
-std::vector<WorkloadSpec> fgd_workload(const Cluster& cluster, const Snapshot& snapshot,
-                                       const AllocateOptions& options) {
-  if (!options.workload.empty()) return options.workload;
-  std::vector<TaskRef> rep(cluster.shapes.size(), TaskRef{-1, -1});  // a task of each shape
-  for (std::size_t s = 0; s < cluster.shapes.size(); ++s) {
-    if (!cluster.shapes[s].pending.empty()) rep[s] = cluster.shapes[s].pending.front();
-  }
-  for (const RunningTask& r : cluster.running) {
-    if (rep[static_cast<std::size_t>(r.shape)].job < 0) rep[static_cast<std::size_t>(r.shape)] = r.ref;
-  }
-  std::vector<std::pair<WorkloadSpec, std::int64_t>> counted;
-  for (std::size_t s = 0; s < cluster.shapes.size(); ++s) {
-    if (rep[s].job < 0) continue;
-    const Task& t = snapshot.jobs[static_cast<std::size_t>(rep[s].job)].tasks[static_cast<std::size_t>(rep[s].task)];
-    WorkloadSpec w;
-    w.cpu_milli = t.cpu_milli;
-    w.gpus = t.gpus;
-    w.gpu_milli = t.gpus > 0 ? 0 : t.gpu_milli;
-    w.gpu_models = t.gpu_models;
-    counted.emplace_back(std::move(w),
-                         static_cast<std::int64_t>(cluster.shapes[s].pending.size()) + cluster.shapes[s].running);
-  }
-  return typical_workload(counted);
-}
-
-CostContext cost_context(const Cluster& cluster, const Snapshot& snapshot, const AllocateOptions& options) {
-  FragmentationMeasure fragmentation;
-  std::vector<std::int64_t> tie;
-  if (options.cost_model == CostModel::kFgd || options.cost_model == CostModel::kAlloc) {
-    tie.reserve(snapshot.machines.size());
-    for (const Machine& m : snapshot.machines) {
-      tie.push_back(static_cast<std::int64_t>(machine_tie_key(m.id, options.tie_seed) % kTieUnits));
-    }
-    std::vector<std::string> model_names(cluster.names.gpu_model.size());
-    for (const auto& [name, id] : cluster.names.gpu_model) model_names[static_cast<std::size_t>(id)] = name;
-    fragmentation = FragmentationMeasure(fgd_workload(cluster, snapshot, options), model_names);
-  }
-  return CostContext(options.cost_model, all_priorities(snapshot), std::move(fragmentation), std::move(tie));
+std::int64_t pending_tasks_of(const Cluster& cluster) {
+  std::int64_t n = 0;
+  for (const Shape& s : cluster.shapes) n += static_cast<std::int64_t>(s.pending.size());
+  return n;
 }
 
 }  // namespace
@@ -135,8 +89,9 @@ CostContext cost_context(const Cluster& cluster, const Snapshot& snapshot, const
 std::optional<Network> allocation_network(const Snapshot& snapshot, const AllocateOptions& options) {
   if (options.validate && !validate(snapshot).ok()) return std::nullopt;
   Cluster cluster = index_cluster(snapshot, options);
-  const CostContext costs = cost_context(cluster, snapshot, options);
-  return std::move(build_network(cluster, costs, options).network);
+  const CostContext costs = make_cost_context(cluster, snapshot, options);
+  return std::move(
+      build_network(cluster, costs, resolve_auto_options(options, costs, pending_tasks_of(cluster))).network);
 }
 
 namespace {
@@ -164,13 +119,9 @@ Allocation run_allocation(const Snapshot& snapshot, const AllocateOptions& optio
   Cluster cluster = index_cluster(snapshot, options);
   auto step = Clock::now();
   trace_step("index", t);
-  const CostContext costs = cost_context(cluster, snapshot, options);
-  AllocateOptions resolved = options;  // the auto rules decided once, for every round
-  std::int64_t pending_tasks = 0;
-  for (const Shape& s : cluster.shapes) pending_tasks += static_cast<std::int64_t>(s.pending.size());
-  if (resolved.new_tasks_per_machine == 0) {
-    resolved.new_tasks_per_machine = costs.cost_wanders() && pending_tasks <= kExactRoundsTasks ? 1 : -1;
-  }
+  const CostContext costs = make_cost_context(cluster, snapshot, options);
+  const std::int64_t pending_tasks = pending_tasks_of(cluster);
+  const AllocateOptions resolved = resolve_auto_options(options, costs, pending_tasks);  // once, for every round
   BuiltNetwork built = build_network(cluster, costs, resolved);
   out.timings.build_s = seconds_since(t0) - out.timings.validate_s;
   out.stats.shapes = 0;
@@ -233,24 +184,7 @@ Allocation run_allocation(const Snapshot& snapshot, const AllocateOptions& optio
   for (std::int32_t round = 1; round <= options.max_resolves && !left.empty(); ++round) {
     if (cancelled(options)) break;
     t = Clock::now();
-    std::vector<std::pair<std::int32_t, std::vector<TaskRef>>> by_shape;
-    {
-      std::vector<std::int32_t> slot(cluster.shapes.size(), -1);
-      for (const Move& mv : left) {
-        std::int32_t& k = slot[static_cast<std::size_t>(mv.shape)];
-        if (k < 0) {
-          k = static_cast<std::int32_t>(by_shape.size());
-          by_shape.emplace_back(mv.shape, std::vector<TaskRef>{});
-        }
-        by_shape[static_cast<std::size_t>(k)].second.push_back(mv.ref);
-      }
-      for (auto& [shape, refs] : by_shape) {  // snapshot order within a shape, as index_cluster lists them
-        std::sort(refs.begin(), refs.end(),
-                  [](TaskRef a, TaskRef b) { return a.job != b.job ? a.job < b.job : a.task < b.task; });
-      }
-      std::sort(by_shape.begin(), by_shape.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-    }
-    Cluster residual = residual_cluster(cluster, repair.free(), by_shape);
+    Cluster residual = residual_cluster(cluster, repair.free(), by_shape(cluster, left));
     BuiltNetwork again = build_network(residual, costs, resolved);
     out.timings.build_s += seconds_since(t);
     t = Clock::now();
@@ -269,9 +203,12 @@ Allocation run_allocation(const Snapshot& snapshot, const AllocateOptions& optio
     left = repair.apply_resolve(residual, more);
     out.timings.repair_s += seconds_since(t);
     trace_step("re-solve: pack", t);
-    // A round that places (almost) nothing ends the loop: free resources only shrink, so the
-    // next would place as little, at the price of a solve.
-    if (static_cast<std::int64_t>(before - left.size()) * 1000 < std::max<std::int64_t>(1, pending_tasks)) break;
+    trace_note("re-solve " + std::to_string(round) + ": " + std::to_string(before) + " tasks without a machine, " +
+               std::to_string(again.network.num_nodes()) + " nodes, " + std::to_string(again.network.num_arcs()) +
+               " arcs; placed " + std::to_string(before - left.size()));
+    // A round that places nothing ends the loop: free resources only shrink, and the next
+    // network would be the same.
+    if (left.size() == before) break;
   }
   if (cancelled(options)) {
     out.status = Status::kCancelled;

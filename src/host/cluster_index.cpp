@@ -25,6 +25,11 @@ void trace_step(const char* what, std::chrono::steady_clock::time_point& since) 
   since = now;
 }
 
+void trace_note(const std::string& what) {
+  static const bool on = std::getenv("SLUICE_TRACE") != nullptr;
+  if (on) std::fprintf(stderr, "[allocate] %s\n", what.c_str());
+}
+
 namespace {
 
 Resources resources_of(std::int64_t cpu, std::int64_t memory, const std::vector<Gpu>& gpus, bool free_side,

@@ -93,6 +93,8 @@ struct Cluster {
 
 // With SLUICE_TRACE set, prints the time since `since` for a step and resets it.
 void trace_step(const char* what, std::chrono::steady_clock::time_point& since);
+// With SLUICE_TRACE set, prints a line about the allocation's progress.
+void trace_note(const std::string& what);
 
 // Interns the snapshot and groups tasks and machines (the snapshot must be valid).
 [[nodiscard]] Cluster index_cluster(const Snapshot& snapshot, const AllocateOptions& options);

@@ -6,6 +6,8 @@
 // popularity; a placement costs the growth it causes.
 #include "cost_models.hpp"
 
+#include "cluster_index.hpp"
+
 #include <algorithm>
 #include <map>
 #include <cmath>
@@ -130,7 +132,7 @@ std::int64_t CostContext::slot_segment_cost(int k) const { return model_ == Cost
 
 std::int64_t CostContext::evaluation_weight() const {
   return model_ == CostModel::kFgd || model_ == CostModel::kAlloc
-             ? std::max<std::int64_t>(1, static_cast<std::int64_t>(fragmentation_.size()))
+             ? std::max<std::int64_t>(1, static_cast<std::int64_t>(fragmentation_.size()) / 8)
              : 1;
 }
 
@@ -158,6 +160,67 @@ std::int32_t CostContext::pick_share(const Demand& d, const Resources& free,
 
 double CostContext::fragmentation(const Resources& free, const std::vector<std::int32_t>& models) const {
   return fragmentation_(free.cpu, free.memory, free.gpu_free, models);
+}
+
+namespace {
+
+std::vector<std::int32_t> all_priorities(const Snapshot& s) {
+  std::vector<std::int32_t> p;
+  p.reserve(s.jobs.size());
+  for (const Job& j : s.jobs) p.push_back(j.priority);
+  return p;
+}
+
+// FGD's target workload: the caller's, or the snapshot's own tasks (typical_workload).
+std::vector<WorkloadSpec> fgd_workload(const Cluster& cluster, const Snapshot& snapshot,
+                                       const AllocateOptions& options) {
+  if (!options.workload.empty()) return options.workload;
+  std::vector<TaskRef> rep(cluster.shapes.size(), TaskRef{-1, -1});  // a task of each shape
+  for (std::size_t s = 0; s < cluster.shapes.size(); ++s) {
+    if (!cluster.shapes[s].pending.empty()) rep[s] = cluster.shapes[s].pending.front();
+  }
+  for (const RunningTask& r : cluster.running) {
+    if (rep[static_cast<std::size_t>(r.shape)].job < 0) rep[static_cast<std::size_t>(r.shape)] = r.ref;
+  }
+  std::vector<std::pair<WorkloadSpec, std::int64_t>> counted;
+  for (std::size_t s = 0; s < cluster.shapes.size(); ++s) {
+    if (rep[s].job < 0) continue;
+    const Task& t = snapshot.jobs[static_cast<std::size_t>(rep[s].job)].tasks[static_cast<std::size_t>(rep[s].task)];
+    WorkloadSpec w;
+    w.cpu_milli = t.cpu_milli;
+    w.gpus = t.gpus;
+    w.gpu_milli = t.gpus > 0 ? 0 : t.gpu_milli;
+    w.gpu_models = t.gpu_models;
+    counted.emplace_back(std::move(w),
+                         static_cast<std::int64_t>(cluster.shapes[s].pending.size()) + cluster.shapes[s].running);
+  }
+  return typical_workload(counted);
+}
+
+}  // namespace
+
+CostContext make_cost_context(const Cluster& cluster, const Snapshot& snapshot, const AllocateOptions& options) {
+  FragmentationMeasure fragmentation;
+  std::vector<std::int64_t> tie;
+  if (options.cost_model == CostModel::kFgd || options.cost_model == CostModel::kAlloc) {
+    const std::vector<std::int32_t> rank = machine_tie_ranks(snapshot.machines, options.tie_seed);
+    const auto scale = std::max<std::int64_t>(static_cast<std::int64_t>(rank.size()), kTieUnits);
+    tie.reserve(rank.size());
+    for (const std::int32_t r : rank) tie.push_back(std::int64_t{r} * kTieUnits / scale);
+    std::vector<std::string> model_names(cluster.names.gpu_model.size());
+    for (const auto& [name, id] : cluster.names.gpu_model) model_names[static_cast<std::size_t>(id)] = name;
+    fragmentation = FragmentationMeasure(fgd_workload(cluster, snapshot, options), model_names);
+  }
+  return CostContext(options.cost_model, all_priorities(snapshot), std::move(fragmentation), std::move(tie));
+}
+
+
+AllocateOptions resolve_auto_options(const AllocateOptions& options, const CostContext& costs, std::int64_t pending) {
+  AllocateOptions resolved = options;
+  if (resolved.new_tasks_per_machine == 0) {
+    resolved.new_tasks_per_machine = costs.cost_wanders() && pending <= kExactRoundsTasks ? 1 : -1;
+  }
+  return resolved;
 }
 
 }  // namespace sluice::detail

@@ -82,4 +82,17 @@ inline constexpr std::int64_t kFgdScoreRange = 101 * kTieUnits;
 inline constexpr std::int64_t kAllocMaxValuedMilli = 32'000;
 
 
+struct Cluster;
+
+// The cost context of an allocation: the model, the snapshot's priorities and, for fgd and
+// alloc, FGD's target workload (the options', or the snapshot's own tasks: typical_workload)
+// and the machines' tie-break (machine_tie_ranks with options.tie_seed).
+[[nodiscard]] CostContext make_cost_context(const Cluster& cluster, const Snapshot& snapshot,
+                                            const AllocateOptions& options);
+
+// The options with their auto rules decided for this allocation (every round uses the
+// same): new_tasks_per_machine 0 becomes 1 or -1 (allocate.hpp).
+[[nodiscard]] AllocateOptions resolve_auto_options(const AllocateOptions& options, const CostContext& costs,
+                                                   std::int64_t pending_tasks);
+
 }  // namespace sluice::detail

@@ -56,12 +56,25 @@ double FragmentationMeasure::operator()(std::int64_t cpu_free, std::int64_t memo
   return sum;
 }
 
-std::uint64_t machine_tie_key(std::string_view machine_id, std::uint64_t seed) {
+namespace {
+
+std::uint64_t tie_key(std::string_view machine_id, std::uint64_t seed) {
   std::uint64_t h = 1469598103934665603ULL ^ (seed * 0x9e3779b97f4a7c15ULL);  // FNV-1a
   for (const char c : machine_id) h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ULL;
   h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9ULL;  // SplitMix64's finaliser: every bit mixed
   h = (h ^ (h >> 27)) * 0x94d049bb133111ebULL;
   return h ^ (h >> 31);
+}
+
+}  // namespace
+
+std::vector<std::int32_t> machine_tie_ranks(const std::vector<Machine>& machines, std::uint64_t seed) {
+  std::vector<std::pair<std::uint64_t, std::int32_t>> keys(machines.size());
+  for (std::size_t m = 0; m < machines.size(); ++m) keys[m] = {tie_key(machines[m].id, seed), static_cast<std::int32_t>(m)};
+  std::sort(keys.begin(), keys.end());  // a key shared by two ids: the first in the list first
+  std::vector<std::int32_t> rank(machines.size());
+  for (std::size_t r = 0; r < keys.size(); ++r) rank[static_cast<std::size_t>(keys[r].second)] = static_cast<std::int32_t>(r);
+  return rank;
 }
 
 std::vector<WorkloadSpec> typical_workload(const std::vector<std::pair<WorkloadSpec, std::int64_t>>& counted,

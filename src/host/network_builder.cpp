@@ -130,6 +130,10 @@ class Builder {
   // Per class: its group of classes with identical resources (classes also differ by
   // labels: in a fresh cluster, hundreds of classes share a handful of machine types).
   std::vector<std::int32_t> group_of_class_;
+  std::vector<std::int32_t> by_free_cpu_;  // re-solves: classes, most free CPU first (ties: class id)
+  [[nodiscard]] std::int64_t class_free_cpu(std::int32_t cls) const {
+    return c_.machines[static_cast<std::size_t>(c_.class_rep[static_cast<std::size_t>(cls)])].free.cpu;
+  }
   std::int32_t n_groups_ = 0;
   std::vector<std::int32_t> class_cursor_;
   // Per machine, what candidate search keeps (together: one cache miss, not three).
@@ -354,13 +358,24 @@ void Builder::score_classes(std::int32_t shape_id, Scratch& scratch, std::vector
   const Demand& d = s.demand;
   const std::int64_t supply = static_cast<std::int64_t>(s.pending.size()) + (o_.allow_migration ? s.running : 0);
   if (supply == 0 || !d.any_model_known) return;
-  const auto n_classes = static_cast<std::int64_t>(c_.class_rep.size());
-  const std::int64_t count = std::min(n_classes, window_);
-  const std::int64_t start = count == n_classes ? 0 : (static_cast<std::int64_t>(shape_id) * count) % n_classes;
+  // In a re-solve, only classes with the CPU for one task can hold one: they are a prefix
+  // of the classes ordered by free CPU, and the window samples that prefix, not all classes
+  // (most are nearly full then, and a window over all of them missed the few with room). A
+  // first network samples every class in id order: a sample biased to roomy machines took
+  // worse candidates for the models that prefer full ones (priority at 150k tasks: 12% more
+  // cost, 2% fewer tasks placed).
+  const auto with_cpu = !by_free_cpu_.empty()
+                            ? static_cast<std::int64_t>(
+                                  std::partition_point(by_free_cpu_.begin(), by_free_cpu_.end(),
+                                                       [&](std::int32_t cls) { return class_free_cpu(cls) >= d.cpu; }) -
+                                  by_free_cpu_.begin())
+                            : static_cast<std::int64_t>(c_.class_rep.size());
+  const std::int64_t count = std::min(with_cpu, window_);
+  const std::int64_t start = count == with_cpu ? 0 : (static_cast<std::int64_t>(shape_id) * count) % with_cpu;
   std::vector<Scored>& scored = scratch.scored;
   scored.clear();
-  auto cls = static_cast<std::int32_t>(start);
-  for (std::int64_t k = 0; k < count; ++k, cls = cls + 1 == n_classes ? 0 : cls + 1) {
+  for (std::int64_t k = 0, at = start; k < count; ++k, at = at + 1 == with_cpu ? 0 : at + 1) {
+    const auto cls = by_free_cpu_.empty() ? static_cast<std::int32_t>(at) : by_free_cpu_[static_cast<std::size_t>(at)];
     if (!labels_ok(shape_id, cls)) continue;
     const Scored& score = class_score(shape_id, cls, scratch);
     if (score.fit > 0) {
@@ -519,6 +534,12 @@ BuiltNetwork Builder::run() {
   }
   index_selectors();
   index_resource_groups();
+  if (!c_.shape_origin.empty()) {  // a residual cluster: see score_classes
+    by_free_cpu_.resize(c_.class_rep.size());
+    for (std::size_t cls = 0; cls < by_free_cpu_.size(); ++cls) by_free_cpu_[cls] = static_cast<std::int32_t>(cls);
+    std::stable_sort(by_free_cpu_.begin(), by_free_cpu_.end(),
+                     [&](std::int32_t a, std::int32_t b) { return class_free_cpu(a) > class_free_cpu(b); });
+  }
   score_all_shapes();
   trace_step("candidates: scoring classes", t);
   for (std::int32_t s = 0; s < static_cast<std::int32_t>(n_shapes); ++s) find_candidates(s);

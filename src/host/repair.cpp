@@ -196,9 +196,30 @@ bool Repairer::place_anywhere(const Move& mv) {
   return false;
 }
 
+std::vector<std::pair<std::int32_t, std::vector<TaskRef>>> by_shape(const Cluster& cluster,
+                                                                  const std::vector<Move>& left) {
+  std::vector<std::pair<std::int32_t, std::vector<TaskRef>>> out;
+  std::vector<std::int32_t> slot(cluster.shapes.size(), -1);
+  for (const Move& mv : left) {
+    std::int32_t& k = slot[static_cast<std::size_t>(mv.shape)];
+    if (k < 0) {
+      k = static_cast<std::int32_t>(out.size());
+      out.emplace_back(mv.shape, std::vector<TaskRef>{});
+    }
+    out[static_cast<std::size_t>(k)].second.push_back(mv.ref);
+  }
+  for (auto& [shape, refs] : out) {
+    std::sort(refs.begin(), refs.end(),
+              [](TaskRef a, TaskRef b) { return a.job != b.job ? a.job < b.job : a.task < b.task; });
+  }
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  return out;
+}
+
 namespace {
 
 bool higher_priority(const Move& a, const Move& b) { return a.priority > b.priority; }
+
 
 }  // namespace
 

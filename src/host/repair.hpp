@@ -69,6 +69,11 @@ struct Verdict {
 std::string constraint_signature(const Shape& s);
 bool covers(const Demand& d, const Demand& f);
 
+// The pending tasks of `left` grouped by shape (shapes in index order, tasks in snapshot
+// order within each), as residual_cluster takes them.
+[[nodiscard]] std::vector<std::pair<std::int32_t, std::vector<TaskRef>>> by_shape(const Cluster& cluster,
+                                                                                const std::vector<Move>& left);
+
 class Repairer {
  public:
   Repairer(const Cluster& c, const CostContext& costs, const AllocateOptions& o)

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <random>
 #include <unordered_set>
 
@@ -119,16 +120,10 @@ Atc23Input atc23_input(const Trace& trace, std::uint64_t seed, double tune_ratio
       in.pods.push_back(std::move(copy));
     }
   }
-  // 3. Tie ranks: the machine order FGD's models break ties with (machine_tie_key), drawn
-  //    with the seed, in the allocator's units, so that an allocator given tie_seed = seed
-  //    breaks ties as the greedy policies do.
-  std::vector<std::pair<std::uint64_t, std::size_t>> keys;
-  for (std::size_t i = 0; i < in.machines.size(); ++i) {
-    keys.emplace_back(machine_tie_key(in.machines[i].id, seed) % static_cast<std::uint64_t>(kTieKeyUnits), i);
-  }
-  std::sort(keys.begin(), keys.end());
-  in.tie_rank.resize(in.machines.size());
-  for (std::size_t r = 0; r < keys.size(); ++r) in.tie_rank[keys[r].second] = static_cast<std::int32_t>(r);
+  // 3. Tie ranks: the machine order FGD's models break ties with (machine_tie_ranks), drawn
+  //    with the seed, so that an allocator given tie_seed = seed breaks ties as the greedy
+  //    policies do.
+  in.tie_rank = machine_tie_ranks(in.machines, seed);
   return in;
 }
 
@@ -136,13 +131,21 @@ void measure_fill(FillRun& run, const std::vector<FillEvent>& events, std::int64
   run.curve.clear();
   if (capacity_milli <= 0 || events.empty()) return;
   const double to_pct = 100.0 / static_cast<double>(capacity_milli);
-  // The analysis script's values: arrived % rounded half to even to an integer, allocated %
-  // rounded to 2 decimals.
+  // The analysis script's values, computed as it computes them (pandas, float64): arrived %
+  // = milli / GPUs / 10, rounded half to even to an integer; allocated % the same way,
+  // rounded to 2 decimals as Python's round() does (the decimal nearest the double's exact
+  // value, which is what printf's "%.2f" gives).
+  const double gpus = static_cast<double>(capacity_milli) / 1000.0;
+  const auto round2 = [](double v) {
+    char text[64];
+    std::snprintf(text, sizeof text, "%.2f", v);
+    return std::strtod(text, nullptr);
+  };
   std::vector<std::int32_t> level(events.size());
   std::vector<double> allocated(events.size());
   for (std::size_t i = 0; i < events.size(); ++i) {
-    level[i] = static_cast<std::int32_t>(std::nearbyint(static_cast<double>(events[i].arrived_milli) * to_pct));
-    allocated[i] = std::nearbyint(static_cast<double>(events[i].allocated_milli) * to_pct * 100.0) / 100.0;
+    level[i] = static_cast<std::int32_t>(std::nearbyint(static_cast<double>(events[i].arrived_milli) / gpus / 10.0));
+    allocated[i] = round2(static_cast<double>(events[i].allocated_milli) / gpus / 10.0);
   }
   const auto mean_at = [&](std::int32_t lo, std::int32_t hi, std::size_t& last) -> std::optional<double> {
     double sum = 0;
@@ -154,7 +157,7 @@ void measure_fill(FillRun& run, const std::vector<FillEvent>& events, std::int64
       last = i;
     }
     if (n == 0) return std::nullopt;
-    return std::nearbyint(sum / static_cast<double>(n) * 100.0) / 100.0;
+    return round2(sum / static_cast<double>(n));
   };
   for (std::int32_t pct = 0; pct <= 130; ++pct) {
     std::size_t last = 0;

@@ -46,7 +46,7 @@ namespace sluice {
 namespace {
 
 constexpr CostModel kModels[] = {CostModel::kLoadSpreading, CostModel::kPacking, CostModel::kQuincy,
-                                 CostModel::kPriority, CostModel::kFgd};
+                                 CostModel::kPriority, CostModel::kFgd, CostModel::kAlloc};
 // A test stops reporting (and running) after this many failing instances.
 constexpr int kMaxReportedFailures = 8;
 

@@ -341,5 +341,75 @@ TEST(AllocateJson, CarriesPlacementsGpuIndexesAndReasons) {
   EXPECT_NE(json.find("\"reason\": \"no-machine-with-resource\""), std::string::npos) << json;
 }
 
+// ---- re-solves ----------------------------------------------------------------------------
+
+// Ten tasks of ten different sizes (1 to 10 cores) on two 40-core machines: all fit. A
+// machine's sink arc in the first network holds the mean over its shapes of how many of
+// each it may take (each shape has one task), so the first solve places a task or two per
+// machine; the re-solves place the rest with the cost model, and none is left to first fit.
+TEST(AllocateResolves, MixedSizesTheFirstSolveUnderFillsArePlacedByReSolves) {
+  Snapshot s;
+  s.machines = {machine("a", 40000, 400000, 40000, 400000), machine("b", 40000, 400000, 40000, 400000)};
+  for (int k = 1; k <= 10; ++k) {
+    s.jobs.push_back(job("j" + std::to_string(k), {task("t" + std::to_string(k), 1000 * k, 1000)}));
+  }
+  for (const CostModel model : {CostModel::kLoadSpreading, CostModel::kPacking, CostModel::kQuincy,
+                                CostModel::kPriority, CostModel::kFgd, CostModel::kAlloc}) {
+    SCOPED_TRACE(std::string(to_string(model)));
+    const Allocation a = run(s, model);
+    EXPECT_EQ(a.placements.size(), 10u);
+    EXPECT_EQ(a.stats.placed_by_fallback, 0);
+    EXPECT_GT(a.stats.placed_by_resolve, 0);
+    EXPECT_GT(a.stats.resolves, 0);
+    EXPECT_EQ(a.stats.placed_by_flow + a.stats.placed_by_resolve, 10);
+
+    // Without re-solves the first solve leaves tasks to the fallback: the case is one the
+    // mean capacity under-fills.
+    AllocateOptions once;
+    once.cost_model = model;
+    once.solve.backend = Backend::kCpu;
+    once.max_resolves = 0;
+    const Allocation b = allocate(s, once);
+    ASSERT_EQ(b.status, Status::kOptimal) << b.message;
+    EXPECT_EQ(b.placements.size(), 10u);
+    EXPECT_GT(b.stats.placed_by_fallback, 0);
+    EXPECT_EQ(b.stats.resolves, 0);
+  }
+}
+
+// fgd and alloc give a machine one new task per solve (its cost is only exact for the
+// first): two half-GPU tasks on a cluster with one machine are placed over two solves, the
+// second priced on the machine as the first left it, and FGD's device choice puts it on the
+// half-used GPU (a whole free GPU stays for whole-GPU tasks, the workload given).
+TEST(AllocateResolves, WanderingCostsPlaceOneTaskPerMachinePerSolve) {
+  Snapshot s;
+  Machine m = machine("g0", 16000, 64000, 16000, 64000);
+  for (int g = 0; g < 2; ++g) m.gpus.push_back(Gpu{g, "T4", kGpuMilliWhole});
+  s.machines = {m};
+  Task half = task("h0", 1000, 1000);
+  half.gpu_milli = 500;
+  Task other = half;
+  other.id = "h1";
+  s.jobs = {job("j", {half, other})};
+  for (const CostModel model : {CostModel::kFgd, CostModel::kAlloc}) {
+    SCOPED_TRACE(std::string(to_string(model)));
+    AllocateOptions o;
+    o.cost_model = model;
+    o.solve.backend = Backend::kCpu;
+    o.workload = {WorkloadSpec{1000, 0, 1, 0, {}, 1.0}};  // whole-GPU tasks
+    const Allocation a = allocate(s, o);
+    ASSERT_EQ(a.status, Status::kOptimal) << a.message;
+    ASSERT_EQ(a.placements.size(), 2u);
+    EXPECT_EQ(a.stats.placed_by_flow, 1);
+    EXPECT_EQ(a.stats.placed_by_resolve, 1);
+    EXPECT_EQ(a.placements[0].gpu_indexes, a.placements[1].gpu_indexes);
+    // With no limit, both come from the first solve, priced alike.
+    o.new_tasks_per_machine = -1;
+    const Allocation b = allocate(s, o);
+    ASSERT_EQ(b.placements.size(), 2u);
+    EXPECT_EQ(b.stats.placed_by_flow, 2);
+  }
+}
+
 }  // namespace
 }  // namespace sluice
