@@ -83,9 +83,9 @@ struct AllocateOptions {
   // fgd and alloc: seeds the fixed pseudo-random machine order that decides between machines
   // of equal score (machine_tie_key, fragmentation.hpp).
   std::uint64_t tie_seed = 0;
-  // The target workload of the `fgd` cost model. Empty: the snapshot's own tasks (pending
-  // and running), FGD's way: specs by CPU, GPUs and allowed models, most frequent first,
-  // covering 95% of the tasks (docs/allocation.md).
+  // The target workload of the `fgd` and `alloc` cost models. Empty: the snapshot's own
+  // tasks (pending and running), FGD's way: specs by CPU, GPUs and allowed models, most
+  // frequent first, covering 95% of the tasks, at most 64 (docs/allocation.md).
   std::vector<WorkloadSpec> workload;
 };
 

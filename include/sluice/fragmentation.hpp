@@ -63,7 +63,8 @@ inline constexpr std::int64_t kTieKeyUnits = 4096;
 // same CPU, GPUs and allowed models are merged (memory is dropped, as FGD does), then taken
 // most frequent first (ties: the larger spec first) until they cover `coverage` of the
 // tasks, with weights renormalised to sum to 1.
+// At most `max_specs` are kept (0: no limit).
 [[nodiscard]] std::vector<WorkloadSpec> typical_workload(const std::vector<std::pair<WorkloadSpec, std::int64_t>>& counted,
-                                                         double coverage = 0.95);
+                                                         double coverage = 0.95, std::size_t max_specs = 0);
 
 }  // namespace sluice

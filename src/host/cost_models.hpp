@@ -78,6 +78,9 @@ class CostContext {
 inline constexpr std::int64_t kTieUnits = kTieKeyUnits;
 // Above every fgd and alloc placement cost: (100 − score) · kTieUnits + tie-break.
 inline constexpr std::int64_t kFgdScoreRange = 101 * kTieUnits;
+// FGD's workload taken from a snapshot keeps at most this many specs (the FGD paper's traces
+// need 35 to 74: give those as AllocateOptions::workload).
+inline constexpr std::size_t kMaxSnapshotWorkloadSpecs = 64;
 // alloc values a task's GPU share up to this much (32 GPUs).
 inline constexpr std::int64_t kAllocMaxValuedMilli = 32'000;
 

@@ -78,7 +78,7 @@ std::vector<std::int32_t> machine_tie_ranks(const std::vector<Machine>& machines
 }
 
 std::vector<WorkloadSpec> typical_workload(const std::vector<std::pair<WorkloadSpec, std::int64_t>>& counted,
-                                           double coverage) {
+                                           double coverage, std::size_t max_specs) {
   // FGD's key: CPU, the GPU milli of each device, the number of devices, the models.
   using Key = std::tuple<std::int64_t, std::int32_t, std::int32_t, std::vector<std::string>>;
   std::map<Key, std::int64_t> counts;
@@ -102,6 +102,7 @@ std::vector<WorkloadSpec> typical_workload(const std::vector<std::pair<WorkloadS
   std::int64_t covered = 0;
   for (const auto& [n, key] : order) {
     if (static_cast<double>(covered) >= coverage * static_cast<double>(total)) break;
+    if (max_specs > 0 && out.size() == max_specs) break;
     WorkloadSpec w;
     w.cpu_milli = std::get<0>(*key);
     const std::int32_t per_device = std::get<1>(*key);
