@@ -387,26 +387,28 @@ int run_program(const std::vector<std::string>& args, std::string* error) {
 
 // Plots a CSV with bench/plot_replay.py from this source tree, when python3 and the
 // script are there. The paths go to python3 as arguments, whatever characters they hold.
-void plot(const std::string& csv, const std::string& png, bool fill) {
-  const std::string script = std::string(SLUICE_SOURCE_DIR) + "/bench/plot_replay.py";
+// Runs bench/SCRIPT with `arguments` (an argument vector, never a shell line), when python3
+// and the script are there; says how to plot later otherwise.
+void plot(const std::string& name, const std::vector<std::string>& arguments) {
+  const std::string script = std::string(SLUICE_SOURCE_DIR) + "/bench/" + name;
+  std::string later = "bench/" + name;
+  for (const std::string& a : arguments) later += " " + a;
   if (!std::filesystem::exists(script) || !std::filesystem::exists("/usr/bin/python3")) {
-    std::fprintf(stderr, "plot: %s or /usr/bin/python3 not found; plot later with bench/plot_replay.py%s %s OUT.png\n",
-                 script.c_str(), fill ? " --fill" : "", csv.c_str());
+    std::fprintf(stderr, "plot: %s or /usr/bin/python3 not found; plot later with %s\n", script.c_str(), later.c_str());
     return;
   }
   std::vector<std::string> command{"/usr/bin/python3", script};
-  if (fill) command.emplace_back("--fill");
-  command.push_back(csv);
-  command.push_back(png);
+  command.insert(command.end(), arguments.begin(), arguments.end());
   std::string error;
   const int code = run_program(command, &error);
   if (code == 0) {
-    std::printf("plot: %s\n", png.c_str());
+    for (const std::string& a : arguments) {
+      if (a.size() > 4 && a.compare(a.size() - 4, 4, ".png") == 0) std::printf("plot: %s\n", a.c_str());
+    }
   } else if (code < 0) {
     std::fprintf(stderr, "plot: %s\n", error.c_str());
   } else {
-    std::fprintf(stderr, "plot: bench/plot_replay.py exited with %d; plot later with bench/plot_replay.py%s %s OUT.png\n",
-                 code, fill ? " --fill" : "", csv.c_str());
+    std::fprintf(stderr, "plot: %s exited with %d; plot later with %s\n", name.c_str(), code, later.c_str());
   }
 }
 
@@ -501,7 +503,7 @@ int run_replay(const ReplayArgs& args) {
                 static_cast<long long>(report.pods_unseen), static_cast<long long>(report.placements),
                 static_cast<long long>(report.preemptions), static_cast<long long>(report.migrations),
                 static_cast<long long>(report.rejected), peak_gpu, p50, p99, latency_max, csv.c_str());
-    if (!args.no_plot) plot(csv, args.out + "/rounds.png", false);
+    if (!args.no_plot) plot("plot_replay.py", {csv, args.out + "/rounds.png"});
     return report.rejected == 0 && report.failed_rounds == 0 ? 0 : 1;
   }
 
@@ -519,7 +521,7 @@ int run_replay(const ReplayArgs& args) {
       };
     };
     return run_fill_atc23(a, trace, factory, [&](const std::string& csv, const std::string& png) {
-      if (!args.no_plot) plot(csv, png, true);
+      if (!args.no_plot) plot("plot_fill.py", {csv, png, "--summary", args.out + "/fill_summary.csv"});
     });
   }
   if (!args.protocol.empty()) {
@@ -574,7 +576,7 @@ int run_replay(const ReplayArgs& args) {
                 r.seconds);
   }
   std::printf("curves: %s\n", csv.c_str());
-  if (!args.no_plot) plot(csv, args.out + "/fill.png", true);
+  if (!args.no_plot) plot("plot_replay.py", {"--fill", csv, args.out + "/fill.png"});
   return 0;
 }
 

@@ -12,6 +12,7 @@
 #include "cluster_index.hpp"
 #include "cost_models.hpp"
 #include "network_builder.hpp"
+#include "interrupt.hpp"
 #include "repair.hpp"
 
 namespace sluice {
@@ -99,7 +100,27 @@ namespace {
 // allocate() and allocate_indexed(): the same steps, but for how the per-task lists are
 // written (`extract(repairer, out)`).
 template <typename Extract>
+Allocation run_steps(const Snapshot& snapshot, const AllocateOptions& options, Extract&& extract);
+
+// A deadline or drain met inside a step (interrupt.hpp) ends the allocation there.
+template <typename Extract>
 Allocation run_allocation(const Snapshot& snapshot, const AllocateOptions& options, Extract&& extract) {
+  const auto t0 = Clock::now();
+  try {
+    return run_steps(snapshot, options, extract);
+  } catch (const Cancelled& c) {
+    Allocation out;
+    out.snapshot_version = snapshot.version;
+    out.cost_model = options.cost_model;
+    out.status = Status::kCancelled;
+    out.message = std::string("cancelled during ") + c.step;
+    out.timings.total_s = seconds_since(t0);
+    return out;
+  }
+}
+
+template <typename Extract>
+Allocation run_steps(const Snapshot& snapshot, const AllocateOptions& options, Extract&& extract) {
   const auto t0 = Clock::now();
   Allocation out;
   out.snapshot_version = snapshot.version;
@@ -137,12 +158,7 @@ Allocation run_allocation(const Snapshot& snapshot, const AllocateOptions& optio
   out.stats.cost_evaluations = built.cost_evaluations;
 
   // 3. Solve (unless the caller gave up while the network was built).
-  if (cancelled(options)) {
-    out.status = Status::kCancelled;
-    out.message = "cancelled before the solve";
-    out.timings.total_s = seconds_since(t0);
-    return out;
-  }
+  if (cancelled(options)) throw Cancelled{"build"};
   t = Clock::now();
   SolveOptions solve_options = options.solve;
   // Allocation networks (few nodes of large supply, many unscheduled tasks) solve fastest
@@ -157,6 +173,7 @@ Allocation run_allocation(const Snapshot& snapshot, const AllocateOptions& optio
   out.fell_back = solved.fell_back;
   out.fallback_reason = solved.fallback_reason;
   out.certificate = std::move(solved.certificate);
+  if (solved.status == Status::kCancelled) throw Cancelled{"solve"};
   if (solved.status != Status::kOptimal) {
     out.status = solved.status;
     out.message = "solving the allocation network failed: " + solved.message;
@@ -184,7 +201,7 @@ Allocation run_allocation(const Snapshot& snapshot, const AllocateOptions& optio
   for (std::int32_t round = 1; round <= options.max_resolves && !left.empty(); ++round) {
     if (cancelled(options)) break;
     t = Clock::now();
-    Cluster residual = residual_cluster(cluster, repair.free(), by_shape(cluster, left));
+    Cluster residual = residual_cluster(cluster, repair.free(), by_shape(cluster, left), options.solve.cancel);
     BuiltNetwork again = build_network(residual, costs, resolved);
     out.timings.build_s += seconds_since(t);
     t = Clock::now();
@@ -196,6 +213,7 @@ Allocation run_allocation(const Snapshot& snapshot, const AllocateOptions& optio
     if (solved_again.certificate.has_value() && !solved_again.certificate->valid()) {
       out.certificate = solved_again.certificate;
     }
+    if (solved_again.status == Status::kCancelled) throw Cancelled{"re-solve"};
     if (solved_again.status != Status::kOptimal) break;  // what is left goes to the fallback
     t = Clock::now();
     const FlowDecision more = read_flow(residual, again, solved_again.flow, options);
@@ -210,12 +228,7 @@ Allocation run_allocation(const Snapshot& snapshot, const AllocateOptions& optio
     // network would be the same.
     if (left.size() == before) break;
   }
-  if (cancelled(options)) {
-    out.status = Status::kCancelled;
-    out.message = "cancelled during the re-solves";
-    out.timings.total_s = seconds_since(t0);
-    return out;
-  }
+  if (cancelled(options)) throw Cancelled{"re-solve"};
 
   // 6. What no solve placed: candidates, then first fit.
   t = Clock::now();
@@ -246,6 +259,11 @@ IndexedAllocation allocate_indexed(const Snapshot& snapshot, const AllocateOptio
   result.summary = run_allocation(snapshot, options, [&](const Repairer& repair, Allocation& /*summary*/) {
     repair.extract_indexed(result);
   });
+  if (result.summary.status != Status::kOptimal) {  // cancelled in extract: no half-filled columns
+    Allocation summary = std::move(result.summary);
+    result = IndexedAllocation{};
+    result.summary = std::move(summary);
+  }
   return result;
 }
 

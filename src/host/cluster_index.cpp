@@ -15,6 +15,7 @@
 #include <utility>
 
 #include "id_table.hpp"
+#include "interrupt.hpp"
 
 namespace sluice::detail {
 
@@ -241,7 +242,9 @@ Cluster index_cluster(const Snapshot& snapshot, const AllocateOptions& options) 
   };
   c.machines.reserve(snapshot.machines.size());
   std::string key;
+  const Interrupt stop(options.solve.cancel);
   for (std::size_t i = 0; i < snapshot.machines.size(); ++i) {
+    stop.every(i, "index");
     const Machine& m = snapshot.machines[i];
     MachineInfo info;
     // Machines of a rack usually come together: the previous machine's rack first.
@@ -304,6 +307,7 @@ Cluster index_cluster(const Snapshot& snapshot, const AllocateOptions& options) 
     const std::int64_t wait = std::max<std::int64_t>(0, snapshot.time - job.submit_time);
     std::int32_t previous_shape = -1;
     for (std::size_t ti = 0; ti < job.tasks.size(); ++ti) {
+      stop.every(task_number, "index");
       const std::uint8_t flags = scan.flags[task_number++];
       const Task& t = job.tasks[ti];
       // Tasks of a job are usually identical: reuse the previous task's shape then.
@@ -428,7 +432,8 @@ Cluster index_cluster(const Snapshot& snapshot, const AllocateOptions& options) 
 }
 
 Cluster residual_cluster(const Cluster& c, const std::vector<Resources>& free,
-                         const std::vector<std::pair<std::int32_t, std::vector<TaskRef>>>& pending) {
+                         const std::vector<std::pair<std::int32_t, std::vector<TaskRef>>>& pending,
+                         const std::atomic<bool>* cancel) {
   Cluster r;
   r.snapshot = c.snapshot;
   r.names = c.names;
@@ -459,7 +464,9 @@ Cluster residual_cluster(const Cluster& c, const std::vector<Resources>& free,
     if (s.demand.gpu_milli > 0) min_gpu = std::min(min_gpu, s.demand.gpu_milli);
   }
   std::vector<std::uint8_t> open(r.machines.size(), 0);
+  const Interrupt stop(cancel);
   for (std::size_t m = 0; m < r.machines.size(); ++m) {
+    stop.every(m, "re-solve");
     const Resources& f = r.machines[m].free;
     bool ok = f.cpu >= min_cpu && f.memory >= min_memory;
     if (ok && all_want_gpu) {

@@ -4,6 +4,7 @@
 // step (network building, repair, extraction) reads the snapshot through this index.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <span>
@@ -110,7 +111,8 @@ void classify_machines(Cluster& c, const std::vector<std::uint8_t>* open = nullp
 // without a machine), with shape_origin pointing back; nothing running, since the first
 // solve decided every running task.
 [[nodiscard]] Cluster residual_cluster(const Cluster& c, const std::vector<Resources>& free,
-                                       const std::vector<std::pair<std::int32_t, std::vector<TaskRef>>>& pending);
+                                       const std::vector<std::pair<std::int32_t, std::vector<TaskRef>>>& pending,
+                                       const std::atomic<bool>* cancel = nullptr);
 
 // True when machine `m`'s labels satisfy every selector pair of the shape.
 [[nodiscard]] bool labels_match(const Cluster& c, const Shape& s, std::int32_t m);

@@ -13,7 +13,7 @@ namespace sluice::detail {
 
 using Clock = std::chrono::steady_clock;
 
-Verdict Repairer::verdict(std::int32_t shape_id) const {
+Verdict Repairer::verdict(std::int32_t shape_id, const std::vector<std::int32_t>& kind_placed_priority) const {
   const Shape& s = c_.shapes[static_cast<std::size_t>(shape_id)];
   const Demand& d = s.demand;
   Verdict v;
@@ -36,7 +36,7 @@ Verdict Repairer::verdict(std::int32_t shape_id) const {
       max_memory = std::max(max_memory, kind_memory_[k]);
       if (kind_cpu_[k] < d.cpu || kind_memory_[k] < d.memory) continue;
       could_hold += kind_size_[k];
-      v.highest_placed = std::max(v.highest_placed, kind_placed_priority_[k]);
+      v.highest_placed = std::max(v.highest_placed, kind_placed_priority[k]);
       continue;
     }
     const MachineInfo& info = c_.machines[static_cast<std::size_t>(rep)];
@@ -49,7 +49,7 @@ Verdict Repairer::verdict(std::int32_t shape_id) const {
     max_whole = std::max(max_whole, allowed);
     if (fit_count(d, info.capacity, info.gpu_model) <= 0) continue;
     could_hold += kind_size_[k];
-    v.highest_placed = std::max(v.highest_placed, kind_placed_priority_[k]);
+    v.highest_placed = std::max(v.highest_placed, kind_placed_priority[k]);
   }
   if (!matches) {
     std::string what;
@@ -145,6 +145,7 @@ Allocation Repairer::extract(Allocation out) const {
   for_chunks(chunks, bounds, [&](std::size_t chunk, std::size_t begin, std::size_t end) {
     std::size_t placed = 0;
     std::size_t unplaced = 0;
+    if (stop_.raised()) return;
     for (auto i = static_cast<std::size_t>(task_offset_[begin]); i < static_cast<std::size_t>(task_offset_[end]);
          ++i) {
       const TaskOutcome& o = tasks_[i];
@@ -157,7 +158,9 @@ Allocation Repairer::extract(Allocation out) const {
     placed_at[k + 1] += placed_at[k];
     unscheduled_at[k + 1] += unscheduled_at[k];
   }
+  stop_.check("extract");
   const std::vector<Verdict> verdicts = this->verdicts();
+  stop_.check("extract");
   trace_step("extract: count, verdicts", step);
   out.placements.resize(placed_at[chunks]);
   out.unscheduled.resize(unscheduled_at[chunks]);
@@ -166,6 +169,7 @@ Allocation Repairer::extract(Allocation out) const {
     Placement* placement = out.placements.data() + placed_at[chunk];
     Unscheduled* unscheduled = out.unscheduled.data() + unscheduled_at[chunk];
     for (std::size_t j = begin; j < end; ++j) {
+      if (j % 4096 == 0 && stop_.raised()) return;  // extract() reports it after the join
       const Job& job = snap.jobs[j];
       const TaskOutcome* outcomes = tasks_.data() + task_offset_[j];
       for (std::size_t ti = 0; ti < job.tasks.size(); ++ti) {
@@ -192,6 +196,7 @@ Allocation Repairer::extract(Allocation out) const {
   });
   trace_step("extract: fill", step);
   if (helper.joinable()) helper.join();
+  stop_.check("extract");
   return out;
 }
 
@@ -205,12 +210,19 @@ std::vector<Verdict> Repairer::verdicts() const {
     if (has_unscheduled[s] != 0) shapes.push_back(static_cast<std::int32_t>(s));
   }
   std::vector<Verdict> out(c_.shapes.size());
+  if (shapes.empty()) return out;
+  ensure_kinds();
+  std::vector<std::int32_t> kind_placed_priority(kind_rep_.size(), kNone);  // the highest placed on a kind
+  for (std::size_t m = 0; m < placed_priority_.size(); ++m) {
+    std::int32_t& p = kind_placed_priority[static_cast<std::size_t>(kind_of_[m])];
+    p = std::max(p, placed_priority_[m]);
+  }
   const std::size_t work = shapes.size() * std::max<std::size_t>(1, kind_rep_.size() / 64);
   const std::size_t chunks = std::min(threads_for(work), std::max<std::size_t>(1, shapes.size()));
   std::vector<std::size_t> bounds(chunks + 1);
   for (std::size_t k = 0; k <= chunks; ++k) bounds[k] = shapes.size() * k / chunks;
   for_chunks(chunks, bounds, [&](std::size_t, std::size_t begin, std::size_t end) {
-    for (std::size_t k = begin; k < end; ++k) out[static_cast<std::size_t>(shapes[k])] = verdict(shapes[k]);
+    for (std::size_t k = begin; k < end; ++k) out[static_cast<std::size_t>(shapes[k])] = verdict(shapes[k], kind_placed_priority);
   });
   return out;
 }

@@ -17,6 +17,7 @@
 #include <utility>
 
 #include "id_table.hpp"
+#include "interrupt.hpp"
 
 namespace sluice::detail {
 
@@ -93,7 +94,8 @@ struct Scratch {
 
 class Builder {
  public:
-  Builder(Cluster& c, const CostContext& costs, const AllocateOptions& o) : c_(c), costs_(costs), o_(o) {}
+  Builder(Cluster& c, const CostContext& costs, const AllocateOptions& o)
+      : c_(c), costs_(costs), o_(o), stop_(o.solve.cancel) {}
 
   BuiltNetwork run();
 
@@ -126,6 +128,7 @@ class Builder {
   Cluster& c_;
   const CostContext& costs_;
   const AllocateOptions& o_;
+  Interrupt stop_;
   BuiltNetwork out_;
   std::vector<ScoredBatch> scored_;                  // per batch of kBatch shapes
   std::vector<std::int32_t> selector_of_;            // per shape: its row of label_ok_, or kAnyLabels / kNoMask
@@ -207,7 +210,9 @@ void Builder::index_selectors() {
 // (model, free share): every use sums or counts over them), never its labels: equal for
 // classes of a group.
 void Builder::index_resource_groups() {
-  std::map<std::string, std::int32_t> groups;
+  IdTable groups(c_.class_rep.size());
+  KeyArena keys;
+  n_groups_ = 0;
   std::string key;
   std::vector<std::pair<std::int32_t, std::int32_t>> devices;
   group_of_class_.resize(c_.class_rep.size());
@@ -228,9 +233,13 @@ void Builder::index_resource_groups() {
       append_raw(key, model);
       append_raw(key, free);
     }
-    group_of_class_[cls] = groups.try_emplace(key, static_cast<std::int32_t>(groups.size())).first->second;
+    const auto found = groups.try_emplace(hash_bytes(key), n_groups_, [&](std::int32_t i) { return keys[i] == key; });
+    if (found.second) {
+      keys.push_back(key);
+      ++n_groups_;
+    }
+    group_of_class_[cls] = found.first;
   }
-  n_groups_ = static_cast<std::int32_t>(groups.size());
 }
 
 const Scored& Builder::class_score(std::int32_t shape_id, std::int32_t cls, Scratch& scratch) const {
@@ -382,6 +391,7 @@ void Builder::score_classes(std::int32_t shape_id, Scratch& scratch, std::vector
   std::vector<Scored>& scored = scratch.scored;
   scored.clear();
   for (std::int64_t k = 0, at = start; k < count; ++k, at = at + 1 == with_cpu ? 0 : at + 1) {
+    if (stop_.raised()) break;  // one evaluation can be long (FGD on a machine with 1,024 GPUs)
     const auto cls = by_free_cpu_.empty() ? static_cast<std::int32_t>(at) : by_free_cpu_[static_cast<std::size_t>(at)];
     if (!labels_ok(shape_id, cls)) continue;
     const Scored& score = class_score(shape_id, cls, scratch);
@@ -464,6 +474,7 @@ void Builder::score_all_shapes() {
     for (std::int32_t begin = next.fetch_add(kBatch); begin < n; begin = next.fetch_add(kBatch)) {
       ScoredBatch& batch = scored_[static_cast<std::size_t>(begin / kBatch)];
       for (std::int32_t sh = begin; sh < std::min(n, begin + kBatch); ++sh) {
+        if (stop_.raised()) return;  // run() reports it once the workers are back
         score_classes(sh, scratch, batch.classes, done);
         batch.class_end.push_back(static_cast<std::int32_t>(batch.classes.size()));
         score_preferred(sh, scratch, batch.preferred, done);
@@ -554,8 +565,12 @@ BuiltNetwork Builder::run() {
                      [&](std::int32_t a, std::int32_t b) { return class_free_cpu(a) > class_free_cpu(b); });
   }
   score_all_shapes();
+  stop_.check("build");
   trace_step("candidates: scoring classes", t);
-  for (std::int32_t s = 0; s < static_cast<std::int32_t>(n_shapes); ++s) find_candidates(s);
+  for (std::int32_t s = 0; s < static_cast<std::int32_t>(c_.shapes.size()); ++s) {
+    stop_.every<256>(static_cast<std::size_t>(s), "build");
+    find_candidates(s);
+  }
   scored_ = {};
   trace_step("candidates: machines", t);
 
@@ -585,6 +600,7 @@ BuiltNetwork Builder::run() {
   }
   net.reserve_arcs(arcs_bound);
   for (std::size_t si = 0; si < c_.shapes.size(); ++si) {
+    stop_.every(si, "build");
     const Shape& s = c_.shapes[si];
     const auto pending = static_cast<std::int64_t>(s.pending.size());
     if (pending == 0) continue;
@@ -616,6 +632,7 @@ BuiltNetwork Builder::run() {
   std::vector<std::int64_t> fixed_on(c_.machines.size(), 0);
   out_.group_arcs.resize(c_.running_groups.size());
   for (std::size_t gi = 0; gi < c_.running_groups.size(); ++gi) {
+    stop_.every(gi, "build");
     const RunningGroup& g = c_.running_groups[gi];
     const auto k = static_cast<std::int64_t>(g.count);
     const Shape& s = c_.shapes[static_cast<std::size_t>(g.shape)];

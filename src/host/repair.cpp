@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "id_table.hpp"
+
 namespace sluice::detail {
 
 // The constraints of a shape other than amounts: selector, allowed models, extra names.
@@ -41,7 +43,42 @@ void Repairer::touched(std::int32_t m) {
   }
 }
 
+void Repairer::ensure_kinds() const {
+  if (kinds_built_) return;
+  kinds_built_ = true;
+  std::unordered_map<std::string, std::int32_t> kinds;
+  std::string key;
+  kind_of_.resize(c_.machines.size());
+  std::vector<std::int32_t> models;
+  for (std::size_t m = 0; m < c_.machines.size(); ++m) {
+    stop_.every(m, "repair");
+    const MachineInfo& info = c_.machines[m];
+    key.clear();
+    append_raw(key, info.capacity.cpu);
+    append_raw(key, info.capacity.memory);
+    models = info.gpu_model;
+    std::sort(models.begin(), models.end());
+    append_raw(key, models.size());
+    for (const std::int32_t g : models) append_raw(key, g);
+    for (const std::int64_t e : info.capacity.extra) append_raw(key, e);
+    for (const auto& [k, v] : c_.snapshot->machines[m].labels) {
+      append_str(key, k);
+      append_str(key, v);
+    }
+    const auto [it, fresh] = kinds.try_emplace(key, static_cast<std::int32_t>(kind_rep_.size()));
+    if (fresh) {
+      kind_rep_.push_back(static_cast<std::int32_t>(m));
+      kind_cpu_.push_back(info.capacity.cpu);
+      kind_memory_.push_back(info.capacity.memory);
+      kind_size_.push_back(0);
+    }
+    kind_of_[m] = it->second;
+    ++kind_size_[static_cast<std::size_t>(it->second)];
+  }
+}
+
 void Repairer::build_group(std::int32_t group, const Shape& s) {
+  ensure_kinds();
   // Labels and device models are the same on every machine of a kind.
   const std::vector<std::uint8_t>& allowed = s.demand.model_allowed;
   std::vector<std::uint8_t> kind_ok(kind_rep_.size(), 0);
@@ -119,7 +156,7 @@ bool Repairer::pack(const Move& mv, std::int32_t m, bool may_displace, bool labe
   } else {
     o.fate = Fate::kPlaced;
   }
-  std::int32_t& placed = kind_placed_priority_[static_cast<std::size_t>(kind_of_[static_cast<std::size_t>(m)])];
+  std::int32_t& placed = placed_priority_[static_cast<std::size_t>(m)];
   placed = std::max(placed, mv.priority);
   return true;
 }
@@ -275,7 +312,9 @@ std::vector<Move> Repairer::apply_first(const FlowDecision& flow) {
   std::stable_sort(moves.begin(), moves.end(), higher_priority);
   const bool displace = costs_.preempts() && o_.allow_preemption;
   std::vector<Move> failed;
+  std::size_t done = 0;
   for (const Move& mv : moves) {
+    stop_.every(done++, "repair");
     // A moving task displaced by a higher-priority one before its own move was packed has
     // already given its room back: it must not be given back twice.
     const bool still_holds = mv.running < 0 || running_[static_cast<std::size_t>(mv.running)].fate == Fate::kKept;
@@ -323,7 +362,9 @@ std::vector<Move> Repairer::apply_resolve(const Cluster& residual, const FlowDec
     }
   }
   std::stable_sort(moves.begin(), moves.end(), higher_priority);
+  std::size_t done = 0;
   for (const Move& mv : moves) {
+    stop_.every(done++, "repair");
     if (pack(mv, mv.machine, false)) {
       outcome(mv).decided_by = Decider::kResolve;
       continue;
@@ -339,7 +380,9 @@ void Repairer::fallback(const std::vector<Move>& left) {
   auto t = std::chrono::steady_clock::now();
   // 4. Pending tasks no solve could place: candidates, then first fit over the machines of
   //    their constraint group.
+  std::size_t done = 0;
   for (const Move& mv : left) {
+    stop_.every<256>(done++, "repair: fallback");
     if (place_anywhere(mv)) {
       outcome(mv).decided_by = Decider::kFallback;
     } else {

@@ -26,6 +26,7 @@
 #include "cluster_index.hpp"
 #include "cost_models.hpp"
 #include "first_fit_index.hpp"
+#include "interrupt.hpp"
 #include "network_builder.hpp"
 #include "sluice/allocate.hpp"
 
@@ -77,7 +78,7 @@ bool covers(const Demand& d, const Demand& f);
 class Repairer {
  public:
   Repairer(const Cluster& c, const CostContext& costs, const AllocateOptions& o)
-      : c_(c), costs_(costs), o_(o), free_(c.machines.size()) {
+      : c_(c), costs_(costs), o_(o), stop_(o.solve.cancel), free_(c.machines.size()) {
     for (std::size_t m = 0; m < c.machines.size(); ++m) free_[m] = c.machines[m].free;
     const Snapshot& snap = *c.snapshot;
     task_offset_.resize(snap.jobs.size() + 1, 0);
@@ -96,30 +97,7 @@ class Repairer {
     group_.assign(c.shapes.size(), -1);
     failures_seen_.assign(c.shapes.size(), 0);
     member_head_.assign(c.machines.size(), -1);
-    std::unordered_map<std::string, std::int32_t> kinds;
-    std::string key;
-    kind_of_.resize(c.machines.size());
-    for (std::size_t m = 0; m < c.machines.size(); ++m) {
-      const MachineInfo& info = c.machines[m];
-      const Machine& machine = c.snapshot->machines[m];
-      key = std::to_string(info.capacity.cpu) + ',' + std::to_string(info.capacity.memory) + ',';
-      std::vector<std::int32_t> models = info.gpu_model;
-      std::sort(models.begin(), models.end());
-      for (const std::int32_t g : models) key += std::to_string(g) + ',';
-      key += '|';
-      for (const std::int64_t e : info.capacity.extra) key += std::to_string(e) + ',';
-      for (const auto& [k, v] : machine.labels) key += k + '=' + v + ';';
-      const auto [it, fresh] = kinds.try_emplace(key, static_cast<std::int32_t>(kind_rep_.size()));
-      if (fresh) {
-        kind_rep_.push_back(static_cast<std::int32_t>(m));
-        kind_cpu_.push_back(info.capacity.cpu);
-        kind_memory_.push_back(info.capacity.memory);
-        kind_size_.push_back(0);
-        kind_placed_priority_.push_back(kNone);
-      }
-      kind_of_[m] = it->second;
-      ++kind_size_[static_cast<std::size_t>(it->second)];
-    }
+    placed_priority_.assign(c.machines.size(), kNone);
   }
 
   // Steps 1–3 for the first solve's decisions. Returns the pending tasks still without a
@@ -184,7 +162,7 @@ class Repairer {
   [[nodiscard]] std::span<const std::int32_t> devices(const TaskOutcome& o) const {
     return {device_pool_.data() + o.device_begin, static_cast<std::size_t>(o.device_count)};
   }
-  [[nodiscard]] Verdict verdict(std::int32_t shape) const;
+  [[nodiscard]] Verdict verdict(std::int32_t shape, const std::vector<std::int32_t>& kind_placed_priority) const;
   // Per shape: the verdict when it has unscheduled tasks (computed in parallel).
   [[nodiscard]] std::vector<Verdict> verdicts() const;
   // The snapshot's device indexes of an outcome's devices.
@@ -198,6 +176,7 @@ class Repairer {
   const Cluster& c_;
   const CostContext& costs_;
   const AllocateOptions& o_;
+  Interrupt stop_;
   std::vector<Resources> free_;
   std::int64_t repaired_ = 0;
   std::vector<std::int64_t> task_offset_;  // per job: its first task's index in tasks_
@@ -220,12 +199,16 @@ class Repairer {
   std::vector<Membership> memberships_;
   // Machines with the same capacity, devices and labels ("kinds"): unscheduled reasons are
   // decided per kind, not per machine.
-  std::vector<std::int32_t> kind_of_;
-  std::vector<std::int32_t> kind_rep_;
-  std::vector<std::int64_t> kind_cpu_;  // capacity
-  std::vector<std::int64_t> kind_memory_;
-  std::vector<std::int64_t> kind_size_;
-  std::vector<std::int32_t> kind_placed_priority_;
+  // Built when first needed (a fallback scan or a verdict): most rounds of a small snapshot
+  // need neither, and building them was a fifth of a one-pod round.
+  void ensure_kinds() const;
+  mutable bool kinds_built_ = false;
+  mutable std::vector<std::int32_t> kind_of_;
+  mutable std::vector<std::int32_t> kind_rep_;
+  mutable std::vector<std::int64_t> kind_cpu_;  // capacity
+  mutable std::vector<std::int64_t> kind_memory_;
+  mutable std::vector<std::int64_t> kind_size_;
+  std::vector<std::int32_t> placed_priority_;  // per machine: the highest priority placed on it
 };
 
 }  // namespace sluice::detail

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <map>
 #include <string>
 
@@ -409,6 +410,30 @@ TEST(AllocateResolves, WanderingCostsPlaceOneTaskPerMachinePerSolve) {
     ASSERT_EQ(b.placements.size(), 2u);
     EXPECT_EQ(b.stats.placed_by_flow, 2);
   }
+}
+
+// ---- cancellation --------------------------------------------------------------------------
+
+// A deadline or drain raised before or during allocate() stops it in the step it is in, not
+// after the network is built: the status says cancelled and the message names the step.
+TEST(AllocateCancel, EveryStepLooksAtTheFlag) {
+  Snapshot s;
+  for (int m = 0; m < 50; ++m) s.machines.push_back(machine("m" + std::to_string(m), 8000, 8000, 8000, 8000));
+  std::vector<Task> tasks;
+  for (int t = 0; t < 200; ++t) tasks.push_back(task("t" + std::to_string(t), 500 + 10 * (t % 7), 500));
+  s.jobs = {job("j", tasks)};
+  std::atomic<bool> cancel{true};
+  AllocateOptions o;
+  o.solve.cancel = &cancel;
+  const Allocation a = allocate(s, o);
+  EXPECT_EQ(a.status, Status::kCancelled);
+  EXPECT_EQ(a.message, "cancelled during index");
+  EXPECT_TRUE(a.placements.empty());
+  const IndexedAllocation i = allocate_indexed(s, o);
+  EXPECT_EQ(i.summary.status, Status::kCancelled);
+  EXPECT_EQ(i.placements.size(), 0u);
+  cancel = false;
+  EXPECT_EQ(allocate(s, o).status, Status::kOptimal);
 }
 
 }  // namespace
