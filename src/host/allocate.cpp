@@ -75,6 +75,15 @@ double seconds_since(Clock::time_point t) { return std::chrono::duration<double>
 
 using namespace detail;
 
+std::size_t kept_tasks(const std::vector<std::pair<std::int32_t, std::vector<TaskRef>>>& groups) {
+  std::size_t n = 0;
+  for (const auto& g : groups) n += g.second.size();
+  return n;
+}
+
+// Machines first fit offers each shape of a re-solve (allocate.cpp's rounds).
+constexpr std::size_t kFitHintsPerShape = 4;
+
 bool cancelled(const AllocateOptions& o) {
   return o.solve.cancel != nullptr && o.solve.cancel->load(std::memory_order_relaxed);
 }
@@ -198,11 +207,37 @@ Allocation run_steps(const Snapshot& snapshot, const AllocateOptions& options, E
   // 5. Re-solve for what is left, on the cluster as repair left it, while that places more:
   //    the first network's machine capacities count tasks of a mix of shapes, which a
   //    machine may hold more or fewer of; the next network sees its real free resources.
+  std::vector<Move> unplaceable;  // tasks of shapes that fit on no machine any more
   for (std::int32_t round = 1; round <= options.max_resolves && !left.empty(); ++round) {
     if (cancelled(options)) break;
     t = Clock::now();
-    Cluster residual = residual_cluster(cluster, repair.free(), by_shape(cluster, left), options.solve.cancel);
-    BuiltNetwork again = build_network(residual, costs, resolved);
+    // A few machines first fit knows each shape fits on, besides the sampled candidate search
+    // (a shape whose few fitting machines the sample missed still gets a choice). A shape
+    // with none fits nowhere, and never will (free resources only shrink): its tasks skip
+    // the remaining rounds.
+    std::vector<std::pair<std::int32_t, std::vector<TaskRef>>> groups = by_shape(cluster, left);
+    std::vector<std::vector<std::int32_t>> hints;
+    std::size_t kept = 0;
+    for (std::size_t i = 0; i < groups.size(); ++i) {
+      std::vector<std::int32_t> found;
+      repair.fitting_machines(groups[i].first, kFitHintsPerShape, found);
+      if (found.empty()) {
+        for (const TaskRef ref : groups[i].second) unplaceable.push_back(Move{0, groups[i].first, ref, -1, -1, 0});
+        continue;
+      }
+      hints.push_back(std::move(found));
+      if (kept != i) groups[kept] = std::move(groups[i]);
+      ++kept;
+    }
+    groups.resize(kept);
+    if (groups.empty()) {
+      left.clear();
+      break;
+    }
+    trace_step("re-solve: first-fit hints", t);
+    Cluster residual = residual_cluster(cluster, repair.free(), groups, options.solve.cancel);
+    trace_step("re-solve: residual cluster", t);
+    BuiltNetwork again = build_network(residual, costs, resolved, &hints);
     out.timings.build_s += seconds_since(t);
     t = Clock::now();
     trace_step("re-solve: build", t);
@@ -217,7 +252,7 @@ Allocation run_steps(const Snapshot& snapshot, const AllocateOptions& options, E
     if (solved_again.status != Status::kOptimal) break;  // what is left goes to the fallback
     t = Clock::now();
     const FlowDecision more = read_flow(residual, again, solved_again.flow, options);
-    const std::size_t before = left.size();
+    const std::size_t before = kept_tasks(groups);
     left = repair.apply_resolve(residual, more);
     out.timings.repair_s += seconds_since(t);
     trace_step("re-solve: pack", t);
@@ -232,6 +267,11 @@ Allocation run_steps(const Snapshot& snapshot, const AllocateOptions& options, E
 
   // 6. What no solve placed: candidates, then first fit.
   t = Clock::now();
+  left.insert(left.end(), unplaceable.begin(), unplaceable.end());
+  for (Move& mv : left) {  // the fallback goes by priority (moves of unplaceable shapes had none)
+    mv.priority = snapshot.jobs[static_cast<std::size_t>(mv.ref.job)].priority;
+  }
+  std::stable_sort(left.begin(), left.end(), [](const Move& a, const Move& b) { return a.priority > b.priority; });
   repair.fallback(left);
   out.timings.repair_s += seconds_since(t);
   out.stats.repaired = repair.repaired();

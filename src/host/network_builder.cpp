@@ -94,8 +94,9 @@ struct Scratch {
 
 class Builder {
  public:
-  Builder(Cluster& c, const CostContext& costs, const AllocateOptions& o)
-      : c_(c), costs_(costs), o_(o), stop_(o.solve.cancel) {}
+  Builder(Cluster& c, const CostContext& costs, const AllocateOptions& o,
+          const std::vector<std::vector<std::int32_t>>* hints)
+      : c_(c), costs_(costs), o_(o), hints_(hints), stop_(o.solve.cancel) {}
 
   BuiltNetwork run();
 
@@ -128,6 +129,7 @@ class Builder {
   Cluster& c_;
   const CostContext& costs_;
   const AllocateOptions& o_;
+  const std::vector<std::vector<std::int32_t>>* hints_;
   Interrupt stop_;
   BuiltNetwork out_;
   std::vector<ScoredBatch> scored_;                  // per batch of kBatch shapes
@@ -327,6 +329,20 @@ void Builder::find_candidates(std::int32_t shape_id) {
         ++taken;
       }
       cursor = static_cast<std::int32_t>((cursor + used) % size);
+    }
+  }
+
+  // 2b. Machines the caller knows the shape fits on (a re-solve's first-fit hints).
+  if (hints_ != nullptr && static_cast<std::size_t>(shape_id) < hints_->size()) {
+    for (const std::int32_t m : (*hints_)[static_cast<std::size_t>(shape_id)]) {
+      if (taken_[static_cast<std::size_t>(m)].shape == shape_id) continue;
+      const MachineInfo& info = c_.machines[static_cast<std::size_t>(m)];
+      if (!labels_ok(shape_id, class_of_[static_cast<std::size_t>(m)])) continue;
+      const std::int64_t fit = fit_count(d, info.free, info.gpu_model);
+      if (fit <= 0) continue;
+      ++out_.cost_evaluations;
+      add(m, std::min(fit, supply), costs_.placement(d, info.capacity, info.free, info.gpu_model) - preference_discount(s, m),
+          running_on(m));
     }
   }
 
@@ -713,8 +729,9 @@ BuiltNetwork Builder::run() {
 
 }  // namespace
 
-BuiltNetwork build_network(Cluster& cluster, const CostContext& costs, const AllocateOptions& options) {
-  return Builder(cluster, costs, options).run();
+BuiltNetwork build_network(Cluster& cluster, const CostContext& costs, const AllocateOptions& options,
+                           const std::vector<std::vector<std::int32_t>>* hints) {
+  return Builder(cluster, costs, options, hints).run();
 }
 
 FlowDecision read_flow(const Cluster& c, const BuiltNetwork& built, const std::vector<std::int64_t>& flow,

@@ -50,7 +50,10 @@ struct BuiltNetwork {
 };
 
 // Candidate search and network construction.
-[[nodiscard]] BuiltNetwork build_network(Cluster& cluster, const CostContext& costs, const AllocateOptions& options);
+// `hints`, per shape: machines to connect besides those the candidate search picks (a
+// re-solve passes machines first fit knows the shape fits on).
+[[nodiscard]] BuiltNetwork build_network(Cluster& cluster, const CostContext& costs, const AllocateOptions& options,
+                                         const std::vector<std::vector<std::int32_t>>* hints = nullptr);
 
 // Reads the flow back into per-task decisions (deterministic: snapshot order).
 [[nodiscard]] FlowDecision read_flow(const Cluster& cluster, const BuiltNetwork& built,

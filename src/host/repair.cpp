@@ -187,6 +187,37 @@ bool Repairer::restore(std::int32_t running_id) {
   return true;
 }
 
+void Repairer::fitting_machines(std::int32_t shape_id, std::size_t want, std::vector<std::int32_t>& out) {
+  out.clear();
+  const auto shape = static_cast<std::size_t>(shape_id);
+  const Shape& s = c_.shapes[shape];
+  if (exhausted_[shape] != 0 || want == 0) return;
+  if (group_[shape] < 0) {
+    const auto [it, fresh] =
+        group_index_.try_emplace(constraint_signature(s), static_cast<std::int32_t>(groups_.size()));
+    if (fresh) groups_.emplace_back();
+    group_[shape] = it->second;
+  }
+  ScanGroup& g = groups_[static_cast<std::size_t>(group_[shape])];
+  if (!g.built) build_group(group_[shape], s);
+  // From where the group's last answer ended (so that shapes asking one after another get
+  // different machines), wrapping round to where this shape's own scans left off.
+  const std::size_t cursor = scan_cursor_[shape];
+  const std::size_t start = std::max(cursor, g.hint_next < g.index.size() ? g.hint_next : cursor);
+  const auto scan = [&](std::size_t from, std::size_t to) {
+    for (std::size_t pos = g.index.first(from, s.demand); pos < to && out.size() < want;
+         pos = g.index.first(pos + 1, s.demand)) {
+      const std::int32_t m = g.index.machine(pos);
+      if (fit_count(s.demand, free_[static_cast<std::size_t>(m)], c_.machines[static_cast<std::size_t>(m)].gpu_model) > 0) {
+        out.push_back(m);
+        g.hint_next = pos + 1;
+      }
+    }
+  };
+  scan(start, g.index.size());
+  if (out.size() < want && start > cursor) scan(cursor, start);
+}
+
 bool Repairer::place_anywhere(const Move& mv) {
   // Free resources only shrink from here on, so a machine that could not take a shape once
   // never will: candidate and machine scans resume where the last one stopped, and a shape

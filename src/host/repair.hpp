@@ -106,6 +106,10 @@ class Repairer {
   // Packs a re-solve's placements (`flow` is of `residual`, whose shapes map back through
   // shape_origin). Returns the residual's tasks still without a machine, highest priority first.
   [[nodiscard]] std::vector<Move> apply_resolve(const Cluster& residual, const FlowDecision& flow);
+  // Up to `want` machines where a task of `shape` fits now (its constraint group's machines
+  // in first-fit order, from where its scans left off): candidates a re-solve's sampled
+  // search may have missed.
+  void fitting_machines(std::int32_t shape, std::size_t want, std::vector<std::int32_t>& out);
   // Steps 4–5 for what no solve placed: the shape's candidates, then first fit; the rest
   // are unscheduled.
   void fallback(const std::vector<Move>& left);
@@ -135,6 +139,7 @@ class Repairer {
     FirstFitIndex index;
     bool built = false;
     std::vector<const Demand*> failed;  // demands of its shapes that found no machine at all
+    std::size_t hint_next = 0;          // fitting_machines: where the next answer starts
   };
   struct Membership {  // machine m is at `pos` of group `group`'s index; next: m's next one
     std::int32_t group = 0;
