@@ -8,13 +8,10 @@
 #include <utility>
 #include <vector>
 
+#include "seconds_since.hpp"
+
 namespace sluice::detail {
 namespace {
-
-using Clock = std::chrono::steady_clock;
-double seconds_since(Clock::time_point t0) {
-  return std::chrono::duration<double>(Clock::now() - t0).count();
-}
 
 template <typename Algo>
 void run_lemon(const Network& network, const lemon::StaticDigraph& graph,

@@ -14,6 +14,7 @@
 #include "network_builder.hpp"
 #include "interrupt.hpp"
 #include "repair.hpp"
+#include "seconds_since.hpp"
 
 namespace sluice {
 
@@ -69,9 +70,6 @@ std::optional<UnscheduledReason> parse_unscheduled_reason(std::string_view name)
 }
 
 namespace {
-
-using Clock = std::chrono::steady_clock;
-double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
 using namespace detail;
 

@@ -10,15 +10,14 @@
 #include "feasibility.hpp"
 #include "lemon_reference.hpp"
 #include "residual_graph.hpp"
+#include "seconds_since.hpp"
 #include "sluice/solver.hpp"
 
 namespace sluice {
 namespace {
 
-using Clock = std::chrono::steady_clock;
-double seconds_since(Clock::time_point t0) {
-  return std::chrono::duration<double>(Clock::now() - t0).count();
-}
+using detail::Clock;
+using detail::seconds_since;
 
 // The ε-scaling engine run on the residual graph once feasibility is established: ours on
 // the CPU, or the CUDA kernels. Returns exact potentials when optimal.

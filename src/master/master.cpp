@@ -1,14 +1,12 @@
 // The thin master's accounting helpers (master.hpp).
 #include "master.hpp"
+#include "seconds_since.hpp"
 
 #include <chrono>
 #include <exception>
 
 namespace sluice::detail {
 namespace {
-
-using Clock = std::chrono::steady_clock;
-double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
 }  // namespace
 

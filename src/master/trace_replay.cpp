@@ -26,15 +26,12 @@
 #include <utility>
 
 #include "master.hpp"
+#include "seconds_since.hpp"
 
 namespace sluice {
 namespace {
 
 using namespace detail;
-using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
-
 
 // ---- replay --------------------------------------------------------------------------------
 
