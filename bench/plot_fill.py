@@ -20,7 +20,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 
 def label(policy, batch):
-    if batch in ("1", "") or policy in ("fgd-greedy", "best-fit", "gpu-packing"):
+    if policy in ("fgd-greedy", "best-fit", "gpu-packing"):
         return policy
     return f"{policy} @ batch {'all' if batch == '0' else batch}"
 
@@ -48,17 +48,21 @@ def main():
     fig, axes = plt.subplots(1, 2 if summary else 1, figsize=(13 if summary else 7.5, 5.2))
     ax = axes[0] if summary else axes
     greedy = {"fgd-greedy": "#d69e2e", "best-fit": "#718096", "gpu-packing": "#a0aec0"}
+    top = 0.0
     for name in sorted(curves):
         if name.endswith("batch all"):
             continue
-        points = sorted((pct, statistics.mean(v)) for pct, v in curves[name].items() if 60 <= pct <= 130)
+        points = sorted((pct, statistics.mean(v)) for pct, v in curves[name].items() if 85 <= pct <= 130)
         style = {"color": greedy[name], "linestyle": "--"} if name in greedy else {}
-        ax.plot([p for p, _ in points], [u for _, u in points], label=name, linewidth=1.6, **style)
+        if name.endswith("batch 1"):  # fed one pod at a time, fgd is fgd-greedy: dotted over it
+            style = {"linestyle": ":", "linewidth": 2.4}
+        ax.plot([p for p, _ in points], [u for _, u in points], label=name, **{**{"linewidth": 1.6}, **style})
+        top = max(top, max((u for p, u in points if p >= 95), default=0))
     ax.axvline(100, color="#cbd5e0", linewidth=1)
     ax.set_xlabel("GPU demand arrived (% of the cluster's GPUs)")
     ax.set_ylabel("GPU unallocated (% of the cluster's GPUs), mean over seeds")
-    ax.set_xlim(60, 130)
-    ax.set_ylim(0, 40)
+    ax.set_xlim(85, 130)
+    ax.set_ylim(0, top * 1.4 + 0.5)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     ax.set_title("unallocated GPU as the demand arrives", fontsize=10)
@@ -71,12 +75,13 @@ def main():
         hi = [max(summary[n]) - m for m, n in zip(means, names)]
         colors = [greedy.get(n, "#2b6cb0") for n in names]
         ax.barh(range(len(names)), means, xerr=[lo, hi], color=colors, capsize=3)
-        for i, m in enumerate(means):
-            ax.text(m + 0.05, i, f" {m:.2f}", va="center", fontsize=8)
+        for i, (m, h) in enumerate(zip(means, hi)):
+            ax.text(m + h + 0.08, i, f"{m:.2f}", va="center", fontsize=8)
         ax.set_yticks(range(len(names)))
         ax.set_yticklabels(names, fontsize=8)
         ax.invert_yaxis()
-        ax.set_xlabel("GPU unallocated at 100% arrived (%): mean of seeds, bar = their range")
+        ax.set_xlim(0, max(m + h for m, h in zip(means, hi)) * 1.15)
+        ax.set_xlabel("GPU unallocated at 100% arrived (%): mean of seeds, whiskers = their range")
         ax.set_title("the figure the paper reports (lower is better)", fontsize=10)
         ax.grid(axis="x", alpha=0.3)
     fig.suptitle(args.title)

@@ -487,5 +487,25 @@ TEST(Hardening, HalfOpenHttpRequestsDoNotBlockMetrics) {
   for (const int fd : stuck) ::close(fd);
 }
 
+// Bug 1: a deadline binds in every step of the allocation, not only in the solver. A
+// snapshot whose indexing and candidate search alone take far longer than its deadline is
+// answered deadline-exceeded, naming the step that was cut (before, the reply came once the
+// network was built, saying "cancelled before the solve", or from the solver).
+TEST(Hardening, DeadlinesBindInEveryStepOfTheAllocation) {
+  ServiceProcess service({"--workers", "1"});
+  ASSERT_TRUE(service.running()) << service.log();
+  const Snapshot snapshot = generated(20'000, 300'000, 11);
+  const std::string body = encode_snapshot(snapshot, SnapshotFormat::kBinary);
+  AllocateRequestOptions o;
+  o.cost_model = CostModel::kFgd;
+  o.deadline_ms = 300;
+  RawPeer peer(service.endpoint());
+  peer.send(test::request_frames(allocate_envelope(77, snapshot.version),
+                                 {encode_request_options(o, BodyFormat::kBinary), body}));
+  const test::ParsedReply r = receive_reply(peer);
+  EXPECT_EQ(r.envelope.code, ReplyCode::kDeadlineExceeded) << r.body;
+  EXPECT_NE(r.body.find("cancelled during "), std::string::npos) << r.body;
+}
+
 }  // namespace
 }  // namespace sluice
