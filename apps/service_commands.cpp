@@ -633,6 +633,15 @@ ServiceCommands::ServiceCommands(CLI::App& app) : impl_(std::make_unique<Impl>()
       ->capture_default_str();
   serve->add_option("--max-frames", s.options.max_frames, "most frames in one message, routing included")
       ->capture_default_str();
+  serve->add_option("--max-connections", s.options.max_connections,
+                    "open connections; past it the oldest is dropped (0: the open-file limit less 64)")
+      ->capture_default_str();
+  serve->add_option("--heartbeat-ms", s.options.heartbeat_ms,
+                    "ZMTP heartbeat interval; a peer silent 3 times as long is dropped (0: off)")
+      ->capture_default_str();
+  serve->add_option("--trim-after-bytes", s.options.trim_after_bytes,
+                    "after a message this large (handled or refused), return freed memory to the kernel")
+      ->capture_default_str();
   serve->add_option("--deadline-ms", s.options.default_deadline_ms, "deadline of requests that name none")
       ->capture_default_str();
   serve->add_option("--max-deadline-ms", s.options.max_deadline_ms, "upper bound on any request's deadline")

@@ -28,6 +28,12 @@ struct ProcessMemoryOptions {
 // Applies the options; may not return (re-execution). `argv` is main's, NULL-terminated.
 void tune_process_memory(char** argv, const ProcessMemoryOptions& options = {});
 
+// Returns the heap's free memory to the kernel (glibc's malloc_trim): keep_freed_memory keeps
+// it otherwise, so a long-running process that once handled an outsized request would hold
+// that much for good. Costs a walk over the heap's free blocks (milliseconds): call it after
+// rare, large work, not every request.
+void release_freed_memory();
+
 // True when this process runs with glibc's huge-page tunable.
 [[nodiscard]] bool huge_pages_enabled();
 

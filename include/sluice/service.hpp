@@ -31,6 +31,18 @@ struct ServiceOptions {
   std::int64_t max_frame_bytes = std::int64_t{2} << 30;    // ZMQ_MAXMSGSIZE: larger frames disconnect the peer
   std::int64_t max_queued_bytes = std::int64_t{4} << 30;  // bytes of waiting requests
   std::int32_t max_frames = 8;                    // frames of one message, routing included
+  // After a message of more bytes than this (handled or refused), freed memory goes back to
+  // the kernel (release_freed_memory): otherwise the process keeps it for reuse, and one
+  // outsized request would leave its size resident for good.
+  std::int64_t trim_after_bytes = std::int64_t{256} << 20;
+  // Open connections: past this many, the one connected longest is dropped for a new one (a
+  // flood of idle connections cannot lock a new master out, nor use up the process's file
+  // descriptors). 0: the open-file limit (raised to its hard limit at start) less 64 kept
+  // for the service's own files and sockets.
+  std::int64_t max_connections = 0;
+  // ZMTP heartbeats: a PING after this many ms of silence, the connection dropped when no
+  // answer comes within 3 times that (a peer that died, or one that stopped reading). 0: off.
+  std::int64_t heartbeat_ms = 10'000;
   std::int64_t default_deadline_ms = 60'000;      // when a request names none
   std::int64_t max_deadline_ms = 600'000;
   std::int64_t cache_entries = 1024;              // replies kept for retried request ids

@@ -41,6 +41,12 @@ std::string thp_mode() {
 
 }  // namespace
 
+void release_freed_memory() {
+#if defined(__GLIBC__)
+  malloc_trim(0);
+#endif
+}
+
 bool huge_pages_enabled() {
   const char* tunables = std::getenv("GLIBC_TUNABLES");
   return tunables != nullptr && std::strstr(tunables, "glibc.malloc.hugetlb=1") != nullptr;

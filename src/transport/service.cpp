@@ -28,6 +28,10 @@
 
 #include <fcntl.h>
 #include <sodium.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -54,8 +58,9 @@
 #include <unordered_set>
 
 #include "cuda_device.hpp"
-#include "sluice/keys.hpp"
 #include "sluice/allocate.hpp"
+#include "sluice/keys.hpp"
+#include "sluice/process_memory.hpp"
 #include "sluice/protocol.hpp"
 #include "sluice/snapshot_io.hpp"
 
@@ -311,7 +316,15 @@ struct Service::Impl {
   std::unique_ptr<zmq::socket_t> router;
   std::unique_ptr<zmq::socket_t> wake;
   std::string wake_endpoint;
-  std::unique_ptr<zmq::socket_t> monitor;  // handshake failures of the ROUTER socket
+  std::unique_ptr<zmq::socket_t> monitor;  // handshake failures, connections of the ROUTER socket
+  // Open connections by file descriptor, oldest first (see enforce_connection_cap).
+  std::list<int> connections;
+  std::unordered_map<int, std::list<int>::iterator> connection_at;
+  std::int64_t connection_cap = 0;
+  int bound_port = -1;  // the ROUTER's TCP port; -1 for other transports
+  std::uint64_t connections_dropped = 0;
+  Clock::time_point last_drop_log{};
+  std::uint64_t drops_since_log = 0;
   std::thread zap_thread;
   std::atomic<bool> zap_stop{false};
   std::atomic<std::uint64_t> denied{0};
@@ -364,6 +377,7 @@ struct Service::Impl {
   prometheus::Gauge* queue_gauge = nullptr;
   prometheus::Gauge* in_flight_gauge = nullptr;
   prometheus::Counter* denied_counter = nullptr;
+  prometheus::Counter* dropped_connections_counter = nullptr;
   prometheus::Family<prometheus::Counter>* dropped_family = nullptr;
   std::uint64_t dropped_unlogged = 0;  // dropped replies not yet in a log line
   Clock::time_point dropped_logged_at;
@@ -415,6 +429,11 @@ struct Service::Impl {
                           .Help("Connections refused by authentication")
                           .Register(*registry)
                           .Add({});
+    dropped_connections_counter = &BuildCounter()
+                                       .Name("sluice_connections_dropped_total")
+                                       .Help("Connections dropped as more than max_connections were open")
+                                       .Register(*registry)
+                                       .Add({});
   }
 
   // ---- Authentication -------------------------------------------------------------
@@ -479,8 +498,64 @@ struct Service::Impl {
     });
   }
 
+  // A connection opened (ZMQ_EVENT_ACCEPTED) or closed (ZMQ_EVENT_DISCONNECTED), by fd.
+  void connection_opened(int fd) {
+    if (const auto it = connection_at.find(fd); it != connection_at.end()) {  // a missed close
+      connections.erase(it->second);
+      connection_at.erase(it);
+    }
+    connection_at[fd] = connections.insert(connections.end(), fd);
+    enforce_connection_cap();
+  }
+  void connection_closed(int fd) {
+    if (const auto it = connection_at.find(fd); it != connection_at.end()) {
+      connections.erase(it->second);
+      connection_at.erase(it);
+    }
+  }
+
+  // Past the cap, the connection open longest goes: libzmq has no call to drop one peer of
+  // a ROUTER, so its socket is shut down, which libzmq sees as the peer leaving (it closes
+  // the descriptor and reports DISCONNECTED). The oldest rather than the newest, so that a
+  // flood of idle connections cannot keep a new master out; a master that is dropped
+  // reconnects (ZeroMQ does that by itself), and its reply, if one was due, waits in the
+  // reply cache for its retry. A descriptor is only shut down if it still is a TCP socket
+  // on the ROUTER's port: monitor events arrive late, and the number may have been reused.
+  void enforce_connection_cap() {
+    while (connection_cap > 0 && static_cast<std::int64_t>(connections.size()) > connection_cap) {
+      const int fd = connections.front();
+      connections.pop_front();
+      connection_at.erase(fd);
+      sockaddr_storage local{};
+      socklen_t length = sizeof local;
+      if (bound_port < 0 || ::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &length) != 0) continue;
+      const int port = local.ss_family == AF_INET    ? ntohs(reinterpret_cast<sockaddr_in*>(&local)->sin_port)
+                       : local.ss_family == AF_INET6 ? ntohs(reinterpret_cast<sockaddr_in6*>(&local)->sin6_port)
+                                                      : -1;
+      if (port != bound_port) continue;
+      ::shutdown(fd, SHUT_RDWR);
+      ++connections_dropped;
+      ++drops_since_log;
+      dropped_connections_counter->Increment();
+      log_dropped_connections(Clock::now());
+    }
+  }
+
+  // Drops are logged at most once a second, with their count since the last line: a flood
+  // of connections does not flood the log.
+  void log_dropped_connections(Clock::time_point now) {
+    if (drops_since_log == 0 || now - last_drop_log < std::chrono::seconds(1)) return;
+    log_event(spdlog::level::warn, "connections_dropped",
+              "\"count\":" + std::to_string(drops_since_log) + ",\"total\":" + std::to_string(connections_dropped) +
+                  ",\"max_connections\":" + std::to_string(connection_cap) +
+                  ",\"reason\":\"more connections than max_connections: the oldest are dropped\"");
+    last_drop_log = now;
+    drops_since_log = 0;
+  }
+
   // Handshake failures (a key not allowed, a plaintext client on a CURVE socket, garbage)
-  // are counted and logged from the socket monitor.
+  // are counted and logged from the socket monitor, which also reports connections opened
+  // and closed.
   void read_monitor() {
     while (true) {
       zmq::message_t event;
@@ -492,6 +567,17 @@ struct Service::Impl {
       std::int32_t value = 0;
       std::memcpy(&id, event.data(), 2);
       std::memcpy(&value, static_cast<const char*>(event.data()) + 2, 4);
+      if (id == ZMQ_EVENT_ACCEPTED) {
+        connection_opened(value);
+        continue;
+      }
+      if (id == ZMQ_EVENT_DISCONNECTED) {
+        connection_closed(value);
+        continue;
+      }
+      // A peer gone during the handshake (or one dropped over the connection cap) was not
+      // refused: not counted as denied.
+      if (id == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL && (value == EPIPE || value == ECONNRESET)) continue;
       const char* why = id == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH       ? "authentication refused"
                         : id == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL ? "protocol error (e.g. a plaintext client)"
                                                                     : "handshake failed";
@@ -692,6 +778,8 @@ struct Service::Impl {
     stats.bytes_in += bytes;
     if (frames.empty()) return;
     handle(std::move(frames), count);
+    // A refused outsized message is gone now (an accepted one is trimmed after by its worker).
+    if (bytes > static_cast<std::uint64_t>(options.trim_after_bytes)) release_freed_memory();
   }
 
   void handle(std::vector<zmq::message_t> frames, std::size_t count) {
@@ -1020,8 +1108,10 @@ struct Service::Impl {
       }
       // Freed after the reply is on its way: a 1M-task snapshot takes a noticeable part of
       // a second to free.
+      const bool outsized = job.bytes->size() > options.trim_after_bytes;
       leftovers = Leftovers{};
       job = QueuedRequest{};
+      if (outsized) release_freed_memory();
     }
   }
 
@@ -1225,6 +1315,9 @@ std::string check_options(const ServiceOptions& o) {
            at_least("--max-request-bytes", o.max_request_bytes, 1),
            at_least("--max-frame-bytes", o.max_frame_bytes, static_cast<std::int64_t>(kEnvelopeBytes)),
            within("--max-frames", o.max_frames, 3, 1024),
+           at_least("--trim-after-bytes", o.trim_after_bytes, 0),
+           at_least("--max-connections", o.max_connections, 0),
+           within("--heartbeat-ms", o.heartbeat_ms, 0, 3'600'000),
            within("--deadline-ms", o.default_deadline_ms, 1, kMaxDeadlineMs),
            within("--max-deadline-ms", o.max_deadline_ms, 1, kMaxDeadlineMs),
            at_least("--cache-entries", o.cache_entries, 0),
@@ -1259,6 +1352,10 @@ std::string check_options(const ServiceOptions& o) {
 
 }  // namespace
 
+// File descriptors kept for the service itself beyond its connections: ZeroMQ's internal
+// signalling, the metrics server and its clients, the state file, logs.
+constexpr std::int64_t kReservedFiles = 64;
+
 bool Service::start(std::string* error) {
   Impl& s = *impl_;
   auto fail = [&](std::string message) {
@@ -1276,6 +1373,25 @@ bool Service::start(std::string* error) {
   s.log->set_level(spdlog::level::from_str(s.options.log_level));
   s.log->flush_on(spdlog::level::info);
   if (sodium_init() < 0) return fail("libsodium failed to initialise (request digests need it)");
+
+  // Connections: the open-file limit up to its hard limit, and the cap below it.
+  rlimit files{};
+  if (::getrlimit(RLIMIT_NOFILE, &files) == 0) {
+    if (files.rlim_cur < files.rlim_max) {
+      rlimit raised = files;
+      raised.rlim_cur = files.rlim_max == RLIM_INFINITY ? std::max<rlim_t>(files.rlim_cur, 1 << 20) : files.rlim_max;
+      if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) files = raised;
+    }
+  }
+  const std::int64_t open_files =
+      files.rlim_cur == RLIM_INFINITY ? std::int64_t{1} << 20 : static_cast<std::int64_t>(files.rlim_cur);
+  const std::int64_t fitting = std::max<std::int64_t>(1, open_files - kReservedFiles);
+  if (s.options.max_connections > fitting) {
+    return fail("--max-connections " + std::to_string(s.options.max_connections) + " does not fit the open-file limit " +
+                std::to_string(open_files) + " (at most " + std::to_string(fitting) + ": " +
+                std::to_string(kReservedFiles) + " are kept for the service's own files and sockets)");
+  }
+  s.connection_cap = s.options.max_connections > 0 ? s.options.max_connections : fitting;
 
   if (!s.options.state_file.empty()) {
     // The fence survives restarts: read it back, and write it once now so a path that
@@ -1332,7 +1448,8 @@ bool Service::start(std::string* error) {
     const std::string monitor_endpoint = "inproc://sluice-monitor-" + std::to_string(reinterpret_cast<std::uintptr_t>(this));
     if (zmq_socket_monitor(s.router->handle(), monitor_endpoint.c_str(),
                            ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
-                               ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) != 0) {
+                               ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_ACCEPTED |
+                               ZMQ_EVENT_DISCONNECTED) != 0) {
       return fail(std::string("cannot monitor the socket: ") + zmq_strerror(zmq_errno()));
     }
     s.monitor = std::make_unique<zmq::socket_t>(s.context, zmq::socket_type::pair);
@@ -1345,8 +1462,13 @@ bool Service::start(std::string* error) {
     // Kernel socket buffers of 4 MiB: a 160 MB snapshot crosses loopback in fewer syscalls.
     s.router->set(zmq::sockopt::sndbuf, 4 << 20);
     s.router->set(zmq::sockopt::rcvbuf, 4 << 20);
+    if (s.options.heartbeat_ms > 0) {
+      s.router->set(zmq::sockopt::heartbeat_ivl, static_cast<int>(s.options.heartbeat_ms));
+      s.router->set(zmq::sockopt::heartbeat_timeout, static_cast<int>(3 * s.options.heartbeat_ms));
+    }
     s.router->bind(s.options.endpoint);
     s.bound = s.router->get(zmq::sockopt::last_endpoint);
+    if (s.bound.rfind("tcp://", 0) == 0) s.bound_port = std::atoi(s.bound.substr(s.bound.rfind(':') + 1).c_str());
     s.wake = std::make_unique<zmq::socket_t>(s.context, zmq::socket_type::pull);
     s.wake_endpoint = "inproc://sluice-wake-" + std::to_string(reinterpret_cast<std::uintptr_t>(this));
     s.wake->bind(s.wake_endpoint);
@@ -1378,7 +1500,8 @@ bool Service::start(std::string* error) {
   }
   s.log_event(spdlog::level::info, "listening",
               "\"endpoint\":\"" + json_escape(s.bound) + "\",\"workers\":" + std::to_string(n) +
-                  ",\"queue_capacity\":" + std::to_string(s.options.queue_capacity) + ",\"metrics\":\"" +
+                  ",\"queue_capacity\":" + std::to_string(s.options.queue_capacity) +
+                  ",\"max_connections\":" + std::to_string(s.connection_cap) + ",\"metrics\":\"" +
                   json_escape(s.metrics_bound) + "\",\"curve\":" + (curve ? "true" : "false") +
                   ",\"allowed_clients\":" + std::to_string(s.options.allowed_clients.size()) +
                   ",\"epoch_fence\":" + std::to_string(s.highest_epoch.load()) + ",\"state_file\":\"" +
@@ -1414,6 +1537,7 @@ int Service::run() {
     const auto now = Clock::now();
     s.check_deadlines(now);
     s.expire_queued(now);
+    s.log_dropped_connections(now);
     if (s.stop_requested.load() && !s.draining) {
       s.draining = true;
       s.drain_started = now;

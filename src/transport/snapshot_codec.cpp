@@ -7,8 +7,12 @@
 //     byte offset, caps nesting depth (cereal's rapidjson parse is recursive, so deep
 //     garbage could otherwise overflow the stack), requires a top-level object and
 //     requires the map fields (labels, selector, ...) to be objects, since cereal's JSON
-//     archive cannot tell an array from an empty object once inside the node, and refuses
-//     a member name given twice in one object (cereal would read the first).
+//     archive cannot tell an array from an empty object once inside the node, refuses
+//     a member name given twice in one object (cereal would read the first), and refuses
+//     a member the schema does not have and an object or array where it has a scalar, so
+//     that nothing is built from what cereal would skip (a 100 MB unknown member took
+//     1.6 GiB of document). The members allowed in each record are those the encoder
+//     writes (JsonSchema below): the schema stays written once, in snapshot_cereal.hpp.
 //  2. Binary starts with cereal's endianness byte, which must be 0 or 1.
 //  3. The loads in snapshot_cereal.hpp check every length against the remaining bytes and
 //     SnapshotLimits before allocating, and every JSON number against its field's type.
@@ -30,6 +34,7 @@
 #include <new>
 #include <sstream>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "binary_codec.hpp"
@@ -47,11 +52,138 @@ bool is_map_field(std::string_view key) {
          key == "selector";
 }
 
-// Keys whose value the schema reads as an array of records (JSON objects). cereal would
-// enter a nested array as if it were a record and report its first field as missing.
-bool is_record_list(std::string_view key) {
-  return key == "machines" || key == "jobs" || key == "tasks" || key == "gpus" ||
-         key == "preferred_machines" || key == "preferred_racks";
+// What the schema allows where, learnt from the encoder: a snapshot with one of every record
+// (each list and map non-empty) is written to JSON and walked once, so the member lists stay
+// written once, in snapshot_cereal.hpp. Records are numbered as first met: 0 is the top
+// level. A map field (labels, ...) is a record that takes any key.
+class JsonSchema {
+ public:
+  static constexpr std::int32_t kInteger = -1;
+  static constexpr std::int32_t kString = -2;
+  // A member's value: a scalar (kInteger, kString) or a record (>= 0), or a list of either.
+  struct Value {
+    bool list = false;
+    std::int32_t kind = kInteger;
+  };
+  struct Hash {  // looks member names up by string_view, without a copy
+    using is_transparent = void;
+    std::size_t operator()(std::string_view k) const { return std::hash<std::string_view>{}(k); }
+  };
+  struct Record {
+    bool any_key = false;  // a map: any key, each with `map_value`
+    Value map_value;
+    std::unordered_map<std::string, Value, Hash, std::equal_to<>> members;
+  };
+
+  static const JsonSchema& get();
+
+  // The value a member of `record` holds; nullptr if the record has no such member.
+  [[nodiscard]] const Value* member(std::int32_t record, std::string_view key) const {
+    const Record& r = records_[static_cast<std::size_t>(record)];
+    if (r.any_key) return &r.map_value;
+    const auto it = r.members.find(key);
+    return it == r.members.end() ? nullptr : &it->second;
+  }
+  // "an integer", "a list", ...: what a message says was expected.
+  [[nodiscard]] static std::string describe(const Value& v) {
+    if (v.list) return "an array";
+    return v.kind == kInteger ? "an integer" : v.kind == kString ? "a string" : "an object";
+  }
+
+  std::vector<Record> records_;
+};
+
+// Walks the encoder's output and records what each member holds.
+class JsonSchemaCollector : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, JsonSchemaCollector> {
+ public:
+  explicit JsonSchemaCollector(JsonSchema& schema) : schema_(schema) {}
+  bool Default() { return true; }
+  bool RawNumber(const char*, rapidjson::SizeType, bool) { return scalar(JsonSchema::kInteger); }
+  bool String(const char*, rapidjson::SizeType, bool) { return scalar(JsonSchema::kString); }
+  bool Key(const char* key, rapidjson::SizeType length, bool) {
+    frames_.back().key.assign(key, length);
+    return true;
+  }
+  bool StartObject() {
+    std::int32_t record = 0;
+    if (!frames_.empty()) {
+      record = static_cast<std::int32_t>(schema_.records_.size());
+      slot(JsonSchema::Value{false, record});
+    }
+    schema_.records_.emplace_back();
+    schema_.records_.back().any_key = !frames_.empty() && is_map_field(frames_.back().key);
+    frames_.push_back(Frame{false, record, {}});
+    return true;
+  }
+  bool StartArray() {
+    // A list member; its elements say what it holds (every list of the sample has one).
+    if (!frames_.back().is_array) set(frames_.back().record, frames_.back().key, JsonSchema::Value{true, JsonSchema::kInteger});
+    frames_.push_back(Frame{true, 0, frames_.back().key});
+    return true;
+  }
+  bool EndObject(rapidjson::SizeType) { return close(); }
+  bool EndArray(rapidjson::SizeType) { return close(); }
+
+ private:
+  struct Frame {
+    bool is_array = false;
+    std::int32_t record = 0;  // objects: the record
+    std::string key;          // objects: the current member; arrays: the member they are
+  };
+  bool scalar(std::int32_t kind) {
+    slot(JsonSchema::Value{false, kind});
+    return true;
+  }
+  // Records what the value being read is, in the record (or list) that holds it.
+  void slot(JsonSchema::Value value) {
+    if (frames_.back().is_array) {
+      value.list = true;
+      const Frame& holder = frames_[frames_.size() - 2];
+      set(holder.record, holder.key, value);
+    } else {
+      set(frames_.back().record, frames_.back().key, value);
+    }
+  }
+  void set(std::int32_t record, const std::string& key, JsonSchema::Value value) {
+    JsonSchema::Record& r = schema_.records_[static_cast<std::size_t>(record)];
+    if (r.any_key) {
+      r.map_value = value;
+    } else {
+      r.members[key] = value;
+    }
+  }
+  bool close() {
+    frames_.pop_back();
+    return true;
+  }
+  JsonSchema& schema_;
+  std::vector<Frame> frames_;
+};
+
+const JsonSchema& JsonSchema::get() {
+  static const JsonSchema schema = [] {
+    Snapshot sample;
+    Machine& m = sample.machines.emplace_back();
+    m.gpus.emplace_back();
+    m.labels["k"] = "v";
+    m.extra_capacity["k"] = 1;
+    m.extra_free["k"] = 1;
+    Task& t = sample.jobs.emplace_back().tasks.emplace_back();
+    t.gpu_models.push_back("g");
+    t.extra["k"] = 1;
+    t.selector["k"] = "v";
+    t.preferred_machines.push_back({"m", 1});
+    t.preferred_racks.push_back({"r", 1});
+    t.gpu_indexes.push_back(0);
+    const std::string text = encode_snapshot(sample, SnapshotFormat::kJson);
+    JsonSchema built;
+    rapidjson::MemoryStream stream(text.data(), text.size());
+    rapidjson::Reader reader;
+    JsonSchemaCollector collector(built);
+    reader.Parse<rapidjson::kParseIterativeFlag | rapidjson::kParseNumbersAsStringsFlag>(stream, collector);
+    return built;
+  }();
+  return schema;
 }
 
 // SAX handler for step 1: tracks the path to report where the shape is wrong.
@@ -76,6 +208,10 @@ class JsonShapeCheck : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, Js
     if (!keys_.insert(std::string_view(key, length))) {
       return fail(path(), in_map() ? "duplicate key" : "appears twice in one object");
     }
+    if (schema_.member(frames_.back().what.kind, std::string_view(key, length)) == nullptr) {
+      return fail(path(), "unknown member (this build reads snapshot format " + std::to_string(kSnapshotFormat) +
+                              ", docs/snapshot.md)");
+    }
     return true;
   }
   bool StartObject() { return open(false); }
@@ -90,6 +226,7 @@ class JsonShapeCheck : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, Js
     bool is_array = false;
     std::size_t count = 0;  // arrays: children seen so far, the current one included
     std::string key;        // objects: the current member's name
+    JsonSchema::Value what;  // objects: the record ({false, record}); arrays: an element
   };
 
   bool value() {
@@ -98,23 +235,24 @@ class JsonShapeCheck : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, Js
     return true;
   }
   bool open(bool is_array) {
+    JsonSchema::Value what{false, 0};  // the top level
     if (frames_.empty()) {
       if (is_array) return fail("", "the document must be a JSON object");
     } else {
       Frame& parent = frames_.back();
       if (parent.is_array) ++parent.count;
-      if (is_array && !parent.is_array && is_map_field(parent.key)) {
-        return fail(path(), "expected an object");
-      }
-      if (is_array && parent.is_array && frames_.size() >= 2 &&
-          is_record_list(frames_[frames_.size() - 2].key)) {
-        return fail(path(), "expected an object");
-      }
+      // What the schema has here. An object or array where it has something else (a scalar,
+      // or a member it does not have) is refused before anything is built of it.
+      const JsonSchema::Value expected =
+          parent.is_array ? parent.what : *schema_.member(parent.what.kind, parent.key);  // Key() checked it
+      const bool fits = is_array ? expected.list : !expected.list && expected.kind >= 0;
+      if (!fits) return fail(path(), "expected " + JsonSchema::describe(expected));
+      what = is_array ? JsonSchema::Value{false, expected.kind} : expected;
       if (frames_.size() >= kMaxJsonDepth) {
         return fail(path(), "nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
       }
     }
-    frames_.push_back(Frame{is_array, 0, {}});
+    frames_.push_back(Frame{is_array, 0, {}, what});
     if (!is_array) keys_.open();
     return true;
   }
@@ -156,6 +294,7 @@ class JsonShapeCheck : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, Js
     return false;
   }
 
+  const JsonSchema& schema_ = JsonSchema::get();
   std::vector<Frame> frames_;
   detail::JsonKeyStack keys_;  // member names of the open objects: none may come twice
   std::string error_;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -20,7 +21,8 @@ namespace sluice::test {
 class ServiceProcess {
  public:
   // Extra arguments go after `serve --endpoint tcp://127.0.0.1:* --ready-file ...`.
-  explicit ServiceProcess(std::vector<std::string> extra = {}) {
+  // `max_open_files` > 0: the child's open-file limit, soft and hard (ulimit -n).
+  explicit ServiceProcess(std::vector<std::string> extra = {}, rlim_t max_open_files = 0) {
     static int counter = 0;
     dir_ = std::filesystem::temp_directory_path() /
            ("sluice-e2e-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
@@ -40,6 +42,10 @@ class ServiceProcess {
       std::vector<char*> argv;
       for (std::string& a : args) argv.push_back(a.data());
       argv.push_back(nullptr);
+      if (max_open_files > 0) {
+        const rlimit limit{max_open_files, max_open_files};
+        if (::setrlimit(RLIMIT_NOFILE, &limit) != 0) std::_Exit(126);
+      }
       if (std::FILE* f = std::freopen(log.c_str(), "w", stderr)) (void)f;
       if (std::FILE* f = std::freopen("/dev/null", "w", stdout)) (void)f;
       ::execv(argv[0], argv.data());
