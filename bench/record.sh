@@ -9,12 +9,14 @@ name=$1
 shift
 out=bench/results/$name
 mkdir -p "$out"
+# The commit before anything is written: re-recording rewrites files of a tracked folder.
+commit="$(git rev-parse --short HEAD)$(git diff --quiet || echo ' (with uncommitted changes)')"
 args=()
 for a in "$@"; do args+=("${a//@OUT@/$out}"); done
 {
   echo "command: ${args[*]}"
   echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
-  echo "commit: $(git rev-parse --short HEAD)$(git diff --quiet || echo ' (with uncommitted changes)')"
+  echo "commit: $commit"
   echo "machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB"
   echo "kernel: $(uname -r)"
 } > "$out/machine.txt"

@@ -167,6 +167,9 @@ void classify_machines(Cluster& c, const std::vector<std::uint8_t>* open) {
         closed = static_cast<std::int32_t>(c.class_rep.size());
         c.class_rep.push_back(static_cast<std::int32_t>(i));
         c.class_members.emplace_back();
+        // Class ids index class_keys: the closed class holds the empty key, which no open
+        // machine's key (capacities first) can equal.
+        class_keys.push_back({});
       }
       join(closed);
       continue;
