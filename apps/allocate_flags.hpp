@@ -6,6 +6,7 @@
 #include <CLI/CLI.hpp>
 
 #include <cstdint>
+#include <cstdlib>
 #include <fstream>
 #include <optional>
 #include <sstream>
@@ -15,6 +16,10 @@
 #include "sluice/protocol.hpp"
 
 namespace sluice::cli {
+
+// SLUICE_TRACE set in the tool's environment: every command traces its steps on stderr (the
+// library itself reads no environment; AllocateOptions::trace and SolveOptions::progress).
+inline bool trace_requested() { return std::getenv("SLUICE_TRACE") != nullptr; }
 
 struct AllocateFlags {
   std::string cost_model = "spread";
@@ -65,7 +70,8 @@ struct AllocateFlags {
                    "per line (default: the snapshot's own tasks)");
   }
 
-  // The options these flags ask for; nullopt with `error` set when one is wrong.
+  // The options these flags ask for; nullopt with `error` set when one is wrong. SLUICE_TRACE
+  // in the environment turns on the allocation's and the solver's traces on stderr.
   [[nodiscard]] std::optional<AllocateOptions> options(std::string& error) const {
     AllocateOptions o;
     const auto model = parse_cost_model(cost_model);
@@ -81,6 +87,8 @@ struct AllocateFlags {
     o.cost_model = *model;
     o.solve.backend = *backend;
     o.solve.verify = verify;
+    o.trace = trace_requested();
+    o.solve.progress = o.trace;
     o.aggregate = !no_aggregate;
     o.allow_migration = !no_migration;
     o.allow_preemption = !no_preemption;

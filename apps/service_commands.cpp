@@ -128,6 +128,7 @@ int run_serve(ServeArgs& args) {
     return 2;
   }
   args.options.log_json = args.log_format == "json";
+  args.options.trace = trace_requested();
   if (!args.curve_secret.empty()) {
     const KeyFileResult secret = key_from_argument(args.curve_secret, true);
     if (!secret.ok) {

@@ -74,14 +74,15 @@ int run_solve(const SolveArgs& args) {
   options.global_updates = !args.no_global_updates;
   options.early_exit = !args.no_early_exit;
   options.partial_augment = !args.push_relabel;
-  options.progress = args.progress;
+  options.progress = args.progress || sluice::cli::trace_requested();
   const sluice::SolveResult result = sluice::solve(input.network, options);
 
   std::printf("c file: %s (%d nodes, %d arcs, read in %.3f s)\n", args.file.c_str(),
               input.network.num_nodes(), input.network.num_arcs(), read_s);
   std::printf("c status: %s\n", std::string(sluice::to_string(result.status)).c_str());
   if (!result.message.empty()) std::printf("c message: %s\n", result.message.c_str());
-  std::printf("c solver: %s (%s)\n", result.backend.c_str(), result.algorithm.c_str());
+  std::printf("c solver: %s (%s)\n", result.backend ? std::string(sluice::to_string(*result.backend)).c_str() : "(none)",
+              result.algorithm.c_str());
   if (!result.fallback_reason.empty()) {
     std::printf("c %s: %s\n", result.fell_back ? "fell back to cpu" : "gpu not used",
                 result.fallback_reason.c_str());
@@ -89,7 +90,7 @@ int run_solve(const SolveArgs& args) {
   std::printf("c time: total %.3f s (validate %.3f, setup %.3f, solve %.3f, potentials %.3f, verify %.3f)\n",
               result.timings.total_s, result.timings.validate_s, result.timings.setup_s,
               result.timings.solve_s, result.timings.potentials_s, result.timings.verify_s);
-  if (result.backend == "cpu") {
+  if (result.backend == sluice::Backend::kCpu) {
     std::printf("c stats: phases %lld (skipped %lld), pushes %lld, relabels %lld, global updates %lld\n",
                 static_cast<long long>(result.stats.phases), static_cast<long long>(result.stats.skipped_phases),
                 static_cast<long long>(result.stats.pushes), static_cast<long long>(result.stats.relabels),

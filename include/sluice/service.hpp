@@ -52,6 +52,7 @@ struct ServiceOptions {
   bool log_json = true;                           // structured logs (JSON lines) on stderr
   std::string log_level = "info";                 // trace, debug, info, warn, error, critical, off
   SnapshotLimits limits;
+  bool trace = false;  // each allocation traces its steps on stderr (AllocateOptions::trace)
   // Where the epoch fence is kept across restarts (docs/reliability.md#fencing); empty: in
   // memory only, so a restarted service accepts any epoch again.
   std::string state_file;

@@ -40,8 +40,8 @@ struct SolveOptions {
   bool global_updates = true;
   bool early_exit = true;     // stop scaling once the flow is provably optimal
   bool partial_augment = true;  // discharge by partial augment-relabel; false: push/relabel
-  bool progress = false;      // print each phase (ε, time, pushes, relabels) to stderr; the
-                              // environment variable SLUICE_TRACE does the same
+  bool progress = false;      // print each phase (ε, time, pushes, relabels) to stderr (the
+                              // sluice tool sets it when SLUICE_TRACE is in its environment)
   double update_frequency = 0;  // global price update after this many × n relabels; 0 = default
   // Raised by another thread to stop a solve early (the service's deadlines): the solve
   // returns kCancelled at its next check (every phase and every few thousand discharges).
@@ -72,7 +72,8 @@ struct SolverStats {
 struct SolveResult {
   Status status = Status::kInvalidInput;
   std::string message;      // why, for every status but optimal
-  std::string backend;      // the backend that produced this result: "cpu", "gpu", "lemon"
+  std::optional<Backend> backend;  // the backend that produced this result (never kAuto);
+                                   // empty when none ran (the network was refused first)
   std::string algorithm;    // e.g. "cost-scaling push-relabel"
   bool fell_back = false;   // a backend was requested or preferred but another ran
   std::string fallback_reason;

@@ -207,7 +207,7 @@ DeviceGraphView view_of(ResidualGraph& g, std::vector<std::int64_t>& price) {
 
 SolveResult solve_gpu_algorithm_on_host(const Network& network, const GpuHostParams& params, GpuHostStats* stats_out) {
   SolveResult result;
-  result.backend = "gpu-host-executor";
+  result.backend = Backend::kGpu;  // the GPU algorithm, its steps run here
   result.algorithm = "lock-free cost-scaling push-relabel (host executor)";
   const Validation validation = network.validate();
   if (!validation.ok()) {

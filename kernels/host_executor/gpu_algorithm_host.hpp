@@ -62,7 +62,7 @@ struct GpuHostStats {
 
 // Validates, builds the residual graph, settles feasibility, runs the executor and
 // extracts the flow and exact potentials (compute_exact_potentials), like solve_cpu.
-// backend = "gpu-host-executor". Never throws.
+// backend = kGpu, algorithm naming the host executor. Never throws.
 [[nodiscard]] SolveResult solve_gpu_algorithm_on_host(const Network& network, const GpuHostParams& params,
                                                       GpuHostStats* stats = nullptr);
 

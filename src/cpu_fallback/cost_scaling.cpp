@@ -47,7 +47,7 @@ class CostScaling {
     rev_open_bytes_.resize(static_cast<std::size_t>(g.m2));
     for (std::int32_t e = 0; e < g.m2; ++e) rev_open_bytes_[static_cast<std::size_t>(e)] = open_[rev_[e]];
     rev_open_ = rev_open_bytes_.data();
-    trace_ = params.progress || std::getenv("SLUICE_TRACE") != nullptr;
+    trace_ = params.progress;
     path_.reserve(8);
   }
 
@@ -500,7 +500,7 @@ class CostScaling {
   std::vector<std::uint8_t> open_bytes_;
   std::vector<std::uint8_t> rev_open_bytes_;  // rev_open_[e] == open_[rev_[e]], for updates
   std::int64_t relabels_since_update_ = 0;
-  bool trace_ = false;  // SLUICE_TRACE set: per-phase figures on stderr
+  bool trace_ = false;  // params.progress: per-phase figures on stderr
 
   const std::int32_t* first_ = nullptr;
   const std::int32_t* head_ = nullptr;

@@ -66,7 +66,7 @@ bool lemon_available() { return true; }
 
 SolveResult solve_with_lemon(const Network& network, bool network_simplex) {
   SolveResult result;
-  result.backend = "lemon";
+  result.backend = network_simplex ? Backend::kLemonNetworkSimplex : Backend::kLemonCostScaling;
   result.algorithm = network_simplex ? "LEMON NetworkSimplex" : "LEMON CostScaling";
   const auto t0 = Clock::now();
   // StaticDigraph::build wants arcs sorted by source; keep the permutation.

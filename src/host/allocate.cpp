@@ -146,7 +146,7 @@ Allocation run_steps(const Snapshot& snapshot, const AllocateOptions& options, E
   auto t = Clock::now();
   Cluster cluster = index_cluster(snapshot, options);
   auto step = Clock::now();
-  trace_step("index", t);
+  trace_step(options.trace, "index", t);
   const CostContext costs = make_cost_context(cluster, snapshot, options);
   const std::int64_t pending_tasks = pending_tasks_of(cluster);
   const AllocateOptions resolved = resolve_auto_options(options, costs, pending_tasks);  // once, for every round
@@ -174,8 +174,8 @@ Allocation run_steps(const Snapshot& snapshot, const AllocateOptions& options, E
   if (solve_options.scale_factor == 0) solve_options.scale_factor = 4;
   SolveResult solved = solve(built.network, solve_options);
   out.timings.solve_s = seconds_since(t);
-  trace_step("solve", t);
-  out.backend = solved.backend;
+  trace_step(options.trace, "solve", t);
+  out.backend = solved.backend ? std::string(to_string(*solved.backend)) : std::string();
   out.algorithm = solved.algorithm;
   out.fell_back = solved.fell_back;
   out.fallback_reason = solved.fallback_reason;
@@ -198,7 +198,7 @@ Allocation run_steps(const Snapshot& snapshot, const AllocateOptions& options, E
   std::vector<std::int64_t>().swap(solved.potential);
   built = BuiltNetwork{};
   Repairer repair(cluster, costs, options);
-  trace_step("read flow, repair set-up", step);
+  trace_step(options.trace, "read flow, repair set-up", step);
   std::vector<Move> left = repair.apply_first(decision);
   out.timings.repair_s = seconds_since(t);
 
@@ -232,16 +232,16 @@ Allocation run_steps(const Snapshot& snapshot, const AllocateOptions& options, E
       left.clear();
       break;
     }
-    trace_step("re-solve: first-fit hints", t);
+    trace_step(options.trace, "re-solve: first-fit hints", t);
     Cluster residual = residual_cluster(cluster, repair.free(), groups, options.solve.cancel);
-    trace_step("re-solve: residual cluster", t);
+    trace_step(options.trace, "re-solve: residual cluster", t);
     BuiltNetwork again = build_network(residual, costs, resolved, &hints);
     out.timings.build_s += seconds_since(t);
     t = Clock::now();
-    trace_step("re-solve: build", t);
+    trace_step(options.trace, "re-solve: build", t);
     SolveResult solved_again = solve(again.network, solve_options);
     out.timings.solve_s += seconds_since(t);
-    trace_step("re-solve: solve", t);
+    trace_step(options.trace, "re-solve: solve", t);
     ++out.stats.resolves;
     if (solved_again.certificate.has_value() && !solved_again.certificate->valid()) {
       out.certificate = solved_again.certificate;
@@ -253,8 +253,8 @@ Allocation run_steps(const Snapshot& snapshot, const AllocateOptions& options, E
     const std::size_t before = kept_tasks(groups);
     left = repair.apply_resolve(residual, more);
     out.timings.repair_s += seconds_since(t);
-    trace_step("re-solve: pack", t);
-    trace_note("re-solve " + std::to_string(round) + ": " + std::to_string(before) + " tasks without a machine, " +
+    trace_step(options.trace, "re-solve: pack", t);
+    trace_note(options.trace, "re-solve " + std::to_string(round) + ": " + std::to_string(before) + " tasks without a machine, " +
                std::to_string(again.network.num_nodes()) + " nodes, " + std::to_string(again.network.num_arcs()) +
                " arcs; placed " + std::to_string(before - left.size()));
     // A round that places nothing ends the loop: free resources only shrink, and the next

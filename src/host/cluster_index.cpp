@@ -19,15 +19,13 @@
 
 namespace sluice::detail {
 
-void trace_step(const char* what, std::chrono::steady_clock::time_point& since) {
-  static const bool on = std::getenv("SLUICE_TRACE") != nullptr;
+void trace_step(bool on, const char* what, std::chrono::steady_clock::time_point& since) {
   const auto now = std::chrono::steady_clock::now();
   if (on) std::fprintf(stderr, "[allocate] %s: %.3f s\n", what, std::chrono::duration<double>(now - since).count());
   since = now;
 }
 
-void trace_note(const std::string& what) {
-  static const bool on = std::getenv("SLUICE_TRACE") != nullptr;
+void trace_note(bool on, const std::string& what) {
   if (on) std::fprintf(stderr, "[allocate] %s\n", what.c_str());
 }
 
@@ -206,6 +204,7 @@ void classify_machines(Cluster& c, const std::vector<std::uint8_t>* open) {
 Cluster index_cluster(const Snapshot& snapshot, const AllocateOptions& options) {
   Cluster c;
   c.snapshot = &snapshot;
+  c.trace = options.trace;
   const bool by_priority = options.cost_model == CostModel::kPriority;
   const bool by_wait = options.cost_model == CostModel::kQuincy;
 
@@ -283,7 +282,7 @@ Cluster index_cluster(const Snapshot& snapshot, const AllocateOptions& options) 
     }
   }
 
-  trace_step("index: machines", t);
+  trace_step(c.trace, "index: machines", t);
   // 3. Shapes: tasks with the same demand, constraints, preferences and cost class.
   IdTable shape_index(snapshot.jobs.size());
   KeyArena shape_keys;
@@ -439,6 +438,7 @@ Cluster residual_cluster(const Cluster& c, const std::vector<Resources>& free,
                          const std::atomic<bool>* cancel) {
   Cluster r;
   r.snapshot = c.snapshot;
+  r.trace = c.trace;
   r.names = c.names;
   r.racks = c.racks;
   r.rack_members = c.rack_members;

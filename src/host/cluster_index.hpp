@@ -59,6 +59,7 @@ struct RunningGroup {
 // The snapshot, interned, with its shapes and machine classes.
 struct Cluster {
   const Snapshot* snapshot = nullptr;
+  bool trace = false;  // AllocateOptions::trace: each step's time on stderr
   Names names;
   std::vector<std::string> racks;
   std::vector<MachineInfo> machines;
@@ -92,10 +93,10 @@ struct Cluster {
   }
 };
 
-// With SLUICE_TRACE set, prints the time since `since` for a step and resets it.
-void trace_step(const char* what, std::chrono::steady_clock::time_point& since);
-// With SLUICE_TRACE set, prints a line about the allocation's progress.
-void trace_note(const std::string& what);
+// When `on` (AllocateOptions::trace), prints the time since `since` for a step; resets it.
+void trace_step(bool on, const char* what, std::chrono::steady_clock::time_point& since);
+// When `on`, prints a line about the allocation's progress.
+void trace_note(bool on, const std::string& what);
 
 // Interns the snapshot and groups tasks and machines (the snapshot must be valid).
 [[nodiscard]] Cluster index_cluster(const Snapshot& snapshot, const AllocateOptions& options);

@@ -685,7 +685,7 @@ void write_dimacs(std::ostream& out, const Network& network, std::string_view co
 void write_dimacs_solution(std::ostream& out, const Network& network, const SolveResult& result,
                            bool with_flows) {
   BufferedWriter w(out);
-  w.comment_lines(result.backend.empty() ? std::string_view("(none)") : result.backend,
+  w.comment_lines(result.backend ? to_string(*result.backend) : std::string_view("(none)"),
                   "backend: ");
   w.comment_lines(result.algorithm.empty() ? std::string_view("(none)") : result.algorithm,
                   "algorithm: ");

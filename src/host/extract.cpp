@@ -161,10 +161,10 @@ Allocation Repairer::extract(Allocation out) const {
   stop_.check("extract");
   const std::vector<Verdict> verdicts = this->verdicts();
   stop_.check("extract");
-  trace_step("extract: count, verdicts", step);
+  trace_step(c_.trace, "extract: count, verdicts", step);
   out.placements.resize(placed_at[chunks]);
   out.unscheduled.resize(unscheduled_at[chunks]);
-  trace_step("extract: size", step);
+  trace_step(c_.trace, "extract: size", step);
   for_chunks(chunks, bounds, [&](std::size_t chunk, std::size_t begin, std::size_t end) {
     Placement* placement = out.placements.data() + placed_at[chunk];
     Unscheduled* unscheduled = out.unscheduled.data() + unscheduled_at[chunk];
@@ -194,7 +194,7 @@ Allocation Repairer::extract(Allocation out) const {
       }
     }
   });
-  trace_step("extract: fill", step);
+  trace_step(c_.trace, "extract: fill", step);
   if (helper.joinable()) helper.join();
   stop_.check("extract");
   return out;

@@ -582,13 +582,13 @@ BuiltNetwork Builder::run() {
   }
   score_all_shapes();
   stop_.check("build");
-  trace_step("candidates: scoring classes", t);
+  trace_step(c_.trace, "candidates: scoring classes", t);
   for (std::int32_t s = 0; s < static_cast<std::int32_t>(c_.shapes.size()); ++s) {
     stop_.every<256>(static_cast<std::size_t>(s), "build");
     find_candidates(s);
   }
   scored_ = {};
-  trace_step("candidates: machines", t);
+  trace_step(c_.trace, "candidates: machines", t);
 
   // 2. Nodes and arcs. Sink first; machine nodes as they are first used. The number of
   //    arcs first: the network's arrays are then allocated once. A task left unscheduled
@@ -723,7 +723,7 @@ BuiltNetwork Builder::run() {
     }
   }
   net.set_supply(sink_, -total_supply);
-  trace_step("network", t);
+  trace_step(c_.trace, "network", t);
   return std::move(out_);
 }
 

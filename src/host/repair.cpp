@@ -362,7 +362,7 @@ std::vector<Move> Repairer::apply_first(const FlowDecision& flow) {
     ++repaired_;
     if (mv.running < 0) failed.push_back(mv);  // a move that does not fit: the task stays
   }
-  trace_step("repair: flow placements", t);
+  trace_step(c_.trace, "repair: flow placements", t);
 
   // 3. Undo stops and moves that bought nothing.
   std::stable_sort(to_restore.begin(), to_restore.end(), [&](std::int32_t a, std::int32_t b) {
@@ -420,8 +420,8 @@ void Repairer::fallback(const std::vector<Move>& left) {
       outcome(mv).fate = Fate::kUnscheduled;
     }
   }
-  trace_step("repair: fallback", t);
-  if (std::getenv("SLUICE_TRACE") != nullptr) {  // how much of the answer no solve decided
+  trace_step(c_.trace, "repair: fallback", t);
+  if (c_.trace) {  // how much of the answer no solve decided
     std::fprintf(stderr,
                  "[allocate] repair: placed by no solve: %zu on their shape's candidates (cheapest first), %zu by "
                  "first fit over their constraint group\n",

@@ -23,7 +23,7 @@ using detail::seconds_since;
 // the CPU, or the CUDA kernels. Returns exact potentials when optimal.
 using Engine = std::function<detail::CostScalingOutcome(detail::ResidualGraph&, SolverStats&)>;
 
-SolveResult solve_residual(const Network& network, const char* backend, const char* algorithm, const Engine& engine) {
+SolveResult solve_residual(const Network& network, Backend backend, const char* algorithm, const Engine& engine) {
   SolveResult result;
   result.backend = backend;
   result.algorithm = algorithm;
@@ -82,7 +82,7 @@ SolveResult solve_cpu(const Network& network, const SolveOptions& options) {
   params.progress = options.progress;
   params.cancel = options.cancel;
   if (options.update_frequency > 0) params.update_frequency = options.update_frequency;
-  return solve_residual(network, "cpu", "cost-scaling push-relabel",
+  return solve_residual(network, Backend::kCpu, "cost-scaling push-relabel",
                         [&](detail::ResidualGraph& g, SolverStats& stats) {
                           return detail::solve_cost_scaling(g, params, options.want_potentials, stats);
                         });
@@ -93,7 +93,7 @@ SolveResult solve_cpu(const Network& network, const SolveOptions& options) {
 SolveResult solve_gpu(const Network& network, const SolveOptions& options) {
   cuda::CostScalingGpuParams params;
   if (options.scale_factor > 0) params.alpha = options.scale_factor;
-  return solve_residual(network, "gpu", "cost-scaling push-relabel (CUDA, two-phase lock-free rounds)",
+  return solve_residual(network, Backend::kGpu, "cost-scaling push-relabel (CUDA, two-phase lock-free rounds)",
                         [&](detail::ResidualGraph& g, SolverStats& stats) {
                           cuda::SolveOutcome gpu = cuda::solve_cost_scaling_gpu(g, params);
                           stats.phases += gpu.phases;
@@ -196,7 +196,8 @@ SolveResult solve(const Network& network, const SolveOptions& options) {
   if (options.verify && result.status == Status::kOptimal) {
     const auto t = Clock::now();
     const bool has_potentials = result.potential.size() == static_cast<std::size_t>(network.num_nodes()) &&
-                                (options.want_potentials || result.backend == "lemon");
+                                (options.want_potentials || result.backend == Backend::kLemonNetworkSimplex ||
+                                 result.backend == Backend::kLemonCostScaling);
     result.certificate = has_potentials ? check_optimality(network, result.flow, result.potential)
                                         : check_feasibility(network, result.flow);
     result.timings.verify_s = seconds_since(t);

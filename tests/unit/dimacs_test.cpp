@@ -249,7 +249,7 @@ TEST(DimacsSolution, OptimalWithFlows) {
   n.add_arc(0, 2, 0, 4, 9);
   SolveResult r;
   r.status = Status::kOptimal;
-  r.backend = "cpu";
+  r.backend = Backend::kCpu;
   r.algorithm = "cost-scaling push-relabel";
   r.total_cost = 8;
   r.flow = {2, 2, 0};
@@ -267,7 +267,7 @@ TEST(DimacsSolution, NonOptimalWritesStatusAndMessage) {
   n.add_arc(0, 1, 0, 1, 1);
   SolveResult r;
   r.status = Status::kInfeasible;
-  r.backend = "gpu";
+  r.backend = Backend::kGpu;
   r.algorithm = "cost-scaling";
   r.fell_back = true;
   r.fallback_reason = "no device";

@@ -67,7 +67,7 @@ TEST(SolverEdge, EmptyNetwork) {
   const SolveResult r = run(net);
   expect_optimal(r, 0);
   EXPECT_TRUE(r.flow.empty());
-  EXPECT_EQ(r.backend, "cpu");
+  EXPECT_EQ(r.backend, Backend::kCpu);
 }
 
 TEST(SolverEdge, NodesWithoutArcs) {
@@ -626,10 +626,10 @@ TEST(SolverBackend, GpuRequestFallsBackWithReason) {
   ASSERT_TRUE(in.ok) << in.error;
   const SolveResult r = run(in.network, Backend::kGpu);
   expect_optimal(r, 38);
-  if (r.backend == "gpu") GTEST_SKIP() << "a GPU solver ran; no fallback to check here";
+  if (r.backend == Backend::kGpu) GTEST_SKIP() << "a GPU solver ran; no fallback to check here";
   EXPECT_TRUE(r.fell_back);
   EXPECT_FALSE(r.fallback_reason.empty());
-  EXPECT_EQ(r.backend, "cpu");
+  EXPECT_EQ(r.backend, Backend::kCpu);
 }
 
 TEST(SolverBackend, CpuRequestDoesNotFallBack) {
@@ -638,7 +638,7 @@ TEST(SolverBackend, CpuRequestDoesNotFallBack) {
   const SolveResult r = run(in.network, Backend::kCpu);
   expect_optimal(r, 38);
   EXPECT_FALSE(r.fell_back);
-  EXPECT_EQ(r.backend, "cpu");
+  EXPECT_EQ(r.backend, Backend::kCpu);
   EXPECT_FALSE(r.algorithm.empty());
 }
 
