@@ -386,16 +386,26 @@ int run_program(const std::vector<std::string>& args, std::string* error) {
   return WEXITSTATUS(status);
 }
 
-// Plots a CSV with bench/plot_replay.py from this source tree, when python3 and the
-// script are there. The paths go to python3 as arguments, whatever characters they hold.
-// Runs bench/SCRIPT with `arguments` (an argument vector, never a shell line), when python3
-// and the script are there; says how to plot later otherwise.
+// Where the plot scripts are: share/sluice beside the folder of this executable, in the
+// build tree (build/main/bin/sluice, build/main/share/sluice/) as under an install prefix
+// (PREFIX/bin/sluice, PREFIX/share/sluice/); apps/CMakeLists.txt puts them in both.
+std::filesystem::path plot_script(const std::string& name) {
+  std::error_code ec;
+  const std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) return {};
+  return exe.parent_path().parent_path() / "share" / "sluice" / name;
+}
+
+// Runs the plot script `name` with `arguments` (an argument vector, never a shell line, so
+// the paths go to python3 whatever characters they hold), when python3 and the script are
+// there; says how to plot later otherwise.
 void plot(const std::string& name, const std::vector<std::string>& arguments) {
-  const std::string script = std::string(SLUICE_SOURCE_DIR) + "/bench/" + name;
+  const std::string script = plot_script(name).string();
   std::string later = "bench/" + name;
   for (const std::string& a : arguments) later += " " + a;
-  if (!std::filesystem::exists(script) || !std::filesystem::exists("/usr/bin/python3")) {
-    std::fprintf(stderr, "plot: %s or /usr/bin/python3 not found; plot later with %s\n", script.c_str(), later.c_str());
+  if (script.empty() || !std::filesystem::exists(script) || !std::filesystem::exists("/usr/bin/python3")) {
+    std::fprintf(stderr, "plot: %s or /usr/bin/python3 not found; plot later with %s\n",
+                 script.empty() ? name.c_str() : script.c_str(), later.c_str());
     return;
   }
   std::vector<std::string> command{"/usr/bin/python3", script};

@@ -18,4 +18,8 @@ if [ -e "$work/INJECTED" ]; then
   exit 1
 fi
 test -f "$out/rounds.csv"
+# The plot script is found beside the tool (build/main/share/sluice), so the plot is drawn.
+if /usr/bin/python3 -c "import matplotlib" 2>/dev/null; then
+  test -f "$out/rounds.png" || { echo "FAIL: no rounds.png: the plot script was not found or failed"; exit 1; }
+fi
 echo "the output path stayed a path"
