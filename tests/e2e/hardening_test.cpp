@@ -515,25 +515,9 @@ TEST(Hardening, DeadlinesBindInEveryStepOfTheAllocation) {
 namespace sluice {
 namespace {
 
-// Peak resident memory of a process (VmHWM), in bytes; 0 if unreadable.
-std::int64_t peak_rss_bytes(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("VmHWM:", 0) == 0) return std::stoll(line.substr(6)) * 1024;
-  }
-  return 0;
-}
-
-// Resident memory of a process now (VmRSS), in bytes; 0 if unreadable.
-std::int64_t rss_bytes(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::stoll(line.substr(6)) * 1024;
-  }
-  return 0;
-}
+// Resident memory of a process now and its peak, in bytes; 0 if unreadable.
+std::int64_t rss_bytes(pid_t pid) { return test::proc_status_bytes(pid, "VmRSS:"); }
+std::int64_t peak_rss_bytes(pid_t pid) { return test::proc_status_bytes(pid, "VmHWM:"); }
 
 // Bug 4, what stays: libzmq holds a whole multipart message before the service sees its
 // first frame, and the freed frames stayed in the process (it keeps freed memory for

@@ -9,7 +9,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -17,6 +19,17 @@
 #include <vector>
 
 namespace sluice::test {
+
+// A field of /proc/PID/status given in kB ("VmRSS:" resident now, "VmHWM:" its peak), in
+// bytes; 0 when unreadable.
+inline std::int64_t proc_status_bytes(pid_t pid, const char* field) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(field, 0) == 0) return std::stoll(line.substr(std::strlen(field))) * 1024;
+  }
+  return 0;
+}
 
 class ServiceProcess {
  public:
@@ -107,13 +120,9 @@ class ServiceProcess {
   }
 
   // Resident memory of the service, from /proc (KiB); -1 if unknown.
-  [[nodiscard]] long rss_kib() const {
-    std::ifstream in("/proc/" + std::to_string(pid_) + "/status");
-    std::string line;
-    while (std::getline(in, line)) {
-      if (line.rfind("VmRSS:", 0) == 0) return std::strtol(line.c_str() + 6, nullptr, 10);
-    }
-    return -1;
+  [[nodiscard]] long rss_kib() const {  // -1 when unreadable
+    const std::int64_t bytes = proc_status_bytes(pid_, "VmRSS:");
+    return bytes > 0 ? static_cast<long>(bytes / 1024) : -1;
   }
 
  private:

@@ -40,15 +40,6 @@ constexpr std::int64_t kRssBoundBytes = std::int64_t{512 + 256 + 64} << 20;
 constexpr std::int64_t kRssBoundBytes = std::int64_t{512} << 20;
 #endif
 
-std::int64_t status_bytes(pid_t pid, const char* field) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind(field, 0) == 0) return std::stoll(line.substr(std::strlen(field))) * 1024;
-  }
-  return 0;
-}
-
 struct Tally {
   std::atomic<std::int64_t> sent{0};
   std::atomic<std::int64_t> answered{0};
@@ -198,8 +189,8 @@ TEST(Soak, SixtyFourMastersForAMinuteEveryRequestAnsweredOnce) {
   }
   for (std::thread& t : masters) t.join();
 
-  const std::int64_t rss = status_bytes(service.pid(), "VmRSS:");
-  const std::int64_t peak = status_bytes(service.pid(), "VmHWM:");
+  const std::int64_t rss = test::proc_status_bytes(service.pid(), "VmRSS:");
+  const std::int64_t peak = test::proc_status_bytes(service.pid(), "VmHWM:");
   RecordProperty("requests", static_cast<int>(tally.sent.load()));
   RecordProperty("ok", static_cast<int>(tally.ok.load()));
   RecordProperty("refused", static_cast<int>(tally.refused.load()));
