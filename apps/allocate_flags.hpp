@@ -88,7 +88,6 @@ struct AllocateFlags {
     o.solve.backend = *backend;
     o.solve.verify = verify;
     o.trace = trace_requested();
-    o.solve.progress = o.trace;
     o.aggregate = !no_aggregate;
     o.allow_migration = !no_migration;
     o.allow_preemption = !no_preemption;

@@ -61,8 +61,8 @@ struct AllocateOptions {
   std::int64_t migration_cost = 300;      // added to the cost of moving a running task
   std::int32_t migration_candidates = 2;  // cheapest other machines a running group may move to
   bool validate = true;                   // false only when the caller has validated (decode_snapshot does)
-  // Each step's time, each re-solve's tally and who decided on stderr (the sluice tool sets
-  // it, with solve.progress, when SLUICE_TRACE is in its environment).
+  // Each step's time, each re-solve's tally and who decided on stderr, and each solve's
+  // phases (solve.progress); the sluice tool sets it when SLUICE_TRACE is in its environment.
   bool trace = false;
   SnapshotLimits limits;                  // what validate() enforces
   // Candidate machines per task shape: enough to hold `candidate_slack` × the shape's

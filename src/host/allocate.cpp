@@ -168,6 +168,7 @@ Allocation run_steps(const Snapshot& snapshot, const AllocateOptions& options, E
   if (cancelled(options)) throw Cancelled{"build"};
   t = Clock::now();
   SolveOptions solve_options = options.solve;
+  solve_options.progress = solve_options.progress || options.trace;  // a traced allocation traces its solves
   // Allocation networks (few nodes of large supply, many unscheduled tasks) solve fastest
   // with a smaller scaling factor than generic networks: α = 4 took 0.55–0.85× the time of
   // α = 16 on every network of bench/results/allocate_* (openb to 1M tasks).

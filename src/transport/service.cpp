@@ -1184,7 +1184,6 @@ struct Service::Impl {
       ao.validate = false;  // done above
       ao.limits = options.limits;
       ao.trace = options.trace;
-      ao.solve.progress = options.trace;
       // Indexed replies (docs/protocol.md): positions instead of ids, binary only.
       const bool indexed = (e.flags & kFlagIndexedReply) != 0;
       if (indexed && e.format != BodyFormat::kBinary) {
