@@ -6,6 +6,7 @@
 //
 //   sluice_bench_mcf --quincy 12500:150000 --quincy 50000:500000 --reps 3 --csv out.csv
 //   sluice_bench_mcf --file datasets/mcf/netgen_sr_08a.min --solvers cpu,lemon-ns
+//   sluice_bench_mcf --file datasets/mcf --reps 5        (a directory: every .min in it)
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -14,6 +15,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <set>
@@ -137,7 +139,7 @@ void usage() {
   std::fprintf(stderr,
                "usage: sluice_bench_mcf [--quincy MACHINES:TASKS]... [--netgen NODES:ARCS]...\n"
                "                        [--grid ROWS:COLS]... [--assignment N:DEGREE]...\n"
-               "                        [--file F.min]... [--seed N]\n"
+               "                        [--file F.min|DIR]... [--seed N]\n"
                "                        [--solvers cpu,lemon-ns,lemon-cs] [--reps N] [--csv FILE]\n");
 }
 
@@ -199,10 +201,28 @@ int main(int argc, char** argv) {
       inst.name = arg.substr(2) + "-" + spec;
       instances.push_back(inst);
     } else if (arg == "--file") {
-      Instance inst;
-      inst.file = next();
-      inst.name = inst.file.substr(inst.file.find_last_of('/') + 1);
-      instances.push_back(inst);
+      // A directory stands for every DIMACS file (*.min) in it, in name order.
+      const std::string path = next();
+      std::vector<std::string> files;
+      std::error_code ec;
+      if (std::filesystem::is_directory(path, ec)) {
+        for (const auto& entry : std::filesystem::directory_iterator(path, ec)) {
+          if (entry.path().extension() == ".min") files.push_back(entry.path().string());
+        }
+        std::sort(files.begin(), files.end());
+        if (files.empty()) {
+          std::fprintf(stderr, "sluice_bench_mcf: %s holds no .min file\n", path.c_str());
+          std::exit(2);
+        }
+      } else {
+        files.push_back(path);
+      }
+      for (const std::string& file : files) {
+        Instance inst;
+        inst.file = file;
+        inst.name = file.substr(file.find_last_of('/') + 1);
+        instances.push_back(inst);
+      }
     } else if (arg == "--solvers") {
       solvers = split(next(), ',');
     } else if (arg == "--reps") {

@@ -55,6 +55,12 @@ class Network {
     cost_.push_back(cost);
     return static_cast<ArcId>(tail_.size() - 1);
   }
+  // Change an arc in place (WarmSolver's edits). Ids are not range-checked here either.
+  void set_bounds(ArcId a, std::int64_t lower, std::int64_t capacity) {
+    lower_[static_cast<std::size_t>(a)] = lower;
+    capacity_[static_cast<std::size_t>(a)] = capacity;
+  }
+  void set_cost(ArcId a, std::int64_t cost) { cost_[static_cast<std::size_t>(a)] = cost; }
   void reserve_arcs(std::size_t m) {
     tail_.reserve(m);
     head_.reserve(m);

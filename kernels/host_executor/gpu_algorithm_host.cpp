@@ -3,13 +3,14 @@
 #include "gpu_algorithm_host.hpp"
 
 #include <algorithm>
-#include <limits>
 #include <random>
+#include <utility>
 
 #include "cost_scaling.hpp"
 #include "cost_scaling_ops.cuh"
 #include "feasibility.hpp"
 #include "residual_graph.hpp"
+#include "solution.hpp"
 
 namespace sluice::detail {
 namespace {
@@ -267,20 +268,9 @@ SolveResult solve_gpu_algorithm_on_host(const Network& network, const GpuHostPar
     result.message = "internal error: the final flow admits a negative residual cycle";
     return result;
   }
-  result.flow.resize(static_cast<std::size_t>(network.num_arcs()));
-  __int128 total = 0;
-  for (ArcId a = 0; a < network.num_arcs(); ++a) {
-    const std::int64_t f = g.flow_of(network, a);
-    result.flow[static_cast<std::size_t>(a)] = f;
-    total += static_cast<__int128>(f) * network.cost(a);
-  }
-  if (total > std::numeric_limits<std::int64_t>::max() || total < std::numeric_limits<std::int64_t>::min()) {
-    result.status = Status::kCostOverflow;
-    result.message = "the optimal total cost does not fit in 64 bits";
-    return result;
-  }
-  result.total_cost = static_cast<std::int64_t>(total);
   result.status = Status::kOptimal;
+  read_solution(network, g, std::move(result.potential), result);
+  if (result.status != Status::kOptimal) return result;
   result.stats.phases = stats.phases;
   result.stats.pushes = stats.pushes;
   result.stats.relabels = stats.relabels;

@@ -63,11 +63,16 @@ class CostScaling {
       return out;
     }
     for (std::int32_t e = 0; e < g_.m2; ++e) cost_[e] *= k;
+    const std::int64_t alpha = std::max(2, params_.alpha);
+    std::int64_t eps = g_.max_abs_cost * k;
+    if (load_initial_prices(k) && params_.start_eps > 0 && params_.start_eps < g_.max_abs_cost) {
+      // The loop divides before the first phase: start one step above the wanted ε.
+      eps = std::min<std::int64_t>(eps, params_.start_eps * k * alpha);
+    }
 
     // 2. ε-scaling phases.
     std::vector<std::int64_t> exact;  // set when the early exit proved the flow optimal
-    std::int64_t eps = g_.max_abs_cost * k;
-    const std::int64_t alpha = std::max(2, params_.alpha);
+    bool balanced = std::none_of(g_.excess.begin(), g_.excess.end(), [](std::int64_t x) { return x != 0; });
     while (eps > 1) {
       eps = std::max<std::int64_t>(1, eps / alpha);
       ++stats_.phases;
@@ -76,7 +81,9 @@ class CostScaling {
         out.message = message_;
         return out;
       }
-      if (params_.price_refinement && price_refine(eps)) {
+      // Price refinement keeps the flow as it is, so it may only skip a refine once no
+      // excess is left (a warm start begins with the edits' imbalance still in place).
+      if (params_.price_refinement && balanced && price_refine(eps)) {
         ++stats_.skipped_phases;
         continue;
       }
@@ -87,6 +94,7 @@ class CostScaling {
         out.message = message_;
         return out;
       }
+      balanced = true;
       if (trace_) {
         std::fprintf(stderr, "[cost-scaling] eps %lld: %.3f s, %lld pushes, %lld relabels, %lld updates\n",
                      static_cast<long long>(eps),
@@ -140,6 +148,22 @@ class CostScaling {
   }
 
  private:
+  // Scaled warm-start prices from params.initial_potential; false (all prices 0) when there
+  // are none or one would leave the range the overflow checks keep prices in.
+  bool load_initial_prices(std::int64_t k) {
+    const std::vector<std::int64_t>* start = params_.initial_potential;
+    if (start == nullptr || start->size() != static_cast<std::size_t>(n_) || n_ == 0) return false;
+    // Shifted to a maximum of 0, as a cold start's prices are (they only fall from there):
+    // then every reduced cost stays within 64 bits, as argued at the top of the header.
+    const std::int64_t top = *std::max_element(start->begin(), start->end());
+    for (std::int32_t v = 0; v < n_; ++v) {
+      const __int128 scaled = (static_cast<__int128>((*start)[static_cast<std::size_t>(v)]) - top) * k;
+      if (scaled < kPriceFloor / 2) return false;
+    }
+    for (std::int32_t v = 0; v < n_; ++v) p_[v] = ((*start)[static_cast<std::size_t>(v)] - top) * k;
+    return true;
+  }
+
   bool fail_overflow(std::int32_t v) {
     status_ = Status::kCostOverflow;
     message_ = "price of node " + std::to_string(v) +

@@ -59,6 +59,13 @@ struct CostScalingParams {
   const std::atomic<bool>* cancel = nullptr;  // checked every phase and every 4096 discharges
   double update_frequency = 2.0;  // global update after this many × n relabels (tuned on
                                   // Quincy networks: 0.5 → 2.6 s, 2 → 1.8 s at 150k tasks)
+  // A warm start (WarmSolver): prices to begin from, in original cost units, one per node,
+  // usually the exact potentials of the previous optimum; null = all zero. Prices that would
+  // not fit in 64 bits once scaled are ignored (the solve starts cold).
+  const std::vector<std::int64_t>* initial_potential = nullptr;
+  // The first phase's ε in original cost units; 0 = the largest |cost| (a cold start).
+  // From good prices only the last phases have work to do.
+  std::int64_t start_eps = 0;
 };
 
 struct CostScalingOutcome {
@@ -67,9 +74,9 @@ struct CostScalingOutcome {
   std::vector<std::int64_t> potential;  // exact, in original costs (when optimal)
 };
 
-// Solves in place: on kOptimal, g.rescap holds an optimal flow. The graph must already
-// hold a feasible flow or zero flow with supplies in g.excess; feasibility must have been
-// established (find_feasible_flow), since a refine on an infeasible problem never ends.
+// Solves in place: on kOptimal, g.rescap holds an optimal flow. The graph may hold any
+// pseudoflow with its imbalance in g.excess, but the problem must be known to be feasible
+// (find_feasible_flow), since a refine on an infeasible problem never ends.
 [[nodiscard]] CostScalingOutcome solve_cost_scaling(ResidualGraph& g, const CostScalingParams& params,
                                                     bool want_potentials, SolverStats& stats);
 

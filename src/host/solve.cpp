@@ -1,15 +1,14 @@
 // Dispatch: validate, pick a backend (GPU if present and worthwhile, else CPU), run it,
 // record what ran and why, optionally verify the result with the certificate.
 #include <chrono>
-#include <functional>
 #include <string>
 
 #include "cost_scaling.hpp"
 #include "cost_scaling_gpu.hpp"
 #include "cuda_device.hpp"
-#include "feasibility.hpp"
 #include "lemon_reference.hpp"
 #include "residual_graph.hpp"
+#include "solve_residual.hpp"
 #include "seconds_since.hpp"
 #include "sluice/solver.hpp"
 
@@ -19,69 +18,19 @@ namespace {
 using detail::Clock;
 using detail::seconds_since;
 
-// The ε-scaling engine run on the residual graph once feasibility is established: ours on
-// the CPU, or the CUDA kernels. Returns exact potentials when optimal.
-using Engine = std::function<detail::CostScalingOutcome(detail::ResidualGraph&, SolverStats&)>;
-
-SolveResult solve_residual(const Network& network, Backend backend, const char* algorithm, const Engine& engine) {
+SolveResult solve_residual(const Network& network, Backend backend, const char* algorithm, const detail::Engine& engine) {
   SolveResult result;
   result.backend = backend;
   result.algorithm = algorithm;
-  auto t = Clock::now();
+  const auto t = Clock::now();
   detail::ResidualGraph g = detail::build_residual_graph(network);
   result.timings.setup_s = seconds_since(t);
-
-  t = Clock::now();
-  const detail::FeasibilityResult feasible = detail::find_feasible_flow(g);
-  result.stats.pushes += feasible.pushes;
-  result.stats.relabels += feasible.relabels;
-  if (!feasible.feasible) {
-    result.timings.solve_s = seconds_since(t);
-    result.status = Status::kInfeasible;
-    result.message = feasible.reason;
-    return result;
-  }
-  if (g.has_negative_infinite_cycle) {
-    result.timings.solve_s = seconds_since(t);
-    result.status = Status::kUnbounded;
-    result.message = "a cycle of infinite-capacity arcs has negative total cost";
-    return result;
-  }
-  detail::CostScalingOutcome outcome = engine(g, result.stats);
-  result.timings.solve_s = seconds_since(t);
-  result.status = outcome.status;
-  result.message = std::move(outcome.message);
-  if (result.status != Status::kOptimal) return result;
-
-  t = Clock::now();
-  result.potential = std::move(outcome.potential);
-  result.flow.resize(static_cast<std::size_t>(network.num_arcs()));
-  __int128 total = 0;
-  for (ArcId a = 0; a < network.num_arcs(); ++a) {
-    const std::int64_t f = g.flow_of(network, a);
-    result.flow[static_cast<std::size_t>(a)] = f;
-    total += static_cast<__int128>(f) * network.cost(a);
-  }
-  if (total > std::numeric_limits<std::int64_t>::max() || total < std::numeric_limits<std::int64_t>::min()) {
-    result.status = Status::kCostOverflow;
-    result.message = "the optimal total cost does not fit in 64 bits";
-  }
-  result.total_cost = static_cast<std::int64_t>(total);
-  result.timings.potentials_s = seconds_since(t);
+  detail::solve_on_residual(network, g, engine, result);
   return result;
 }
 
 SolveResult solve_cpu(const Network& network, const SolveOptions& options) {
-  detail::CostScalingParams params;
-  if (options.scale_factor > 0) params.alpha = options.scale_factor;
-  params.global_updates = options.global_updates;
-  params.push_lookahead = options.push_lookahead;
-  params.price_refinement = options.price_refinement;
-  params.early_exit = options.early_exit;
-  params.partial_augment = options.partial_augment;
-  params.progress = options.progress;
-  params.cancel = options.cancel;
-  if (options.update_frequency > 0) params.update_frequency = options.update_frequency;
+  const detail::CostScalingParams params = detail::cpu_params(options);
   return solve_residual(network, Backend::kCpu, "cost-scaling push-relabel",
                         [&](detail::ResidualGraph& g, SolverStats& stats) {
                           return detail::solve_cost_scaling(g, params, options.want_potentials, stats);
@@ -193,15 +142,7 @@ SolveResult solve(const Network& network, const SolveOptions& options) {
   }
   result.timings.validate_s = validate_s;
 
-  if (options.verify && result.status == Status::kOptimal) {
-    const auto t = Clock::now();
-    const bool has_potentials = result.potential.size() == static_cast<std::size_t>(network.num_nodes()) &&
-                                (options.want_potentials || result.backend == Backend::kLemonNetworkSimplex ||
-                                 result.backend == Backend::kLemonCostScaling);
-    result.certificate = has_potentials ? check_optimality(network, result.flow, result.potential)
-                                        : check_feasibility(network, result.flow);
-    result.timings.verify_s = seconds_since(t);
-  }
+  detail::attach_certificate(network, options, result);
   result.timings.total_s = seconds_since(t0);
   return result;
 }

@@ -1,0 +1,287 @@
+// WarmSolver: edits to a kept network, and solves that start from the last optimum.
+#include "sluice/warm_solver.hpp"
+
+#include <algorithm>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "cost_scaling.hpp"
+#include "residual_graph.hpp"
+#include "seconds_since.hpp"
+#include "shortest_paths.hpp"
+#include "solution.hpp"
+#include "solve_residual.hpp"
+
+namespace sluice {
+namespace {
+
+using detail::Clock;
+using detail::seconds_since;
+
+Validation invalid(std::string message) {
+  Validation v;
+  v.status = Status::kInvalidInput;
+  v.message = std::move(message);
+  return v;
+}
+
+// A warm solve's first ε, in original cost units, when the caller sets none (measured:
+// bench/results/warm_resolve).
+constexpr std::int64_t kDefaultWarmStartEps = 16;
+
+// kAuto's rule, on the edits since the last optimum as a share of the arcs, measured on
+// dumped allocation networks (bench/results/warm_resolve): successive shortest paths up to
+// kWarmUpTo, a cold solve above it (there a warm start took longer than a cold one). The
+// arc visits (× residual arcs) shortest paths may spend before cost scaling takes over:
+// few edits settle in a handful of iterations, each visiting about every arc, so they get
+// room to finish; more edits need dozens, and cost scaling finishes those sooner.
+constexpr double kWarmUpTo = 0.05;
+constexpr double kFewEdits = 0.003;
+constexpr double kBudgetFewEdits = 32.0;
+constexpr double kBudgetMoreEdits = 8.0;
+
+// Puts the previous optimum's flow into a freshly built residual graph: each arc's flow is
+// clamped to its new bounds, and what that changes shows up as excess at its end nodes.
+void load_flow(const Network& network, const std::vector<std::int64_t>& flow, detail::ResidualGraph& g) {
+  const ArcId kept = std::min<ArcId>(network.num_arcs(), static_cast<ArcId>(flow.size()));
+  for (ArcId a = 0; a < kept; ++a) {
+    const std::int32_t e = g.fwd[static_cast<std::size_t>(a)];
+    const std::int32_t r = g.rev[static_cast<std::size_t>(e)];
+    // The graph holds zero flow above the lower bound: rescap[e] is the arc's whole span.
+    const std::int64_t span = g.rescap[static_cast<std::size_t>(e)];
+    // Both are non-negative 64-bit values, so the difference cannot overflow.
+    const std::int64_t above_lower =
+        std::clamp<std::int64_t>(flow[static_cast<std::size_t>(a)] - network.lower(a), 0, span);
+    if (above_lower == 0) continue;
+    g.rescap[static_cast<std::size_t>(e)] -= above_lower;
+    g.rescap[static_cast<std::size_t>(r)] += above_lower;
+    g.excess[static_cast<std::size_t>(network.tail(a))] -= above_lower;
+    g.excess[static_cast<std::size_t>(network.head(a))] += above_lower;
+  }
+}
+
+}  // namespace
+
+WarmSolver::WarmSolver(SolveOptions options) : options_(std::move(options)) {}
+
+void WarmSolver::reset(Network network) {
+  network_ = std::move(network);
+  has_optimum_ = false;
+  edits_ = 0;
+  flow_.clear();
+  potential_.clear();
+}
+
+Validation WarmSolver::check_arc(ArcId a) const {
+  if (a < 0 || a >= network_.num_arcs()) {
+    return invalid("arc " + std::to_string(a) + " does not exist (the network has " +
+                   std::to_string(network_.num_arcs()) + " arcs)");
+  }
+  return {};
+}
+
+Validation WarmSolver::check_node(NodeId v) const {
+  if (v < 0 || v >= network_.num_nodes()) {
+    return invalid("node " + std::to_string(v) + " does not exist (the network has " +
+                   std::to_string(network_.num_nodes()) + " nodes)");
+  }
+  return {};
+}
+
+Validation WarmSolver::set_bounds(ArcId a, std::int64_t lower, std::int64_t capacity) {
+  Validation ok = check_arc(a);
+  if (!ok.ok()) return ok;
+  if (capacity < 0 || lower < 0 || lower > capacity) {
+    return invalid("arc " + std::to_string(a) + ": bounds [" + std::to_string(lower) + ", " +
+                   std::to_string(capacity) + "] need 0 <= lower <= capacity");
+  }
+  network_.set_bounds(a, lower, capacity);
+  ++edits_;
+  return ok;
+}
+
+Validation WarmSolver::set_capacity(ArcId a, std::int64_t capacity) {
+  Validation ok = check_arc(a);
+  if (!ok.ok()) return ok;
+  return set_bounds(a, network_.lower(a), capacity);
+}
+
+Validation WarmSolver::set_cost(ArcId a, std::int64_t cost) {
+  Validation ok = check_arc(a);
+  if (!ok.ok()) return ok;
+  network_.set_cost(a, cost);
+  ++edits_;
+  return ok;
+}
+
+Validation WarmSolver::set_supply(NodeId v, std::int64_t supply) {
+  Validation ok = check_node(v);
+  if (!ok.ok()) return ok;
+  network_.set_supply(v, supply);
+  ++edits_;
+  return ok;
+}
+
+ArcId WarmSolver::add_arc(NodeId tail, NodeId head, std::int64_t lower, std::int64_t capacity, std::int64_t cost) {
+  if (!check_node(tail).ok() || !check_node(head).ok()) return -1;
+  ++edits_;
+  return network_.add_arc(tail, head, lower, capacity, cost);
+}
+
+Validation WarmSolver::remove_arc(ArcId a) { return set_bounds(a, 0, 0); }
+
+NodeId WarmSolver::add_node(std::int64_t supply) {
+  ++edits_;
+  return network_.add_node(supply);
+}
+
+Validation WarmSolver::retire_node(NodeId v) {
+  Validation ok = check_node(v);
+  if (!ok.ok()) return ok;
+  network_.set_supply(v, 0);
+  ++edits_;
+  for (ArcId a = 0; a < network_.num_arcs(); ++a) {
+    if (network_.tail(a) == v || network_.head(a) == v) {
+      network_.set_bounds(a, 0, 0);
+      ++edits_;
+    }
+  }
+  return ok;
+}
+
+double WarmSolver::edited_share() const {
+  return static_cast<double>(edits_) / std::max<ArcId>(1, network_.num_arcs());
+}
+
+WarmMethod WarmSolver::choose_method() const {
+  if (method_ != WarmMethod::kAuto) return method_;
+  return edited_share() <= kWarmUpTo ? WarmMethod::kShortestPaths : WarmMethod::kCold;
+}
+
+SolveResult WarmSolver::solve() {
+  const WarmMethod method = has_optimum_ ? choose_method() : WarmMethod::kCold;
+  SolveResult result = method == WarmMethod::kCold ? solve_cold() : solve_warm(method);
+  if (options_.backend != Backend::kCpu && options_.backend != Backend::kAuto) {
+    result.fell_back = true;
+    result.fallback_reason = "WarmSolver runs on the CPU solver only";
+  }
+  if (result.status == Status::kOptimal) {
+    flow_ = result.flow;
+    potential_ = result.potential;
+    has_optimum_ = true;
+    edits_ = 0;
+  }
+  return result;
+}
+
+SolveResult WarmSolver::solve_cold() {
+  SolveOptions cold = options_;
+  cold.backend = Backend::kCpu;
+  cold.want_potentials = true;  // the next warm start begins from them
+  return sluice::solve(network_, cold);
+}
+
+SolveResult WarmSolver::solve_warm(WarmMethod method) {
+  const auto t0 = Clock::now();
+  SolveResult result;
+  const Validation validation = network_.validate();
+  result.timings.validate_s = seconds_since(t0);
+  if (!validation.ok()) {
+    result.status = validation.status;
+    result.message = validation.message;
+    result.timings.total_s = seconds_since(t0);
+    return result;
+  }
+  result.backend = Backend::kCpu;
+
+  auto t = Clock::now();
+  detail::ResidualGraph g = detail::build_residual_graph(network_);
+  load_flow(network_, flow_, g);
+  // New nodes start at the highest kept price: any start is correct (arcs it leaves with a
+  // negative reduced cost are saturated first), and prices only fall from there.
+  std::vector<std::int64_t> start = potential_;
+  start.resize(static_cast<std::size_t>(network_.num_nodes()),
+               start.empty() ? 0 : *std::max_element(start.begin(), start.end()));
+  result.timings.setup_s = seconds_since(t);
+  if (g.has_negative_infinite_cycle) {
+    // Infeasible or unbounded, decided in the order a cold solve decides them.
+    result.algorithm = "warm start";
+    detail::solve_on_residual(network_, g, {}, result, detail::Feasibility::kCheckOnly);
+    return finish(result, t0);
+  }
+
+  // Successive shortest paths from the kept prices, within a budget of arc visits; what
+  // the budget leaves is finished by cost scaling from where it stopped.
+  t = Clock::now();
+  double paths_s = 0;
+  if (method == WarmMethod::kShortestPaths) {
+    detail::ShortestPathParams paths;
+    paths.arc_budget = static_cast<std::int64_t>(
+        (shortest_path_budget_ > 0                 ? shortest_path_budget_
+         : edited_share() <= kFewEdits ? kBudgetFewEdits
+                                                  : kBudgetMoreEdits) *
+        g.m2);
+    paths.cancel = options_.cancel;
+    paths.progress = options_.progress;
+    const detail::ShortestPathEnd end = detail::reoptimize_shortest_paths(g, start, paths, result.stats);
+    paths_s = seconds_since(t);
+    if (end == detail::ShortestPathEnd::kOptimal) {
+      result.timings.solve_s = paths_s;
+      result.status = Status::kOptimal;
+      result.algorithm = "successive shortest paths, warm start";
+      const auto t_read = Clock::now();
+      detail::read_solution(network_, g, std::move(start), result);
+      result.timings.potentials_s = seconds_since(t_read);
+      return finish(result, t0);
+    }
+    if (end == detail::ShortestPathEnd::kCancelled) {
+      result.timings.solve_s = paths_s;
+      result.status = Status::kCancelled;
+      result.message = "cancelled during a warm re-solve";
+      return finish(result, t0);
+    }
+    // Out of budget, or stuck (infeasible): cost scaling from here decides feasibility on
+    // the side, names what is stranded if anything is, and otherwise finishes the solve.
+    result.algorithm = "successive shortest paths, then cost scaling, warm start";
+  } else {
+    result.algorithm = "cost-scaling push-relabel, warm start";
+  }
+  detail::CostScalingParams params = detail::cpu_params(options_);
+  params.initial_potential = &start;
+  params.start_eps = warm_start_eps_ > 0 ? warm_start_eps_ : kDefaultWarmStartEps;
+  detail::solve_on_residual(
+      network_, g,
+      [&](detail::ResidualGraph& graph, SolverStats& stats) {
+        return detail::solve_cost_scaling(graph, params, /*want_potentials=*/true, stats);
+      },
+      result, detail::Feasibility::kCheckOnly);
+  result.timings.solve_s += paths_s;
+  return finish(result, t0);
+}
+
+SolveResult& WarmSolver::finish(SolveResult& result, std::chrono::steady_clock::time_point t0) const {
+  detail::attach_certificate(network_, options_, result);
+  result.timings.total_s = seconds_since(t0);
+  return result;
+}
+
+std::string_view to_string(WarmMethod m) {
+  switch (m) {
+    case WarmMethod::kAuto: return "auto";
+    case WarmMethod::kShortestPaths: return "shortest-paths";
+    case WarmMethod::kCostScaling: return "cost-scaling";
+    case WarmMethod::kCold: return "cold";
+  }
+  return "unknown";
+}
+
+std::optional<WarmMethod> parse_warm_method(std::string_view name) {
+  for (const WarmMethod m : {WarmMethod::kAuto, WarmMethod::kShortestPaths, WarmMethod::kCostScaling, WarmMethod::kCold}) {
+    if (name == to_string(m)) return m;
+  }
+  return std::nullopt;
+}
+
+}  // namespace sluice

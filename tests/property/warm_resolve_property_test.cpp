@@ -1,0 +1,250 @@
+// Warm re-solves after seeded random edit sequences: small networks of every generator
+// family, the sample datasets and dumped allocation networks, thousands of steps in all.
+// After every step the warm solve (each WarmMethod in turn) must agree with a cold solve
+// of the same network by the reference (LEMON NetworkSimplex when built with LEMON, else
+// our cold solve): same status, same optimal cost, and a valid certificate (feasibility,
+// complementary slackness, primal = dual). Steps that make the problem infeasible or
+// unbounded must say so, and the solver must go on warm afterwards (such steps are undone
+// and the next step solves warm from the optimum kept before them).
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <fstream>
+#include <functional>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "sluice/dimacs.hpp"
+#include "sluice/generators.hpp"
+#include "sluice/network.hpp"
+#include "sluice/solver.hpp"
+#include "sluice/status.hpp"
+#include "sluice/warm_solver.hpp"
+
+namespace sluice {
+namespace {
+
+class Rng {
+ public:
+  explicit Rng(std::uint64_t seed) : engine_(seed) {}
+  std::int64_t in(std::int64_t lo, std::int64_t hi) {
+    return lo + static_cast<std::int64_t>(engine_() % (static_cast<std::uint64_t>(hi - lo) + 1));
+  }
+  bool chance(double p) { return static_cast<double>(engine_() >> 11) * 0x1.0p-53 < p; }
+
+ private:
+  std::mt19937_64 engine_;
+};
+
+// A cold solve by our CPU solver, its cost checked against LEMON's NetworkSimplex when
+// that is built in. (Statuses come from ours: on a network both infeasible and holding a
+// negative cycle of infinite arcs, LEMON says unbounded and we say infeasible.)
+SolveResult reference(const Network& net) {
+  SolveOptions o;
+  o.backend = Backend::kCpu;
+  SolveResult ours = solve(net, o);
+  o.backend = Backend::kLemonNetworkSimplex;
+  const SolveResult lemon = solve(net, o);
+  if (lemon.status != Status::kBackendUnavailable) {
+    EXPECT_EQ(ours.status == Status::kOptimal, lemon.status == Status::kOptimal) << ours.message << " | " << lemon.message;
+    if (ours.status == Status::kOptimal && lemon.status == Status::kOptimal) {
+      EXPECT_EQ(ours.total_cost, lemon.total_cost);
+    }
+  }
+  return ours;
+}
+
+// One random edit to the solver's network; pushes what undoes it.
+void random_edit(WarmSolver& solver, Rng& rng, std::int64_t max_cost, std::vector<std::function<void()>>& undo) {
+  const Network& net = solver.network();
+  const ArcId m = net.num_arcs();
+  const NodeId n = net.num_nodes();
+  const std::int64_t kind = rng.in(0, 99);
+  if (kind < 35 && m > 0) {  // capacity (sometimes below the current flow, sometimes 0)
+    const ArcId a = static_cast<ArcId>(rng.in(0, m - 1));
+    const std::int64_t lower = net.lower(a), cap = net.capacity(a);
+    const std::int64_t base = cap == kInfiniteCapacity ? 100 : cap;
+    const std::int64_t new_cap = rng.chance(0.05) ? kInfiniteCapacity : rng.in(lower, 2 * base + 2);
+    ASSERT_TRUE(solver.set_bounds(a, lower, new_cap).ok());
+    undo.push_back([&solver, a, lower, cap] { ASSERT_TRUE(solver.set_bounds(a, lower, cap).ok()); });
+  } else if (kind < 55 && m > 0) {  // cost, negative ones included
+    const ArcId a = static_cast<ArcId>(rng.in(0, m - 1));
+    const std::int64_t old = net.cost(a);
+    ASSERT_TRUE(solver.set_cost(a, rng.in(-max_cost / 4, max_cost)).ok());
+    undo.push_back([&solver, a, old] { ASSERT_TRUE(solver.set_cost(a, old).ok()); });
+  } else if (kind < 75 && n > 1) {  // supply moved from one node to another
+    const NodeId v = static_cast<NodeId>(rng.in(0, n - 1));
+    const NodeId w = static_cast<NodeId>(rng.in(0, n - 1));
+    const std::int64_t sv = net.supply(v), sw = net.supply(w);
+    const std::int64_t delta = rng.in(-5, 5);
+    ASSERT_TRUE(solver.set_supply(v, sv + delta).ok());
+    ASSERT_TRUE(solver.set_supply(w, solver.network().supply(w) - delta).ok());
+    undo.push_back([&solver, v, w, sv, sw] {
+      ASSERT_TRUE(solver.set_supply(w, sw).ok());
+      ASSERT_TRUE(solver.set_supply(v, sv).ok());
+    });
+  } else if (kind < 85 && n > 0) {  // a new arc
+    const NodeId v = static_cast<NodeId>(rng.in(0, n - 1));
+    const NodeId w = static_cast<NodeId>(rng.in(0, n - 1));
+    const std::int64_t cap = rng.chance(0.1) ? kInfiniteCapacity : rng.in(0, 50);
+    const ArcId a = solver.add_arc(v, w, rng.chance(0.1) ? 1 : 0, std::max<std::int64_t>(cap, 1),
+                                   rng.in(-max_cost / 4, max_cost));
+    ASSERT_GE(a, 0);
+    undo.push_back([&solver, a] { ASSERT_TRUE(solver.remove_arc(a).ok()); });
+  } else if (kind < 93 && m > 0) {  // an arc removed
+    const ArcId a = static_cast<ArcId>(rng.in(0, m - 1));
+    const std::int64_t lower = net.lower(a), cap = net.capacity(a);
+    ASSERT_TRUE(solver.remove_arc(a).ok());
+    undo.push_back([&solver, a, lower, cap] { ASSERT_TRUE(solver.set_bounds(a, lower, cap).ok()); });
+  } else if (kind < 97 && n > 0) {  // a node joins with an arc each way
+    const NodeId u = solver.add_node();
+    const NodeId v = static_cast<NodeId>(rng.in(0, n - 1));
+    const ArcId in = solver.add_arc(v, u, 0, rng.in(1, 30), rng.in(0, max_cost));
+    const ArcId out = solver.add_arc(u, v, 0, rng.in(1, 30), rng.in(0, max_cost));
+    ASSERT_GE(in, 0);
+    ASSERT_GE(out, 0);
+    undo.push_back([&solver, u] { ASSERT_TRUE(solver.retire_node(u).ok()); });
+  } else if (n > 0) {  // a node retired (its supply goes to node 0 to stay balanced)
+    const NodeId v = static_cast<NodeId>(rng.in(0, n - 1));
+    const std::int64_t sv = net.supply(v), s0 = net.supply(0);
+    std::vector<std::pair<ArcId, std::pair<std::int64_t, std::int64_t>>> arcs;
+    for (ArcId a = 0; a < m; ++a) {
+      if (net.tail(a) == v || net.head(a) == v) arcs.push_back({a, {net.lower(a), net.capacity(a)}});
+    }
+    ASSERT_TRUE(solver.retire_node(v).ok());
+    if (v != 0) ASSERT_TRUE(solver.set_supply(0, solver.network().supply(0) + sv).ok());
+    undo.push_back([&solver, v, sv, s0, arcs] {
+      for (const auto& [a, bounds] : arcs) ASSERT_TRUE(solver.set_bounds(a, bounds.first, bounds.second).ok());
+      ASSERT_TRUE(solver.set_supply(0, s0).ok());
+      ASSERT_TRUE(solver.set_supply(v, sv).ok());
+    });
+  }
+}
+
+struct Counts {
+  int steps = 0;
+  int optimal = 0;
+  int not_optimal = 0;
+  int handed_over = 0;  // shortest paths ran out of budget and cost scaling finished
+};
+
+// `steps` rounds of 1-4 edits on `start`, each followed by a warm solve checked against a
+// cold reference.
+void run_sequence(const Network& start, std::uint64_t seed, int steps, std::int64_t max_cost, Counts& counts) {
+  Rng rng(seed);
+  SolveOptions options;
+  options.backend = Backend::kCpu;
+  options.verify = true;
+  WarmSolver solver(options);
+  solver.reset(start);
+  const SolveResult first = solver.solve();
+  const SolveResult first_ref = reference(start);
+  ASSERT_EQ(to_string(first.status), to_string(first_ref.status)) << first.message;
+  if (first.status == Status::kOptimal) ASSERT_EQ(first.total_cost, first_ref.total_cost);
+  // The methods in turn; the fourth is shortest paths with a budget too small to finish,
+  // so that cost scaling takes over from a half-done search.
+  const WarmMethod methods[] = {WarmMethod::kShortestPaths, WarmMethod::kCostScaling, WarmMethod::kAuto,
+                                WarmMethod::kShortestPaths};
+  for (int step = 0; step < steps; ++step) {
+    SCOPED_TRACE("step " + std::to_string(step));
+    std::vector<std::function<void()>> undo;
+    const std::int64_t edits = rng.in(1, 4);
+    for (std::int64_t i = 0; i < edits; ++i) {
+      random_edit(solver, rng, max_cost, undo);
+      if (::testing::Test::HasFatalFailure()) return;
+    }
+    const WarmMethod method = methods[static_cast<std::size_t>(step) % 4];
+    solver.set_method(method);
+    solver.set_shortest_path_budget(step % 4 == 3 ? 0.3 : 0);
+    SCOPED_TRACE(std::string("method ") + std::string(to_string(method)) + (step % 4 == 3 ? ", tiny budget" : ""));
+    const SolveResult warm = solver.solve();
+    const SolveResult cold = reference(solver.network());
+    ++counts.steps;
+    ASSERT_EQ(to_string(warm.status), to_string(cold.status)) << warm.message << " | " << cold.message;
+    if (warm.status == Status::kOptimal) {
+      ++counts.optimal;
+      if (warm.algorithm.find("then cost scaling") != std::string::npos) ++counts.handed_over;
+      ASSERT_EQ(warm.total_cost, cold.total_cost) << warm.algorithm;
+      ASSERT_TRUE(warm.certificate.has_value());
+      ASSERT_TRUE(warm.certificate->valid()) << warm.certificate->message;
+    } else {
+      ++counts.not_optimal;
+      EXPECT_FALSE(warm.message.empty());
+      for (auto it = undo.rbegin(); it != undo.rend(); ++it) (*it)();
+    }
+  }
+}
+
+TEST(WarmResolveProperty, GeneratorFamilies) {
+  Counts counts;
+  for (std::uint64_t seed = 1; seed <= 5; ++seed) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    QuincyParams q;
+    q.machines = 12;
+    q.tasks = 80;
+    q.seed = seed;
+    NetgenParams ng;
+    ng.nodes = 40;
+    ng.arcs = 240;
+    ng.sources = 4;
+    ng.sinks = 4;
+    ng.total_supply = 200;
+    ng.max_cost = 100;
+    ng.max_cap = 40;
+    ng.seed = seed;
+    GridParams gr;
+    gr.rows = 6;
+    gr.cols = 6;
+    gr.supply = 60;
+    gr.seed = seed;
+    AssignmentParams as;
+    as.n = 20;
+    as.degree = 4;
+    as.max_cost = 100;
+    as.seed = seed;
+    const std::pair<const char*, Network> nets[] = {{"quincy", generate_quincy(q)},
+                                                    {"netgen", generate_netgen(ng)},
+                                                    {"grid", generate_grid(gr)},
+                                                    {"assignment", generate_assignment(as)}};
+    for (const auto& [family, net] : nets) {
+      SCOPED_TRACE(family);
+      run_sequence(net, seed * 7919, 120, 100, counts);
+      if (HasFatalFailure()) return;
+    }
+  }
+  EXPECT_EQ(counts.steps, 2400);
+  // The edits must exercise both outcomes, or the test proves less than it claims.
+  EXPECT_GT(counts.optimal, 1500);
+  EXPECT_GT(counts.not_optimal, 100);
+  EXPECT_GT(counts.handed_over, 50);
+}
+
+TEST(WarmResolveProperty, DatasetsAndAllocationNetworks) {
+  std::ifstream in(std::string(SLUICE_TEST_DATA_DIR) + "/mcf/EXPECTED.tsv");
+  std::string line;
+  Counts counts;
+  int files = 0;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    std::istringstream fields(line);
+    std::string file;
+    fields >> file;
+    SCOPED_TRACE(file);
+    const DimacsReadResult r = read_dimacs_file(std::string(SLUICE_TEST_DATA_DIR) + "/mcf/" + file);
+    ASSERT_TRUE(r.ok) << r.error;
+    std::int64_t max_cost = 1;
+    for (const std::int64_t c : r.network.costs()) max_cost = std::max(max_cost, c < 0 ? -c : c);
+    // Large networks get fewer steps: the reference solve dominates.
+    const int steps = r.network.num_arcs() > 5000 ? 25 : 100;
+    run_sequence(r.network, 4242 + static_cast<std::uint64_t>(files), steps, max_cost, counts);
+    if (HasFatalFailure()) return;
+    ++files;
+  }
+  EXPECT_GE(files, 10);
+  EXPECT_GT(counts.optimal, counts.steps / 2);
+}
+
+}  // namespace
+}  // namespace sluice
