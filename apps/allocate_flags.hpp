@@ -24,6 +24,7 @@ inline bool trace_requested() { return std::getenv("SLUICE_TRACE") != nullptr; }
 struct AllocateFlags {
   std::string cost_model = "spread";
   std::string solver = "auto";
+  std::string algorithm = "auto";
   bool verify = false;
   bool no_aggregate = false;
   bool no_migration = false;
@@ -44,6 +45,9 @@ struct AllocateFlags {
                    "docs/allocation.md")
         ->capture_default_str();
     app.add_option("--solver", solver, "auto, cpu, gpu, lemon, lemon-cs")->capture_default_str();
+    app.add_option("--algorithm", algorithm,
+                   "the CPU solver's algorithm: auto (by the network's shape), cost-scaling, network-simplex")
+        ->capture_default_str();
     app.add_flag("--verify", verify, "prove each solve's flow optimal (certificate)");
     app.add_flag("--no-aggregate", no_aggregate, "one flow node per task instead of per shape");
     app.add_flag("--no-migration", no_migration, "running tasks never move");
@@ -84,8 +88,14 @@ struct AllocateFlags {
       error = "unknown solver '" + solver + "' (auto, cpu, gpu, lemon, lemon-cs)";
       return std::nullopt;
     }
+    const auto cpu_algorithm = parse_cpu_algorithm(algorithm);
+    if (!cpu_algorithm) {
+      error = "unknown CPU algorithm '" + algorithm + "' (auto, cost-scaling, network-simplex)";
+      return std::nullopt;
+    }
     o.cost_model = *model;
     o.solve.backend = *backend;
+    o.solve.cpu_algorithm = *cpu_algorithm;
     o.solve.verify = verify;
     o.trace = trace_requested();
     o.aggregate = !no_aggregate;

@@ -1,5 +1,5 @@
 // The `sluice` command-line tool: a thin layer over the library.
-//   sluice solve FILE.min [--solver auto|cpu|gpu|lemon|lemon-cs] [--verify] [--flows]
+//   sluice solve FILE.min [--solver auto|cpu|gpu|lemon|lemon-cs] [--algorithm ...] [--verify] [--flows]
 //   sluice gen-mcf --family quincy|netgen|grid|assignment [sizes] --seed N -o FILE.min
 //   sluice devices
 //   sluice allocate SNAPSHOT [--cost-model NAME] [--solver ...] [-o OUT]
@@ -37,6 +37,7 @@ namespace {
 struct SolveArgs {
   std::string file;
   std::string solver = "auto";
+  std::string algorithm = "auto";
   bool verify = false;
   bool flows = false;
   int alpha = 0;
@@ -64,8 +65,14 @@ int run_solve(const SolveArgs& args) {
     std::cerr << "sluice: unknown solver '" << args.solver << "'\n";
     return 2;
   }
+  const auto algorithm = sluice::parse_cpu_algorithm(args.algorithm);
+  if (!algorithm) {
+    std::cerr << "sluice: unknown CPU algorithm '" << args.algorithm << "' (auto, cost-scaling, network-simplex)\n";
+    return 2;
+  }
   sluice::SolveOptions options;
   options.backend = *backend;
+  options.cpu_algorithm = *algorithm;
   options.verify = args.verify;
   options.scale_factor = args.alpha;
   options.update_frequency = args.update_frequency;
@@ -90,7 +97,9 @@ int run_solve(const SolveArgs& args) {
   std::printf("c time: total %.3f s (validate %.3f, setup %.3f, solve %.3f, potentials %.3f, verify %.3f)\n",
               result.timings.total_s, result.timings.validate_s, result.timings.setup_s,
               result.timings.solve_s, result.timings.potentials_s, result.timings.verify_s);
-  if (result.backend == sluice::Backend::kCpu) {
+  if (result.backend == sluice::Backend::kCpu && result.stats.pivots > 0) {
+    std::printf("c stats: pivots %lld\n", static_cast<long long>(result.stats.pivots));
+  } else if (result.backend == sluice::Backend::kCpu) {
     std::printf("c stats: phases %lld (skipped %lld), pushes %lld, relabels %lld, global updates %lld\n",
                 static_cast<long long>(result.stats.phases), static_cast<long long>(result.stats.skipped_phases),
                 static_cast<long long>(result.stats.pushes), static_cast<long long>(result.stats.relabels),
@@ -394,10 +403,14 @@ int main(int argc, char** argv) {
   auto* solve = app.add_subcommand("solve", "Solve a DIMACS min-cost-flow problem (FILE.min).");
   solve->add_option("file", solve_args.file, "DIMACS min-cost-flow file (p min ...); - reads stdin")->required();
   solve->add_flag("--progress", solve_args.progress,
-                  "print each cost-scaling phase (ε, time, pushes, relabels) to stderr as it ends");
+                  "print the solver's progress to stderr: each cost-scaling phase (ε, time, pushes, "
+                  "relabels) as it ends, network simplex pivots");
   solve->add_option("--solver", solve_args.solver,
                     "auto (GPU when present and worthwhile, else CPU), cpu, gpu, "
                     "lemon (LEMON NetworkSimplex, a reference), lemon-cs (LEMON CostScaling)")
+      ->capture_default_str();
+  solve->add_option("--algorithm", solve_args.algorithm,
+                    "the CPU solver's algorithm: auto (by the network's shape), cost-scaling, network-simplex")
       ->capture_default_str();
   solve->add_flag("--verify", solve_args.verify,
                   "prove the result optimal: feasibility, complementary slackness, primal = dual");

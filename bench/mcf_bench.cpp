@@ -18,6 +18,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <string>
@@ -73,13 +74,51 @@ sluice::Network load(const Instance& inst, std::string& error) {
   return {};
 }
 
+// A solver as named on the command line: a backend, and for ours the CPU algorithm and α.
+struct Solver {
+  sluice::Backend backend = sluice::Backend::kCpu;
+  sluice::CpuAlgorithm algorithm = sluice::CpuAlgorithm::kAuto;
+  int alpha = 0;
+  double block_factor = 0;
+};
+
+// "cpu" (the CPU backend's own choice), "cpu-cs" or "cpu-csA" (cost scaling, α = A),
+// "cpu-ns" or "cpu-nsF" (network simplex, pricing blocks of F·√m arcs), or any backend
+// name parse_backend() knows.
+std::optional<Solver> parse_solver(const std::string& name) {
+  Solver s;
+  if (name.rfind("cpu-ns", 0) == 0) {
+    s.algorithm = sluice::CpuAlgorithm::kNetworkSimplex;
+    if (name.size() > 6) {
+      s.block_factor = std::atof(name.c_str() + 6);
+      if (!(s.block_factor > 0)) return std::nullopt;
+    }
+    return s;
+  }
+  if (name.rfind("cpu-cs", 0) == 0) {
+    s.algorithm = sluice::CpuAlgorithm::kCostScaling;
+    if (name.size() > 6) {
+      s.alpha = std::atoi(name.c_str() + 6);
+      if (s.alpha < 2) return std::nullopt;
+    }
+    return s;
+  }
+  const auto b = sluice::parse_backend(name);
+  if (!b) return std::nullopt;
+  s.backend = *b;
+  return s;
+}
+
 // Runs in the child: load, solve, write one line to fd.
-[[noreturn]] void child(const Instance& inst, sluice::Backend backend, int fd) {
+[[noreturn]] void child(const Instance& inst, const Solver& solver, int fd) {
   std::string error;
   sluice::Network net = load(inst, error);
   const double inst_mb = rss_mb("VmRSS:");
   sluice::SolveOptions options;
-  options.backend = backend;
+  options.backend = solver.backend;
+  options.cpu_algorithm = solver.algorithm;
+  options.scale_factor = solver.alpha;
+  options.ns_block_factor = solver.block_factor;
   options.want_potentials = true;
   sluice::SolveResult r;
   if (error.empty()) r = sluice::solve(net, options);
@@ -92,7 +131,7 @@ sluice::Network load(const Instance& inst, std::string& error) {
   _exit(0);
 }
 
-Sample run_one(const Instance& inst, sluice::Backend backend) {
+Sample run_one(const Instance& inst, const Solver& backend) {
   Sample s;
   int fds[2];
   if (pipe(fds) != 0) return s;
@@ -140,7 +179,7 @@ void usage() {
                "usage: sluice_bench_mcf [--quincy MACHINES:TASKS]... [--netgen NODES:ARCS]...\n"
                "                        [--grid ROWS:COLS]... [--assignment N:DEGREE]...\n"
                "                        [--file F.min|DIR]... [--seed N]\n"
-               "                        [--solvers cpu,lemon-ns,lemon-cs] [--reps N] [--csv FILE]\n");
+               "                        [--solvers cpu,cpu-ns,cpu-cs,cpu-cs4,lemon-ns,lemon-cs] [--reps N] [--csv FILE]\n");
 }
 
 }  // namespace
@@ -243,9 +282,9 @@ int main(int argc, char** argv) {
   for (auto& inst : instances) {
     inst.quincy.seed = inst.netgen.seed = inst.grid.seed = inst.assignment.seed = seed;
   }
-  std::vector<sluice::Backend> backends;
+  std::vector<Solver> backends;
   for (const auto& s : solvers) {
-    const auto b = sluice::parse_backend(s);
+    const auto b = parse_solver(s);
     if (!b) {
       std::fprintf(stderr, "unknown solver %s\n", s.c_str());
       return 2;
@@ -296,11 +335,12 @@ int main(int argc, char** argv) {
       all_agree = false;
       std::printf("   COST MISMATCH between solvers\n");
     }
-    if (times.count("cpu")) {
+    for (const auto& ours : solvers) {
+      if (ours.rfind("cpu", 0) != 0 || !times.count(ours)) continue;
       for (const char* ref : {"lemon-ns", "lemon-cs"}) {
         if (times.count(ref) && median(times[ref]) > 0) {
-          std::printf("   ratio cpu/%s: time %.3f, peak memory %.3f\n", ref,
-                      median(times["cpu"]) / median(times[ref]), median(peaks["cpu"]) / median(peaks[ref]));
+          std::printf("   ratio %s/%s: time %.3f, peak memory %.3f\n", ours.c_str(), ref,
+                      median(times[ours]) / median(times[ref]), median(peaks[ours]) / median(peaks[ref]));
         }
       }
     }

@@ -30,8 +30,21 @@ std::string_view to_string(Backend b);
 // Parses "auto", "cpu", "gpu", "lemon" (= lemon-ns), "lemon-ns", "lemon-cs".
 std::optional<Backend> parse_backend(std::string_view name);
 
+// The CPU backend's algorithm.
+enum class CpuAlgorithm {
+  kAuto,            // chosen by the network's shape (the rule: src/host/solve.cpp)
+  kCostScaling,     // ε-scaling push-relabel (src/cpu_fallback/cost_scaling.cpp)
+  kNetworkSimplex,  // primal network simplex, block search (src/cpu_fallback/network_simplex.cpp)
+};
+std::string_view to_string(CpuAlgorithm a);
+// Parses "auto", "cost-scaling", "network-simplex".
+std::optional<CpuAlgorithm> parse_cpu_algorithm(std::string_view name);
+
 struct SolveOptions {
   Backend backend = Backend::kAuto;
+  CpuAlgorithm cpu_algorithm = CpuAlgorithm::kAuto;
+  double ns_block_factor = 0;  // network simplex: pricing blocks of this many × √arcs; 0 = by
+                               // the network's shape (see src/host/solve.cpp)
   bool verify = false;        // run the optimality certificate and store it in the result
   bool want_potentials = true;  // compute exact integer potentials (needed by verify)
   int scale_factor = 0;       // cost-scaling α (ε /= α per phase); 0 = the solver's default
@@ -67,6 +80,7 @@ struct SolverStats {
   std::int64_t pushes = 0;
   std::int64_t relabels = 0;
   std::int64_t global_updates = 0;
+  std::int64_t pivots = 0;          // network simplex
 };
 
 struct SolveResult {

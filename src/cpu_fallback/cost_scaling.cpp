@@ -51,8 +51,8 @@ class CostScaling {
     path_.reserve(8);
   }
 
-  CostScalingOutcome run(bool want_potentials) {
-    CostScalingOutcome out;
+  EngineOutcome run(bool want_potentials) {
+    EngineOutcome out;
     // 1. Scale costs by K = n + 1, after checking that they fit.
     const std::int64_t k = static_cast<std::int64_t>(n_) + 1;
     if (static_cast<__int128>(g_.max_abs_cost) * k > kMaxScaledCost) {
@@ -590,7 +590,7 @@ bool CostScaling::price_refine(std::int64_t eps) {
 
 }  // namespace
 
-CostScalingOutcome solve_cost_scaling(ResidualGraph& g, const CostScalingParams& params,
+EngineOutcome solve_cost_scaling(ResidualGraph& g, const CostScalingParams& params,
                                       bool want_potentials, SolverStats& stats) {
   CostScaling solver(g, params, stats);
   return solver.run(want_potentials);

@@ -34,6 +34,7 @@
 #include <string>
 #include <vector>
 
+#include "engine_outcome.hpp"
 #include "residual_graph.hpp"
 #include "sluice/solver.hpp"
 #include "sluice/status.hpp"
@@ -68,16 +69,10 @@ struct CostScalingParams {
   std::int64_t start_eps = 0;
 };
 
-struct CostScalingOutcome {
-  Status status = Status::kOptimal;
-  std::string message;
-  std::vector<std::int64_t> potential;  // exact, in original costs (when optimal)
-};
-
 // Solves in place: on kOptimal, g.rescap holds an optimal flow. The graph may hold any
 // pseudoflow with its imbalance in g.excess, but the problem must be known to be feasible
 // (find_feasible_flow), since a refine on an infeasible problem never ends.
-[[nodiscard]] CostScalingOutcome solve_cost_scaling(ResidualGraph& g, const CostScalingParams& params,
+[[nodiscard]] EngineOutcome solve_cost_scaling(ResidualGraph& g, const CostScalingParams& params,
                                                     bool want_potentials, SolverStats& stats);
 
 // Exact integer potentials certifying optimality of the flow in g (original costs), from

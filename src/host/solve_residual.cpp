@@ -14,7 +14,9 @@ void solve_on_residual(const Network& network, ResidualGraph& g, const Engine& e
                        Feasibility feasibility) {
   auto t = Clock::now();
   FeasibilityResult feasible;
-  if (feasibility == Feasibility::kCheckOnly) {
+  if (feasibility == Feasibility::kEngineDecides && !g.has_negative_infinite_cycle) {
+    feasible.feasible = true;  // the engine reports kInfeasible itself
+  } else if (feasibility != Feasibility::kRouteFirst) {
     // The max-flow moves only capacities and excesses: run it, then put those back.
     std::vector<std::int64_t> rescap = g.rescap;
     std::vector<std::int64_t> excess = g.excess;
@@ -38,7 +40,7 @@ void solve_on_residual(const Network& network, ResidualGraph& g, const Engine& e
     result.message = "a cycle of infinite-capacity arcs has negative total cost";
     return;
   }
-  CostScalingOutcome outcome = engine(g, result.stats);
+  EngineOutcome outcome = engine(g, result.stats);
   result.timings.solve_s = seconds_since(t);
   result.status = outcome.status;
   result.message = std::move(outcome.message);

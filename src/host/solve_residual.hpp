@@ -17,14 +17,17 @@ namespace sluice::detail {
 
 // The ε-scaling engine run on the residual graph once feasibility is established: ours on
 // the CPU, or the CUDA kernels. Returns exact potentials when optimal.
-using Engine = std::function<CostScalingOutcome(ResidualGraph&, SolverStats&)>;
+using Engine = std::function<EngineOutcome(ResidualGraph&, SolverStats&)>;
 
 // How feasibility is settled before the engine runs. kRouteFirst leaves the feasible flow
 // the max-flow found in the graph (a cold start: zero flow has nothing worth keeping).
 // kCheckOnly decides it on the side and hands the engine the pseudoflow as it was (a warm
 // start: the max-flow would reroute the imbalance along arbitrary, costly paths, which
 // the engine would then have to undo).
-enum class Feasibility { kRouteFirst, kCheckOnly };
+// kEngineDecides skips it for an engine that detects infeasibility itself (network
+// simplex: flow left on its artificial arcs), unless the network is also unbounded, where
+// the check keeps "infeasible" ahead of "unbounded" as in every other solve.
+enum class Feasibility { kRouteFirst, kCheckOnly, kEngineDecides };
 
 // Runs on `g` (built from `network`, holding any pseudoflow with its excesses) and fills
 // result's status, message, flow, potentials, total cost, stats and solve/potentials times.

@@ -49,6 +49,18 @@ void compare_all(const Network& net) {
   expect_certified(net, cpu, "cpu");
   expect_certified(net, ns, "LEMON NetworkSimplex");
   expect_certified(net, cs, "LEMON CostScaling");
+  // Both of our CPU algorithms, whichever the rule picked above.
+  for (const CpuAlgorithm algorithm : {CpuAlgorithm::kCostScaling, CpuAlgorithm::kNetworkSimplex}) {
+    SCOPED_TRACE(std::string(to_string(algorithm)));
+    SolveOptions o;
+    o.backend = Backend::kCpu;
+    o.cpu_algorithm = algorithm;
+    o.verify = true;
+    const SolveResult r = solve(net, o);
+    ASSERT_EQ(to_string(r.status), to_string(ns.status)) << r.message;
+    EXPECT_EQ(r.total_cost, ns.total_cost);
+    expect_certified(net, r, "cpu");
+  }
 }
 
 std::string sized(const char* family, std::uint64_t seed, std::int64_t size) {

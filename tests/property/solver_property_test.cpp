@@ -177,6 +177,16 @@ SolveResult run(const Network& net, Backend backend) {
   return solve(net, o);
 }
 
+// Our CPU backend with one algorithm (and, for network simplex, a pricing block factor).
+SolveResult run_cpu(const Network& net, CpuAlgorithm algorithm, double block_factor = 0) {
+  SolveOptions o;
+  o.backend = Backend::kCpu;
+  o.cpu_algorithm = algorithm;
+  o.ns_block_factor = block_factor;
+  o.verify = true;
+  return solve(net, o);
+}
+
 // Our result against a reference result on the same network.
 void expect_same(const Network& net, const SolveResult& ours, const SolveResult& ref,
                  const char* what) {
@@ -211,8 +221,13 @@ struct Counters {
 void check_instance(const Network& net, std::uint64_t seed, bool extra, Counters& counts) {
   const int parts_before = failed_parts();
   ++counts.instances;
-  const SolveResult ours = run(net, Backend::kCpu);
+  const SolveResult ours = run_cpu(net, CpuAlgorithm::kCostScaling);
+  // Network simplex on every instance too, its pricing blocks varied by seed (tiny blocks,
+  // the rule's choice, LEMON's √m, large).
+  const double block_factor = std::vector<double>{0.01, 0, 1.0, 4.0}[static_cast<std::size_t>(seed % 4)];
+  const SolveResult simplex = run_cpu(net, CpuAlgorithm::kNetworkSimplex, block_factor);
   if (!supplies_balanced(net)) {
+    EXPECT_EQ(simplex.status, Status::kUnbalanced) << simplex.message;
     ++counts.unbalanced;
     EXPECT_EQ(ours.status, Status::kUnbalanced) << ours.message;
     EXPECT_FALSE(ours.message.empty());
@@ -220,6 +235,10 @@ void check_instance(const Network& net, std::uint64_t seed, bool extra, Counters
   } else {
     const SolveResult ns = run(net, Backend::kLemonNetworkSimplex);
     expect_same(net, ours, ns, "cpu vs LEMON NetworkSimplex");
+    {
+      SCOPED_TRACE("block factor " + std::to_string(block_factor));
+      expect_same(net, simplex, ns, "cpu network simplex vs LEMON NetworkSimplex");
+    }
     if (ours.status == Status::kOptimal) ++counts.optimal;
     if (ours.status == Status::kInfeasible) {
       ++counts.infeasible;
@@ -237,6 +256,7 @@ void check_instance(const Network& net, std::uint64_t seed, bool extra, Counters
       // Our solver with other knobs must find the same optimum.
       SolveOptions o;
       o.backend = Backend::kCpu;
+      o.cpu_algorithm = CpuAlgorithm::kCostScaling;
       o.verify = true;
       // 0-2: other scaling factors; 3: no price refinement; 4: push/relabel discharge
       // without look-ahead; 5: no global updates; 6: push/relabel with look-ahead;

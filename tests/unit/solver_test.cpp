@@ -593,6 +593,15 @@ TEST(SolverDatasets, AllMatchExpectedOptimum) {
       SCOPED_TRACE(std::string("backend ") + std::string(to_string(b)));
       expect_optimal(run(in.network, b), e.cost);
     }
+    // Every algorithm the CPU backend may select.
+    for (const CpuAlgorithm a : {CpuAlgorithm::kCostScaling, CpuAlgorithm::kNetworkSimplex}) {
+      SCOPED_TRACE(std::string("cpu algorithm ") + std::string(to_string(a)));
+      SolveOptions o;
+      o.backend = Backend::kCpu;
+      o.cpu_algorithm = a;
+      o.verify = true;
+      expect_optimal(solve(in.network, o), e.cost);
+    }
   }
 }
 
@@ -606,6 +615,7 @@ TEST(SolverDatasets, CpuOptionVariantsAgree) {
       SCOPED_TRACE("variant " + std::to_string(variant));
       SolveOptions o;
       o.backend = Backend::kCpu;
+      o.cpu_algorithm = CpuAlgorithm::kCostScaling;
       o.verify = true;
       o.scale_factor = variant == 0 ? 2 : variant == 1 ? 64 : 0;
       o.price_refinement = variant != 2;

@@ -1,0 +1,18 @@
+// What every CPU min-cost-flow engine returns after solving a residual graph in place.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "sluice/status.hpp"
+
+namespace sluice::detail {
+
+struct EngineOutcome {
+  Status status = Status::kOptimal;
+  std::string message;                  // why, for every status but optimal
+  std::vector<std::int64_t> potential;  // exact, in original costs (when optimal)
+};
+
+}  // namespace sluice::detail

@@ -1,0 +1,47 @@
+// Minimum-cost flow by the primal network simplex method on a spanning-tree basis
+// (Ahuja, Magnanti & Orlin, "Network Flows", 1993, ch. 11; strongly feasible trees after
+// W. H. Cunningham, Math. Programming 11, 1976, which rule out cycling).
+//
+// Start: an artificial root joined to every node by an arc carrying its supply (cost 0 out
+// of a source, a cost above any real path into a sink), so the first basis is feasible.
+// Each pivot brings in an arc whose reduced cost c_p(v,w) = c(v,w) + p(v) - p(w) has the
+// wrong sign for its bound (block search: the most violating arc of the next block of
+// about √m arcs, Grigoriadis 1986), sends flow round the cycle it closes in the tree until
+// an arc hits a bound (the last such arc met from the cycle's apex leaves, keeping the tree
+// strongly feasible), re-hangs the cut-off subtree from the entering arc and shifts that
+// subtree's prices. Optimal when no arc violates; prices are exact integers throughout.
+//
+// Why here: on aggregated allocation networks (shape nodes with large supplies, one sink)
+// cost scaling pays for moving big groups of prices together in small ε steps, while a
+// pivot moves a whole subtree's prices at once (measured: bench/results/cpu_algorithms).
+//
+// Overflow: needs (max|c| + 1)·(n + 1) <= 2^60 for the artificial cost, so that prices stay
+// below 2^61 in absolute value and every reduced cost fits in 64 bits; otherwise it
+// declines (kCostOverflow with a message) and the caller uses cost scaling.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "engine_outcome.hpp"
+#include "residual_graph.hpp"
+#include "sluice/solver.hpp"
+
+namespace sluice::detail {
+
+struct NetworkSimplexParams {
+  double block_factor = 1.0;  // pricing block = block_factor·√m arcs, at least 10
+  const std::atomic<bool>* cancel = nullptr;  // checked every 1024 pivots
+  bool progress = false;  // one line on stderr at the end
+};
+
+// Solves in place: g must hold zero flow above the lower bounds with the supplies in
+// g.excess (a freshly built graph). Infeasibility is found here (kInfeasible, naming the
+// stranded supply); a negative cycle of infinite arcs is not (check it first). On
+// kOptimal, g holds an optimal flow (no excess left) and the outcome its exact potentials.
+[[nodiscard]] EngineOutcome solve_network_simplex(ResidualGraph& g, const NetworkSimplexParams& params,
+                                                       SolverStats& stats);
+
+}  // namespace sluice::detail
