@@ -21,21 +21,12 @@ sluice=$build/bin/sluice
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 here=$(cd "$(dirname "$0")/.." && pwd)
-echo "[warm-resolve] dumping allocation networks into $dir"
-"$sluice" import-openb --nodes "$here/datasets/openb/openb_node_list_all_node.csv" \
-  --pods "$here/datasets/openb/openb_pod_list_default.csv" -o "$dir/openb.snap" > /dev/null
-"$sluice" gen-snapshot --machines 12500 --tasks 150000 --seed 5 -o "$dir/s150k.snap" > /dev/null
+"$here/bench/dump_allocation_networks.sh" "$sluice" "$dir" $([ $large = 1 ] && echo --large)
 files=()
 for model in spread fgd priority; do
-  "$sluice" allocate "$dir/openb.snap" --cost-model $model --dump-network "$dir/openb_$model.min" > /dev/null 2>&1
-  "$sluice" allocate "$dir/s150k.snap" --cost-model $model --dump-network "$dir/alloc150k_$model.min" > /dev/null 2>&1
   files+=(--file "$dir/openb_$model.min" --file "$dir/alloc150k_$model.min")
 done
-if [ $large = 1 ]; then
-  "$sluice" gen-snapshot --machines 100000 --tasks 1000000 --seed 5 -o "$dir/s1m.snap" > /dev/null
-  "$sluice" allocate "$dir/s1m.snap" --cost-model spread --dump-network "$dir/alloc1m_spread.min" > /dev/null 2>&1
-  files+=(--file "$dir/alloc1m_spread.min")
-fi
+[ $large = 1 ] && files+=(--file "$dir/alloc1m_spread.min")
 # α = 4, as `sluice allocate` solves these networks.
 "$build/bin/sluice_bench_warm" "${files[@]}" --alpha 4 --reps "$reps" --fractions 0.001,0.01,0.1 --lemon \
   --csv "$out/warm.csv"

@@ -7,11 +7,15 @@
 //   solver.set_supply(v, 40);                  // a job grows
 //   SolveResult next = solver.solve();         // warm: from the previous flow and prices
 //
-// A warm solve loads the previous optimal flow (clamped to the new bounds, new arcs empty)
-// and the previous exact potentials, re-establishes feasibility for what the edits left
-// unbalanced, and runs cost scaling from those prices with a small first ε, as Firmament's
-// incremental cost scaling does: only nodes whose prices must move do work. Its result
-// is checked exactly like a cold one (SolveOptions::verify gives the same certificate).
+// How a warm solve starts depends on what the last one left (WarmMethod):
+//  - after network simplex (the CPU backend's choice for allocation networks): its final
+//    basis, with tree flows recomputed for the new bounds and supplies and any tree arc
+//    that no longer fits replaced by an artificial one, then pivots as usual;
+//  - after cost scaling: the previous optimal flow (clamped to the new bounds, new arcs
+//    empty) and exact potentials, then successive shortest paths for the imbalance the
+//    edits left, handing over to cost scaling from those prices past a budget.
+// Either way the result is checked exactly like a cold one (SolveOptions::verify gives the
+// same certificate).
 //
 // A solve that fails (infeasible, unbounded, invalid after an edit) keeps the last optimum,
 // so the solver stays usable: undo or fix the edit and solve again, still warm.
@@ -21,6 +25,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string_view>
 #include <vector>
@@ -30,10 +35,16 @@
 
 namespace sluice {
 
+namespace detail {
+struct SimplexBasis;
+}
+
 // How a solve with a kept optimum proceeds.
 enum class WarmMethod {
-  kAuto,           // shortest paths, or cold once a large share of the arcs was edited
-                   // since the last optimum (the rule: warm_solver.cpp)
+  kAuto,           // network simplex from the kept basis when there is one, else shortest
+                   // paths; cold once a large share of the arcs was edited since the last
+                   // optimum (the rule: warm_solver.cpp)
+  kNetworkSimplex, // network simplex from the kept basis (cold network simplex without one)
   kShortestPaths,  // successive shortest paths from the kept prices (cost scaling finishes
                    // what an arc-visit budget leaves)
   kCostScaling,    // cost scaling from the kept flow and prices, small first ε
@@ -45,6 +56,9 @@ std::optional<WarmMethod> parse_warm_method(std::string_view name);
 class WarmSolver {
  public:
   explicit WarmSolver(SolveOptions options = {});
+  ~WarmSolver();
+  WarmSolver(WarmSolver&&) noexcept;
+  WarmSolver& operator=(WarmSolver&&) noexcept;
 
   // Replaces the network and forgets the last optimum: the next solve is cold.
   void reset(Network network);
@@ -84,6 +98,7 @@ class WarmSolver {
   [[nodiscard]] WarmMethod choose_method() const;
   [[nodiscard]] SolveResult solve_cold();
   [[nodiscard]] SolveResult solve_warm(WarmMethod method);
+  [[nodiscard]] SolveResult solve_simplex(const SolveOptions& options, double block_factor, bool warm);
   SolveResult& finish(SolveResult& result, std::chrono::steady_clock::time_point t0) const;
 
   SolveOptions options_;
@@ -91,6 +106,7 @@ class WarmSolver {
   bool has_optimum_ = false;
   std::vector<std::int64_t> flow_;       // the last optimum, per arc of its network
   std::vector<std::int64_t> potential_;  // its exact potentials, per node
+  std::unique_ptr<detail::SimplexBasis> basis_;  // its network simplex basis, when it has one
   std::int64_t warm_start_eps_ = 0;
   double shortest_path_budget_ = 0;
   WarmMethod method_ = WarmMethod::kAuto;

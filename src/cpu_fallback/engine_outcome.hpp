@@ -13,6 +13,7 @@ struct EngineOutcome {
   Status status = Status::kOptimal;
   std::string message;                  // why, for every status but optimal
   std::vector<std::int64_t> potential;  // exact, in original costs (when optimal)
+  bool warm_start = false;              // began from a kept state (network simplex's basis)
 };
 
 }  // namespace sluice::detail

@@ -32,11 +32,14 @@ class NetworkSimplex {
     }
     artificial_cost_ = static_cast<std::int64_t>(art);
     init();
+    warm_ = params_.start != nullptr && init_from(*params_.start);
+    if (params_.start != nullptr && !warm_) init();  // a basis that does not fit: start cold
     const std::int64_t block = std::max<std::int64_t>(
         10, static_cast<std::int64_t>(params_.block_factor * std::sqrt(static_cast<double>(std::max(1, m_)))));
     std::int64_t pivots = 0;
+    const std::size_t list_size = static_cast<std::size_t>(std::max<std::int64_t>(64, static_cast<std::int64_t>(std::sqrt(static_cast<double>(std::max(1, m_))))));
     while (true) {
-      const std::int32_t entering = find_entering(block);
+      const std::int32_t entering = warm_ ? find_entering_from_list(list_size) : find_entering(block);
       if (entering < 0) break;
       pivot(entering);
       ++pivots;
@@ -78,8 +81,11 @@ class NetworkSimplex {
     }
     write_flow();
     out.potential.assign(pi_.begin(), pi_.begin() + n_);
+    if (params_.finish != nullptr) save(*params_.finish);
     return out;
   }
+
+  bool warm() const { return warm_; }
 
  private:
   std::int64_t reduced(std::int32_t a) const {
@@ -184,6 +190,52 @@ class NetworkSimplex {
       }
     }
     next_arc_ = a;
+    return best_arc;
+  }
+
+  // Candidate-list pricing, for warm starts: after a few edits the arcs that violate are
+  // few and clustered, and a block search would rescan most of the network to find each
+  // one. A full pass collects up to `list_size` violating arcs; pivots then take the most
+  // violating arc still on the list (dropping those that stopped violating) until it is
+  // empty or a fifth of it has been used, and the next pass begins where this one ended.
+  std::int32_t find_entering_from_list(std::size_t list_size) {
+    if (minor_left_ > 0) {
+      std::int64_t best = 0;
+      std::int32_t best_arc = -1;
+      std::size_t kept = 0;
+      for (const std::int32_t a : candidates_) {
+        const std::int64_t violation = state_[static_cast<std::size_t>(a)] * reduced(a);
+        if (violation >= 0) continue;
+        candidates_[kept++] = a;
+        if (violation < best) {
+          best = violation;
+          best_arc = a;
+        }
+      }
+      candidates_.resize(kept);
+      if (best_arc >= 0) {
+        --minor_left_;
+        return best_arc;
+      }
+    }
+    candidates_.clear();
+    std::int64_t best = 0;
+    std::int32_t best_arc = -1;
+    std::int32_t a = next_arc_;
+    for (std::int32_t scanned = 0; scanned < m_; ++scanned) {
+      const std::int64_t violation = state_[static_cast<std::size_t>(a)] * reduced(a);
+      if (++a == m_) a = 0;
+      if (violation >= 0) continue;
+      const std::int32_t arc = a == 0 ? m_ - 1 : a - 1;
+      candidates_.push_back(arc);
+      if (violation < best) {
+        best = violation;
+        best_arc = arc;
+      }
+      if (candidates_.size() == list_size) break;
+    }
+    next_arc_ = a;
+    minor_left_ = static_cast<std::int64_t>(std::max<std::size_t>(1, candidates_.size() / 5));
     return best_arc;
   }
 
@@ -351,6 +403,176 @@ class NetworkSimplex {
     }
   }
 
+  // The warm start (see NetworkSimplexParams::start). Runs after init() has filled the arc
+  // arrays; false when the basis does not describe a spanning tree of this network.
+  bool init_from(const SimplexBasis& basis) {
+    const std::int32_t kept_nodes = static_cast<std::int32_t>(basis.parent.size());
+    if (kept_nodes > n_ || basis.tree_arc.size() != basis.parent.size() ||
+        basis.artificial_up.size() != basis.parent.size()) {
+      return false;
+    }
+    std::vector<std::int32_t> internal(static_cast<std::size_t>(m_));
+    for (std::int32_t a = 0; a < m_; ++a) internal[static_cast<std::size_t>(arc_of_[static_cast<std::size_t>(a)])] = a;
+    const std::int32_t kept_arcs = std::min<std::int32_t>(m_, static_cast<std::int32_t>(basis.arc_state.size()));
+    std::fill(flow_.begin(), flow_.end(), 0);
+    for (std::int32_t a = 0; a < m_; ++a) state_[static_cast<std::size_t>(a)] = kLower;
+    for (std::int32_t id = 0; id < kept_arcs; ++id) {
+      const std::size_t a = static_cast<std::size_t>(internal[static_cast<std::size_t>(id)]);
+      state_[a] = basis.arc_state[static_cast<std::size_t>(id)];
+      if (state_[a] == kUpper) flow_[a] = cap_[a];
+    }
+    // The tree, as the basis names it; new nodes hang from the root.
+    for (std::int32_t v = 0; v < n_; ++v) {
+      const std::size_t art = static_cast<std::size_t>(m_ + v);
+      state_[art] = kLower;
+      if (v >= kept_nodes || basis.tree_arc[static_cast<std::size_t>(v)] < 0) {
+        parent_[static_cast<std::size_t>(v)] = root_;
+        pred_[static_cast<std::size_t>(v)] = static_cast<std::int32_t>(art);
+        state_[art] = kTree;
+        set_artificial(v, v < kept_nodes ? basis.artificial_up[static_cast<std::size_t>(v)] != 0
+                                         : g_.excess[static_cast<std::size_t>(v)] >= 0);
+        continue;
+      }
+      const std::int32_t id = basis.tree_arc[static_cast<std::size_t>(v)];
+      const std::int32_t p = basis.parent[static_cast<std::size_t>(v)];
+      if (id >= m_ || p < 0 || p >= n_) return false;
+      const std::int32_t a = internal[static_cast<std::size_t>(id)];
+      const bool up = source_[static_cast<std::size_t>(a)] == v && target_[static_cast<std::size_t>(a)] == p;
+      const bool down = source_[static_cast<std::size_t>(a)] == p && target_[static_cast<std::size_t>(a)] == v;
+      if (!(up || down) || state_[static_cast<std::size_t>(a)] != kTree) return false;
+      parent_[static_cast<std::size_t>(v)] = p;
+      pred_[static_cast<std::size_t>(v)] = a;
+      dir_[static_cast<std::size_t>(v)] = up ? kUp : kDown;
+    }
+    std::int32_t tree_arcs = 0;
+    for (std::int32_t a = 0; a < m_; ++a) tree_arcs += state_[static_cast<std::size_t>(a)] == kTree;
+    for (std::int32_t v = 0; v < n_; ++v) tree_arcs -= pred_[static_cast<std::size_t>(v)] < m_;
+    if (tree_arcs != 0) return false;  // a tree arc no node names: not a basis
+    if (!build_order()) return false;
+
+    // Tree flows for today's bounds and supplies, leaves first: what a subtree holds beyond
+    // its own supply crosses the arc to its parent. An arc that cannot carry that (or would
+    // be degenerate the wrong way) goes to its bound, and the subtree hangs from the root.
+    std::vector<std::int64_t> excess(g_.excess.begin(), g_.excess.end());
+    excess.push_back(0);  // the root
+    for (std::int32_t a = 0; a < m_; ++a) {
+      if (state_[static_cast<std::size_t>(a)] != kUpper) continue;
+      excess[static_cast<std::size_t>(source_[static_cast<std::size_t>(a)])] -= flow_[static_cast<std::size_t>(a)];
+      excess[static_cast<std::size_t>(target_[static_cast<std::size_t>(a)])] += flow_[static_cast<std::size_t>(a)];
+    }
+    bool rehung = false;
+    for (auto it = order_.rbegin(); it != order_.rend(); ++it) {
+      const std::int32_t v = *it;
+      if (v == root_) continue;
+      const std::int64_t out_of_subtree = excess[static_cast<std::size_t>(v)];
+      const std::size_t a = static_cast<std::size_t>(pred_[static_cast<std::size_t>(v)]);
+      if (a >= static_cast<std::size_t>(m_)) {  // already hangs from the root
+        set_artificial(v, out_of_subtree >= 0);
+        flow_[a] = out_of_subtree >= 0 ? out_of_subtree : -out_of_subtree;
+        continue;
+      }
+      const bool up = dir_[static_cast<std::size_t>(v)] == kUp;
+      const std::int64_t f = up ? out_of_subtree : -out_of_subtree;
+      const std::int64_t cap = cap_[a];
+      const bool fits = f >= 0 && f <= cap && !(up && f == cap) && !(!up && f == 0);
+      const std::int32_t p = parent_[static_cast<std::size_t>(v)];
+      if (fits) {
+        flow_[a] = f;
+        excess[static_cast<std::size_t>(p)] += out_of_subtree;
+        continue;
+      }
+      const std::int64_t bound = std::clamp<std::int64_t>(f, 0, cap);
+      flow_[a] = bound;
+      state_[a] = bound == 0 ? kLower : kUpper;
+      // The arc now moves `bound` between v and p; the rest leaves by the artificial arc.
+      excess[static_cast<std::size_t>(p)] += up ? bound : -bound;
+      const std::int64_t rest = out_of_subtree - (up ? bound : -bound);
+      const std::size_t art = static_cast<std::size_t>(m_ + v);
+      parent_[static_cast<std::size_t>(v)] = root_;
+      pred_[static_cast<std::size_t>(v)] = static_cast<std::int32_t>(art);
+      state_[art] = kTree;
+      set_artificial(v, rest >= 0);
+      flow_[art] = rest >= 0 ? rest : -rest;
+      rehung = true;
+    }
+    if (rehung && !build_order()) return false;
+    // Prices from the root down: every tree arc's reduced cost zero.
+    pi_[static_cast<std::size_t>(root_)] = 0;
+    for (const std::int32_t v : order_) {
+      if (v == root_) continue;
+      const std::size_t a = static_cast<std::size_t>(pred_[static_cast<std::size_t>(v)]);
+      const std::int64_t pp = pi_[static_cast<std::size_t>(parent_[static_cast<std::size_t>(v)])];
+      pi_[static_cast<std::size_t>(v)] = dir_[static_cast<std::size_t>(v)] == kUp ? pp - cost_[a] : pp + cost_[a];
+    }
+    return true;
+  }
+
+  // Node v's artificial arc, pointing to the root (cost 0) or from it (the artificial cost).
+  void set_artificial(std::int32_t v, bool up) {
+    const std::size_t art = static_cast<std::size_t>(m_ + v);
+    source_[art] = up ? v : root_;
+    target_[art] = up ? root_ : v;
+    cost_[art] = up ? 0 : artificial_cost_;
+    if (pred_[static_cast<std::size_t>(v)] == static_cast<std::int32_t>(art)) dir_[static_cast<std::size_t>(v)] = up ? kUp : kDown;
+  }
+
+  // Preorder, thread, subtree sizes and run ends from the parent pointers; false unless
+  // every node is reached from the root (the parents form a tree).
+  bool build_order() {
+    const std::size_t nodes = static_cast<std::size_t>(n_) + 1;
+    std::vector<std::int32_t> first_child(nodes, -1), next_sibling(nodes, -1);
+    for (std::int32_t v = n_ - 1; v >= 0; --v) {
+      const std::int32_t p = parent_[static_cast<std::size_t>(v)];
+      next_sibling[static_cast<std::size_t>(v)] = first_child[static_cast<std::size_t>(p)];
+      first_child[static_cast<std::size_t>(p)] = v;
+    }
+    order_.clear();
+    std::vector<std::int32_t> stack{root_};
+    while (!stack.empty()) {
+      const std::int32_t v = stack.back();
+      stack.pop_back();
+      order_.push_back(v);
+      if (order_.size() > nodes) return false;
+      for (std::int32_t c = first_child[static_cast<std::size_t>(v)]; c >= 0; c = next_sibling[static_cast<std::size_t>(c)]) {
+        stack.push_back(c);
+      }
+    }
+    if (order_.size() != nodes) return false;
+    for (std::size_t i = 0; i < nodes; ++i) {
+      const std::int32_t v = order_[i];
+      const std::int32_t next = order_[(i + 1) % nodes];
+      thread_[static_cast<std::size_t>(v)] = next;
+      rev_thread_[static_cast<std::size_t>(next)] = v;
+      succ_num_[static_cast<std::size_t>(v)] = 1;
+    }
+    for (std::size_t i = nodes; i-- > 1;) {
+      const std::int32_t v = order_[i];
+      succ_num_[static_cast<std::size_t>(parent_[static_cast<std::size_t>(v)])] += succ_num_[static_cast<std::size_t>(v)];
+    }
+    for (std::size_t i = 0; i < nodes; ++i) {
+      const std::int32_t v = order_[i];
+      last_succ_[static_cast<std::size_t>(v)] = order_[i + static_cast<std::size_t>(succ_num_[static_cast<std::size_t>(v)]) - 1];
+    }
+    return true;
+  }
+
+  void save(SimplexBasis& basis) const {
+    basis.arc_state.assign(static_cast<std::size_t>(m_), kLower);
+    for (std::int32_t a = 0; a < m_; ++a) {
+      basis.arc_state[static_cast<std::size_t>(arc_of_[static_cast<std::size_t>(a)])] = state_[static_cast<std::size_t>(a)];
+    }
+    basis.parent.resize(static_cast<std::size_t>(n_));
+    basis.tree_arc.resize(static_cast<std::size_t>(n_));
+    basis.artificial_up.resize(static_cast<std::size_t>(n_));
+    for (std::int32_t v = 0; v < n_; ++v) {
+      const std::int32_t p = parent_[static_cast<std::size_t>(v)];
+      const std::int32_t a = pred_[static_cast<std::size_t>(v)];
+      basis.parent[static_cast<std::size_t>(v)] = p == root_ ? -1 : p;
+      basis.tree_arc[static_cast<std::size_t>(v)] = a >= m_ ? -1 : arc_of_[static_cast<std::size_t>(a)];
+      basis.artificial_up[static_cast<std::size_t>(v)] = source_[static_cast<std::size_t>(m_ + v)] == v;
+    }
+  }
+
   void write_flow() {
     for (std::int32_t a = 0; a < m_; ++a) {
       const std::int32_t e = g_.fwd[static_cast<std::size_t>(arc_of_[static_cast<std::size_t>(a)])];
@@ -370,6 +592,10 @@ class NetworkSimplex {
   std::int32_t root_;
   std::int64_t artificial_cost_ = 0;
   std::int32_t next_arc_ = 0;
+  bool warm_ = false;  // began from params.start
+  std::vector<std::int32_t> candidates_;  // candidate-list pricing (warm starts)
+  std::int64_t minor_left_ = 0;
+  std::vector<std::int32_t> order_;  // preorder from the root (warm start)
 
   std::vector<std::int32_t> arc_of_;  // internal arc -> network arc
   std::vector<std::int32_t> source_, target_;
@@ -392,8 +618,10 @@ EngineOutcome solve_network_simplex(ResidualGraph& g, const NetworkSimplexParams
   const std::int64_t before = stats.pivots;
   NetworkSimplex simplex(g, params, stats);
   EngineOutcome out = simplex.run();
+  out.warm_start = simplex.warm();
   if (params.progress) {
-    std::fprintf(stderr, "[network-simplex] %lld pivots, %.3f s\n", static_cast<long long>(stats.pivots - before),
+    std::fprintf(stderr, "[network-simplex] %s%lld pivots, %.3f s\n", simplex.warm() ? "warm start, " : "",
+                 static_cast<long long>(stats.pivots - before),
                  std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   }
   return out;

@@ -31,14 +31,30 @@
 
 namespace sluice::detail {
 
+// A basis kept between solves (WarmSolver): which arcs are in the tree or at a bound, and
+// the tree itself. Ids are the network's; arcs and nodes added since are handled (new arcs
+// start at zero flow, new nodes hang from the root).
+struct SimplexBasis {
+  std::vector<std::int8_t> arc_state;      // per arc: -1 at capacity, 0 in the tree, 1 at zero
+  std::vector<std::int32_t> parent;        // per node: its parent, -1 for the artificial root
+  std::vector<std::int32_t> tree_arc;      // per node: the arc to its parent, -1 its artificial arc
+  std::vector<std::int8_t> artificial_up;  // per node: its artificial arc runs node -> root
+};
+
 struct NetworkSimplexParams {
   double block_factor = 1.0;  // pricing block = block_factor·√m arcs, at least 10
   const std::atomic<bool>* cancel = nullptr;  // checked every 1024 pivots
   bool progress = false;  // one line on stderr at the end
+  // Warm start: begin from this basis instead of the all-artificial one. Its tree flows are
+  // recomputed for the current bounds and supplies; a tree arc whose flow would leave its
+  // bounds (or break strong feasibility) is set to a bound and its subtree re-hung from the
+  // root by an artificial arc carrying the difference, which the pivots then drive out.
+  const SimplexBasis* start = nullptr;
+  SimplexBasis* finish = nullptr;  // when set and optimal: the final basis
 };
 
 // Solves in place: g must hold zero flow above the lower bounds with the supplies in
-// g.excess (a freshly built graph). Infeasibility is found here (kInfeasible, naming the
+// g.excess (a freshly built graph, also for a warm start). Infeasibility is found here (kInfeasible, naming the
 // stranded supply); a negative cycle of infinite arcs is not (check it first). On
 // kOptimal, g holds an optimal flow (no excess left) and the outcome its exact potentials.
 [[nodiscard]] EngineOutcome solve_network_simplex(ResidualGraph& g, const NetworkSimplexParams& params,

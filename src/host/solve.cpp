@@ -7,7 +7,6 @@
 #include "cost_scaling_gpu.hpp"
 #include "cuda_device.hpp"
 #include "lemon_reference.hpp"
-#include "network_simplex.hpp"
 #include "residual_graph.hpp"
 #include "solve_residual.hpp"
 #include "seconds_since.hpp"
@@ -30,61 +29,10 @@ SolveResult solve_residual(const Network& network, Backend backend, const char* 
   return result;
 }
 
-// The CPU algorithm for a network, by its shape, when the caller leaves the choice to us.
-// Measured (bench/results/cpu_algorithms, this project's 2-core machine):
-//  - Unit supplies (a node per task, Quincy/Firmament as generated; assignment problems):
-//    cost scaling, by far (150k-task Quincy: 1.8 s against 25 s for network simplex).
-//  - Aggregated supplies spread over many nodes (the allocation networks `sluice allocate`
-//    builds: shape nodes with supplies in the tens to thousands, one sink): network simplex
-//    with small pricing blocks, 0.4-0.5x LEMON's NetworkSimplex at 1M tasks where cost
-//    scaling takes 2-5x as long as it.
-//  - Few sources with large supplies (grids, NETGEN): network simplex with √m blocks.
-struct CpuChoice {
-  CpuAlgorithm algorithm = CpuAlgorithm::kCostScaling;
-  double block_factor = 1.0;
-};
-
-CpuChoice choose_cpu_algorithm(const Network& network, const SolveOptions& options) {
-  CpuChoice choice;
-  std::int64_t sources = 0;
-  __int128 supply = 0;
-  for (const std::int64_t s : network.supplies()) {
-    if (s > 0) {
-      ++sources;
-      supply += s;
-    }
-  }
-  const bool many_sources = sources * 100 >= network.num_nodes();
-  if (options.cpu_algorithm == CpuAlgorithm::kAuto) {
-    choice.algorithm = sources > 0 && supply >= 2 * static_cast<__int128>(sources) ? CpuAlgorithm::kNetworkSimplex
-                                                                                      : CpuAlgorithm::kCostScaling;
-  } else {
-    choice.algorithm = options.cpu_algorithm;
-  }
-  choice.block_factor = options.ns_block_factor > 0 ? options.ns_block_factor : many_sources ? 0.06 : 1.0;
-  return choice;
-}
-
 SolveResult solve_cpu(const Network& network, const SolveOptions& options) {
-  const CpuChoice choice = choose_cpu_algorithm(network, options);
+  const detail::CpuChoice choice = detail::choose_cpu_algorithm(network, options);
   if (choice.algorithm == CpuAlgorithm::kNetworkSimplex) {
-    detail::NetworkSimplexParams params;
-    params.block_factor = choice.block_factor;
-    params.cancel = options.cancel;
-    params.progress = options.progress;
-    SolveResult result;
-    result.backend = Backend::kCpu;
-    result.algorithm = "network simplex";
-    const auto t = Clock::now();
-    detail::ResidualGraph g = detail::build_residual_graph(network);
-    result.timings.setup_s = seconds_since(t);
-    detail::solve_on_residual(
-        network, g,
-        [&](detail::ResidualGraph& graph, SolverStats& stats) {
-          return detail::solve_network_simplex(graph, params, stats);
-        },
-        result, detail::Feasibility::kEngineDecides);
-    return result;
+    return detail::solve_network_simplex(network, options, choice.block_factor, nullptr, nullptr);
   }
   const detail::CostScalingParams params = detail::cpu_params(options);
   return solve_residual(network, Backend::kCpu, "cost-scaling push-relabel",

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "cost_scaling.hpp"
+#include "network_simplex.hpp"
 #include "residual_graph.hpp"
 #include "sluice/network.hpp"
 #include "sluice/solver.hpp"
@@ -33,6 +34,20 @@ enum class Feasibility { kRouteFirst, kCheckOnly, kEngineDecides };
 // result's status, message, flow, potentials, total cost, stats and solve/potentials times.
 void solve_on_residual(const Network& network, ResidualGraph& g, const Engine& engine, SolveResult& result,
                        Feasibility feasibility = Feasibility::kRouteFirst);
+
+// The CPU algorithm for a network when the options leave it to us (kAuto), and network
+// simplex's pricing block factor; the rule and its measurements are in solve_residual.cpp.
+struct CpuChoice {
+  CpuAlgorithm algorithm = CpuAlgorithm::kCostScaling;
+  double block_factor = 1.0;
+};
+[[nodiscard]] CpuChoice choose_cpu_algorithm(const Network& network, const SolveOptions& options);
+
+// Our network simplex on a validated network, from `start` when given (a warm start), the
+// final basis into `finish` when given.
+[[nodiscard]] SolveResult solve_network_simplex(const Network& network, const SolveOptions& options,
+                                                double block_factor, const SimplexBasis* start,
+                                                SimplexBasis* finish);
 
 // The CPU engine's parameters as the options ask for them.
 [[nodiscard]] CostScalingParams cpu_params(const SolveOptions& options);

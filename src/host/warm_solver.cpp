@@ -65,11 +65,15 @@ void load_flow(const Network& network, const std::vector<std::int64_t>& flow, de
 }  // namespace
 
 WarmSolver::WarmSolver(SolveOptions options) : options_(std::move(options)) {}
+WarmSolver::~WarmSolver() = default;
+WarmSolver::WarmSolver(WarmSolver&&) noexcept = default;
+WarmSolver& WarmSolver::operator=(WarmSolver&&) noexcept = default;
 
 void WarmSolver::reset(Network network) {
   network_ = std::move(network);
   has_optimum_ = false;
   edits_ = 0;
+  basis_.reset();
   flow_.clear();
   potential_.clear();
 }
@@ -157,7 +161,8 @@ double WarmSolver::edited_share() const {
 
 WarmMethod WarmSolver::choose_method() const {
   if (method_ != WarmMethod::kAuto) return method_;
-  return edited_share() <= kWarmUpTo ? WarmMethod::kShortestPaths : WarmMethod::kCold;
+  if (edited_share() > kWarmUpTo) return WarmMethod::kCold;
+  return basis_ ? WarmMethod::kNetworkSimplex : WarmMethod::kShortestPaths;
 }
 
 SolveResult WarmSolver::solve() {
@@ -172,6 +177,8 @@ SolveResult WarmSolver::solve() {
     potential_ = result.potential;
     has_optimum_ = true;
     edits_ = 0;
+    // Only network simplex leaves a basis; any other solve leaves the kept one stale.
+    if (result.algorithm.rfind("network simplex", 0) != 0) basis_.reset();
   }
   return result;
 }
@@ -180,10 +187,40 @@ SolveResult WarmSolver::solve_cold() {
   SolveOptions cold = options_;
   cold.backend = Backend::kCpu;
   cold.want_potentials = true;  // the next warm start begins from them
-  return sluice::solve(network_, cold);
+  const detail::CpuChoice choice = detail::choose_cpu_algorithm(network_, cold);
+  if (choice.algorithm != CpuAlgorithm::kNetworkSimplex) {
+    basis_.reset();
+    return sluice::solve(network_, cold);
+  }
+  return solve_simplex(cold, choice.block_factor, /*warm=*/false);
+}
+
+// Network simplex, from the kept basis when `warm` (and there is one), keeping the final
+// basis for the next solve.
+SolveResult WarmSolver::solve_simplex(const SolveOptions& options, double block_factor, bool warm) {
+  const auto t0 = Clock::now();
+  SolveResult result;
+  const Validation validation = network_.validate();
+  if (!validation.ok()) {
+    result.status = validation.status;
+    result.message = validation.message;
+    result.timings.validate_s = result.timings.total_s = seconds_since(t0);
+    return result;
+  }
+  const double validate_s = seconds_since(t0);
+  auto next = std::make_unique<detail::SimplexBasis>();
+  result = detail::solve_network_simplex(network_, options, block_factor, warm ? basis_.get() : nullptr, next.get());
+  if (result.status == Status::kOptimal) basis_ = std::move(next);
+  result.timings.validate_s = validate_s;
+  return finish(result, t0);
 }
 
 SolveResult WarmSolver::solve_warm(WarmMethod method) {
+  if (method == WarmMethod::kNetworkSimplex) {
+    SolveOptions options = options_;
+    options.backend = Backend::kCpu;
+    return solve_simplex(options, detail::choose_cpu_algorithm(network_, options).block_factor, /*warm=*/true);
+  }
   const auto t0 = Clock::now();
   SolveResult result;
   const Validation validation = network_.validate();
@@ -272,13 +309,15 @@ std::string_view to_string(WarmMethod m) {
     case WarmMethod::kAuto: return "auto";
     case WarmMethod::kShortestPaths: return "shortest-paths";
     case WarmMethod::kCostScaling: return "cost-scaling";
+    case WarmMethod::kNetworkSimplex: return "network-simplex";
     case WarmMethod::kCold: return "cold";
   }
   return "unknown";
 }
 
 std::optional<WarmMethod> parse_warm_method(std::string_view name) {
-  for (const WarmMethod m : {WarmMethod::kAuto, WarmMethod::kShortestPaths, WarmMethod::kCostScaling, WarmMethod::kCold}) {
+  for (const WarmMethod m : {WarmMethod::kAuto, WarmMethod::kShortestPaths, WarmMethod::kCostScaling,
+                             WarmMethod::kNetworkSimplex, WarmMethod::kCold}) {
     if (name == to_string(m)) return m;
   }
   return std::nullopt;

@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <iterator>
 #include <fstream>
 #include <functional>
 #include <random>
@@ -128,6 +129,7 @@ struct Counts {
   int optimal = 0;
   int not_optimal = 0;
   int handed_over = 0;  // shortest paths ran out of budget and cost scaling finished
+  int simplex_warm = 0;  // network simplex started from a basis it kept
 };
 
 // `steps` rounds of 1-4 edits on `start`, each followed by a warm solve checked against a
@@ -144,9 +146,11 @@ void run_sequence(const Network& start, std::uint64_t seed, int steps, std::int6
   ASSERT_EQ(to_string(first.status), to_string(first_ref.status)) << first.message;
   if (first.status == Status::kOptimal) ASSERT_EQ(first.total_cost, first_ref.total_cost);
   // The methods in turn; the fourth is shortest paths with a budget too small to finish,
-  // so that cost scaling takes over from a half-done search.
+  // so that cost scaling takes over from a half-done search. Network simplex twice in a
+  // row, so that it starts from a basis it left itself.
   const WarmMethod methods[] = {WarmMethod::kShortestPaths, WarmMethod::kCostScaling, WarmMethod::kAuto,
-                                WarmMethod::kShortestPaths};
+                                WarmMethod::kShortestPaths, WarmMethod::kNetworkSimplex,
+                                WarmMethod::kNetworkSimplex};
   for (int step = 0; step < steps; ++step) {
     SCOPED_TRACE("step " + std::to_string(step));
     std::vector<std::function<void()>> undo;
@@ -155,10 +159,11 @@ void run_sequence(const Network& start, std::uint64_t seed, int steps, std::int6
       random_edit(solver, rng, max_cost, undo);
       if (::testing::Test::HasFatalFailure()) return;
     }
-    const WarmMethod method = methods[static_cast<std::size_t>(step) % 4];
+    const std::size_t turn = static_cast<std::size_t>(step) % std::size(methods);
+    const WarmMethod method = methods[turn];
     solver.set_method(method);
-    solver.set_shortest_path_budget(step % 4 == 3 ? 0.3 : 0);
-    SCOPED_TRACE(std::string("method ") + std::string(to_string(method)) + (step % 4 == 3 ? ", tiny budget" : ""));
+    solver.set_shortest_path_budget(turn == 3 ? 0.3 : 0);
+    SCOPED_TRACE(std::string("method ") + std::string(to_string(method)) + (turn == 3 ? ", tiny budget" : ""));
     const SolveResult warm = solver.solve();
     const SolveResult cold = reference(solver.network());
     ++counts.steps;
@@ -166,6 +171,7 @@ void run_sequence(const Network& start, std::uint64_t seed, int steps, std::int6
     if (warm.status == Status::kOptimal) {
       ++counts.optimal;
       if (warm.algorithm.find("then cost scaling") != std::string::npos) ++counts.handed_over;
+      if (warm.algorithm == "network simplex, warm start") ++counts.simplex_warm;
       ASSERT_EQ(warm.total_cost, cold.total_cost) << warm.algorithm;
       ASSERT_TRUE(warm.certificate.has_value());
       ASSERT_TRUE(warm.certificate->valid()) << warm.certificate->message;
@@ -219,6 +225,7 @@ TEST(WarmResolveProperty, GeneratorFamilies) {
   EXPECT_GT(counts.optimal, 1500);
   EXPECT_GT(counts.not_optimal, 100);
   EXPECT_GT(counts.handed_over, 50);
+  EXPECT_GT(counts.simplex_warm, 200);
 }
 
 TEST(WarmResolveProperty, DatasetsAndAllocationNetworks) {
