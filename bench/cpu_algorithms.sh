@@ -24,6 +24,7 @@ echo "== generator families"
 
 echo "== sluice allocate, 1M tasks on 100k machines, cost scaling vs network simplex"
 "$build/bin/sluice" gen-snapshot --machines 100000 --tasks 1000000 --seed 5 -o "$dir/s1m.snap" > /dev/null
+: > "$out/allocate_1m.txt"
 for model in spread fgd priority; do
   for rep in $(seq 1 "$reps"); do
     for algorithm in cost-scaling network-simplex; do
@@ -39,3 +40,4 @@ PY
     done
   done
 done
+/usr/bin/python3 "$here/bench/plot_ratio.py" "$out/bench.csv" "$out/ratios.png"

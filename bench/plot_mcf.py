@@ -53,7 +53,7 @@ def main() -> int:
         ax.set_ylabel(unit)
         ax.legend()
         ax.grid(axis="y", alpha=0.3)
-    fig.suptitle("Sluice CPU cost scaling vs LEMON (same run, same instances)")
+    fig.suptitle("Our CPU solvers vs LEMON (same run, same instances)")
     fig.tight_layout()
     fig.savefig(sys.argv[2], dpi=110)
     return 0

@@ -52,14 +52,17 @@ void solve_on_residual(const Network& network, ResidualGraph& g, const Engine& e
 }
 
 // The CPU algorithm for a network, by its shape, when the caller leaves the choice to us.
-// Measured (bench/results/cpu_algorithms, this project's 2-core machine):
-//  - Unit supplies (a node per task, Quincy/Firmament as generated; assignment problems):
-//    cost scaling, by far (150k-task Quincy: 1.8 s against 25 s for network simplex).
-//  - Aggregated supplies spread over many nodes (the allocation networks `sluice allocate`
-//    builds: shape nodes with supplies in the tens to thousands, one sink): network simplex
-//    with small pricing blocks, 0.4-0.5x LEMON's NetworkSimplex at 1M tasks where cost
-//    scaling takes 2-5x as long as it.
-//  - Few sources with large supplies (grids, NETGEN): network simplex with √m blocks.
+// Measured (bench/results/cpu_algorithms, this project's 2-core machine, against LEMON's
+// NetworkSimplex in the same run):
+//  - Supplies aggregated over many sources (at least 1% of the nodes, 2 units each on
+//    average): the allocation networks `sluice allocate` builds, shape nodes with supplies
+//    in the tens to thousands and one sink. Network simplex with pricing blocks of 0.06·√m
+//    arcs: 0.41-0.42x LEMON at 1M tasks, 0.59-0.71x at 150k, where cost scaling takes
+//    0.9-3.4x.
+//  - Everything else: cost scaling. Unit supplies (Quincy as generated, a node per task;
+//    assignment problems): 0.63 and 0.83x LEMON, network simplex 6.2 and 4.5x. Few
+//    sources with large supplies: NETGEN 1.97x against 5.8x for network simplex; grids are
+//    the exception (4.6x against 2.0x), left to cost scaling as no scheduler builds them.
 CpuChoice choose_cpu_algorithm(const Network& network, const SolveOptions& options) {
   CpuChoice choice;
   std::int64_t sources = 0;
@@ -70,13 +73,15 @@ CpuChoice choose_cpu_algorithm(const Network& network, const SolveOptions& optio
       supply += s;
     }
   }
-  const bool many_sources = sources * 100 >= network.num_nodes();
+  const bool many_sources = sources > 0 && sources * 100 >= network.num_nodes();
+  const bool aggregated = supply >= 2 * static_cast<__int128>(sources);
   if (options.cpu_algorithm == CpuAlgorithm::kAuto) {
-    choice.algorithm = sources > 0 && supply >= 2 * static_cast<__int128>(sources) ? CpuAlgorithm::kNetworkSimplex
-                                                                                      : CpuAlgorithm::kCostScaling;
+    choice.algorithm = many_sources && aggregated ? CpuAlgorithm::kNetworkSimplex : CpuAlgorithm::kCostScaling;
   } else {
     choice.algorithm = options.cpu_algorithm;
   }
+  // Small blocks where many arcs are nearly interchangeable (many sources); LEMON's √m
+  // elsewhere, when network simplex is asked for by name.
   choice.block_factor = options.ns_block_factor > 0 ? options.ns_block_factor : many_sources ? 0.06 : 1.0;
   return choice;
 }

@@ -15,6 +15,7 @@
 
 #include "sluice/certificate.hpp"
 #include "sluice/dimacs.hpp"
+#include "sluice/generators.hpp"
 #include "sluice/network.hpp"
 #include "sluice/solver.hpp"
 #include "sluice/status.hpp"
@@ -787,6 +788,60 @@ TEST(Certificate, RejectsNegativeReducedCostOnInfiniteArc) {
 
 TEST(Certificate, EmptyNetworkIsTriviallyOptimal) {
   EXPECT_TRUE(check_optimality(Network{}, {}, {}).valid());
+}
+
+}  // namespace
+}  // namespace sluice
+
+namespace sluice {
+namespace {
+
+// The CPU backend's rule (src/host/solve_residual.cpp): network simplex for supplies
+// aggregated over many sources, cost scaling for everything else.
+std::string auto_algorithm(const Network& net) {
+  SolveOptions o;
+  o.backend = Backend::kCpu;
+  const SolveResult r = solve(net, o);
+  EXPECT_EQ(r.status, Status::kOptimal) << r.message;
+  return r.algorithm;
+}
+
+TEST(SolverCpuAlgorithm, AllocationNetworksGetNetworkSimplex) {
+  for (const char* file : {"alloc_openb_default_spread.min", "alloc_synthetic_2k_20k_running_spread.min"}) {
+    SCOPED_TRACE(file);
+    const DimacsReadResult in = read_dimacs_file(std::string(SLUICE_TEST_DATA_DIR) + "/mcf/" + file);
+    ASSERT_TRUE(in.ok) << in.error;
+    EXPECT_EQ(auto_algorithm(in.network), "network simplex");
+  }
+}
+
+TEST(SolverCpuAlgorithm, UnitSuppliesAndFewSourcesGetCostScaling) {
+  QuincyParams q;
+  q.machines = 50;
+  q.tasks = 400;
+  EXPECT_EQ(auto_algorithm(generate_quincy(q)), "cost-scaling push-relabel");
+  NetgenParams ng;  // 16 sources among 4096 nodes: few sources
+  ng.nodes = 4096;
+  ng.arcs = 16384;
+  EXPECT_EQ(auto_algorithm(generate_netgen(ng)), "cost-scaling push-relabel");
+}
+
+TEST(SolverCpuAlgorithm, NamedAlgorithmIsHonoured) {
+  QuincyParams q;
+  q.machines = 20;
+  q.tasks = 100;
+  SolveOptions o;
+  o.backend = Backend::kCpu;
+  o.cpu_algorithm = CpuAlgorithm::kNetworkSimplex;
+  o.verify = true;
+  const SolveResult r = solve(generate_quincy(q), o);
+  ASSERT_EQ(r.status, Status::kOptimal) << r.message;
+  EXPECT_EQ(r.algorithm, "network simplex");
+  EXPECT_GT(r.stats.pivots, 0);
+  EXPECT_TRUE(r.certificate->valid());
+  EXPECT_EQ(parse_cpu_algorithm("network-simplex"), CpuAlgorithm::kNetworkSimplex);
+  EXPECT_EQ(parse_cpu_algorithm("cost-scaling"), CpuAlgorithm::kCostScaling);
+  EXPECT_FALSE(parse_cpu_algorithm("simplex").has_value());
 }
 
 }  // namespace
