@@ -27,16 +27,24 @@ Validation invalid(std::string message) {
   return v;
 }
 
-// A warm solve's first ε, in original cost units, when the caller sets none (measured:
-// bench/results/warm_resolve).
+// The constants below were chosen by hand with sluice_bench_warm (--method, --warm-eps,
+// --path-budget) on the 150k-task allocation networks under spread and fgd, α = 4, warm
+// against cold in the same run, when cold solves were still cost scaling; those runs are
+// not recorded, the resulting behaviour is
+// (bench/results/warm_resolve).
+//
+// A warm cost-scaling solve's first ε, in original cost units, when the caller sets none:
+// 16 took 0.45-0.97 of a cold solve after 0.1-1% of edits, 4 took 0.44-1.06 and 1 up to 1.8.
 constexpr std::int64_t kDefaultWarmStartEps = 16;
 
-// kAuto's rule, on the edits since the last optimum as a share of the arcs, measured on
-// dumped allocation networks (bench/results/warm_resolve): successive shortest paths up to
-// kWarmUpTo, a cold solve above it (there a warm start took longer than a cold one). The
-// arc visits (× residual arcs) shortest paths may spend before cost scaling takes over:
-// few edits settle in a handful of iterations, each visiting about every arc, so they get
-// room to finish; more edits need dozens, and cost scaling finishes those sooner.
+// kAuto's rule, on the edits since the last optimum as a share of the arcs: a warm start up
+// to kWarmUpTo (network simplex from the kept basis, else successive shortest paths), a cold
+// solve above it (after 10% of edits every warm method took as long as a cold solve or
+// longer). The arc visits (× residual arcs) shortest paths may spend before cost scaling
+// takes over: few edits settle in a handful of iterations, each visiting about every arc,
+// so they get room to finish (budget 32: 0.15-0.24 of a cold solve after 0.1%, budget 8:
+// 0.40-0.49); more edits need dozens, and cost scaling finishes those sooner (after 1%,
+// budget 8: 0.42-0.64, budget 64: 0.68-1.4).
 constexpr double kWarmUpTo = 0.05;
 constexpr double kFewEdits = 0.003;
 constexpr double kBudgetFewEdits = 32.0;
