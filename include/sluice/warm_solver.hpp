@@ -99,6 +99,7 @@ class WarmSolver {
   [[nodiscard]] SolveResult solve_cold();
   [[nodiscard]] SolveResult solve_warm(WarmMethod method);
   [[nodiscard]] SolveResult solve_simplex(const SolveOptions& options, double block_factor, bool warm);
+  [[nodiscard]] bool validated(SolveResult& result, std::chrono::steady_clock::time_point t0) const;
   SolveResult& finish(SolveResult& result, std::chrono::steady_clock::time_point t0) const;
 
   SolveOptions options_;
@@ -107,6 +108,7 @@ class WarmSolver {
   std::vector<std::int64_t> flow_;       // the last optimum, per arc of its network
   std::vector<std::int64_t> potential_;  // its exact potentials, per node
   std::unique_ptr<detail::SimplexBasis> basis_;  // its network simplex basis, when it has one
+  bool basis_is_new_ = false;  // the solve under way left basis_ (else basis_ is stale once it succeeds)
   std::int64_t warm_start_eps_ = 0;
   double shortest_path_budget_ = 0;
   WarmMethod method_ = WarmMethod::kAuto;

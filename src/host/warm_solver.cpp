@@ -174,6 +174,7 @@ WarmMethod WarmSolver::choose_method() const {
 }
 
 SolveResult WarmSolver::solve() {
+  basis_is_new_ = false;
   const WarmMethod method = has_optimum_ ? choose_method() : WarmMethod::kCold;
   SolveResult result = method == WarmMethod::kCold ? solve_cold() : solve_warm(method);
   if (options_.backend != Backend::kCpu && options_.backend != Backend::kAuto) {
@@ -186,7 +187,7 @@ SolveResult WarmSolver::solve() {
     has_optimum_ = true;
     edits_ = 0;
     // Only network simplex leaves a basis; any other solve leaves the kept one stale.
-    if (result.algorithm.rfind("network simplex", 0) != 0) basis_.reset();
+    if (!basis_is_new_) basis_.reset();
   }
   return result;
 }
@@ -196,10 +197,7 @@ SolveResult WarmSolver::solve_cold() {
   cold.backend = Backend::kCpu;
   cold.want_potentials = true;  // the next warm start begins from them
   const detail::CpuChoice choice = detail::choose_cpu_algorithm(network_, cold);
-  if (choice.algorithm != CpuAlgorithm::kNetworkSimplex) {
-    basis_.reset();
-    return sluice::solve(network_, cold);
-  }
+  if (choice.algorithm != CpuAlgorithm::kNetworkSimplex) return sluice::solve(network_, cold);
   return solve_simplex(cold, choice.block_factor, /*warm=*/false);
 }
 
@@ -207,18 +205,16 @@ SolveResult WarmSolver::solve_cold() {
 // basis for the next solve.
 SolveResult WarmSolver::solve_simplex(const SolveOptions& options, double block_factor, bool warm) {
   const auto t0 = Clock::now();
-  SolveResult result;
-  const Validation validation = network_.validate();
-  if (!validation.ok()) {
-    result.status = validation.status;
-    result.message = validation.message;
-    result.timings.validate_s = result.timings.total_s = seconds_since(t0);
-    return result;
-  }
+  SolveResult refused;
+  if (!validated(refused, t0)) return refused;
   const double validate_s = seconds_since(t0);
   auto next = std::make_unique<detail::SimplexBasis>();
-  result = detail::solve_network_simplex(network_, options, block_factor, warm ? basis_.get() : nullptr, next.get());
-  if (result.status == Status::kOptimal) basis_ = std::move(next);
+  SolveResult result =
+      detail::solve_network_simplex(network_, options, block_factor, warm ? basis_.get() : nullptr, next.get());
+  if (result.status == Status::kOptimal) {
+    basis_ = std::move(next);
+    basis_is_new_ = true;
+  }
   result.timings.validate_s = validate_s;
   return finish(result, t0);
 }
@@ -231,14 +227,8 @@ SolveResult WarmSolver::solve_warm(WarmMethod method) {
   }
   const auto t0 = Clock::now();
   SolveResult result;
-  const Validation validation = network_.validate();
+  if (!validated(result, t0)) return result;
   result.timings.validate_s = seconds_since(t0);
-  if (!validation.ok()) {
-    result.status = validation.status;
-    result.message = validation.message;
-    result.timings.total_s = seconds_since(t0);
-    return result;
-  }
   result.backend = Backend::kCpu;
 
   auto t = Clock::now();
@@ -304,6 +294,16 @@ SolveResult WarmSolver::solve_warm(WarmMethod method) {
       result, detail::Feasibility::kCheckOnly);
   result.timings.solve_s += paths_s;
   return finish(result, t0);
+}
+
+// False, with the result saying why, when the edited network is not a valid one.
+bool WarmSolver::validated(SolveResult& result, std::chrono::steady_clock::time_point t0) const {
+  const Validation validation = network_.validate();
+  if (validation.ok()) return true;
+  result.status = validation.status;
+  result.message = validation.message;
+  result.timings.validate_s = result.timings.total_s = seconds_since(t0);
+  return false;
 }
 
 SolveResult& WarmSolver::finish(SolveResult& result, std::chrono::steady_clock::time_point t0) const {
