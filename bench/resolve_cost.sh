@@ -5,6 +5,7 @@
 # and 100,000 machines / 1M tasks (seed 5). Prints the tool's own total (decode excluded)
 # and tasks placed; the last column is the time ratio with / without re-solves.
 # Usage: bench/resolve_cost.sh SLUICE_BIN [REPS]
+# (bench/record.sh keeps the table in log.txt; bench/plot_resolve_cost.py makes CSV + PNG of it.)
 set -euo pipefail
 sluice=$1 reps=${2:-2}
 dir=$(mktemp -d)
