@@ -46,6 +46,10 @@ std::int64_t utilisation_after(const Demand& d, const Resources& capacity, const
   return parts == 0 ? 0 : std::clamp<std::int64_t>(sum / parts, 0, kUnit);
 }
 
+bool has_free_gpu(const Resources& free) {
+  return std::any_of(free.gpu_free.begin(), free.gpu_free.end(), [](std::int32_t f) { return f > 0; });
+}
+
 }  // namespace
 
 CostContext::CostContext(CostModel model, std::vector<std::int32_t> priorities, FragmentationMeasure fragmentation,
@@ -62,15 +66,22 @@ std::int64_t CostContext::priority_rank(std::int32_t priority) const {
 std::int64_t CostContext::placement(const Demand& d, const Resources& capacity, const Resources& free,
                                     const std::vector<std::int32_t>& models) const {
   const std::int64_t util = utilisation_after(d, capacity, free);
+  // GPU reserve (load models): a task that needs no GPU pays more than any load difference
+  // on a machine with a free GPU, so it goes there only when machines without one are full.
+  // Without it every load model put CPU-only tasks on the GPU machines (their CPU is larger,
+  // so their utilisation lower: 1,040 of openb's 1,088 CPU-only pods) and left GPUs that no
+  // GPU task could use for want of CPU, while the CPU-only machines stayed 18k cores idle.
+  // fgd and alloc measure that loss themselves (fragmentation counts such GPUs).
+  const std::int64_t reserve = !d.wants_gpu() && has_free_gpu(free) ? kGpuReserveCost : 0;
   switch (model_) {
     case CostModel::kLoadSpreading:
-      return util;
+      return util + reserve;
     case CostModel::kPacking:
-      return kUnit - util;
+      return kUnit - util + reserve;
     case CostModel::kQuincy:
-      return kUnit + util / 20;
+      return kUnit + util / 20 + reserve;
     case CostModel::kPriority:
-      return kUnit - util;
+      return kUnit - util + reserve;
     case CostModel::kFgd:
     case CostModel::kAlloc: {
       // FGD's score of ΔF (milli-GPUs; the device a share would get is the one FGD picks):
@@ -97,6 +108,12 @@ std::int64_t CostContext::placement(const Demand& d, const Resources& capacity, 
     }
   }
   return util;
+}
+
+std::int64_t CostContext::staying(const Demand& d, const Resources& capacity, const Resources& free,
+                                  const std::vector<std::int32_t>& models) const {
+  const std::int64_t cost = placement(d, capacity, free, models);
+  return cost_wanders() || d.wants_gpu() || !has_free_gpu(free) ? cost : cost - kGpuReserveCost;
 }
 
 std::int64_t CostContext::unscheduled(const Demand& d, std::int32_t priority, std::int64_t wait_s) const {

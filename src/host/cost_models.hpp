@@ -6,6 +6,8 @@
 //   pack        = 1000 − util(m, d)
 //   quincy      = 1000 + util(m, d)/20;  unscheduled grows with the job's wait time
 //   priority    = pack;  unscheduled = 10000 · (priority rank + 1), preemption = that + 5000
+//   (each of those four + 1000, the GPU reserve, when the task needs no GPU and the machine
+//   has a free one)
 //   fgd         = FGD's score of the placement: 100 − ⌊100·σ(−ΔF/1000)⌋, F its fragmentation for the
 //                 target workload (fragmentation.hpp); ties to a fixed pseudo-random machine order
 //   alloc       = fgd's placement cost; a task left out costs its GPU share (the allocated share first)
@@ -32,6 +34,11 @@ class CostContext {
   // Cost of one more task with demand `d` on a machine with `capacity`, `free` now.
   [[nodiscard]] std::int64_t placement(const Demand& d, const Resources& capacity, const Resources& free,
                                        const std::vector<std::int32_t>& models) const;
+  // Cost of a running task staying where it is (`free` counts its own demand as free): the
+  // placement cost without the GPU reserve, which steers new tasks and does not evict
+  // running ones (moving them would pay the migration cost for no GPU task's benefit yet).
+  [[nodiscard]] std::int64_t staying(const Demand& d, const Resources& capacity, const Resources& free,
+                                     const std::vector<std::int32_t>& models) const;
   [[nodiscard]] std::int64_t unscheduled(const Demand& d, std::int32_t priority, std::int64_t wait_s) const;
   // Cost of stopping a running task (only the priority model makes it ever pay).
   [[nodiscard]] std::int64_t preemption(const Demand& d, std::int32_t priority, std::int64_t wait_s) const;
@@ -81,6 +88,10 @@ inline constexpr std::int64_t kFgdScoreRange = 101 * kTieUnits;
 // FGD's workload taken from a snapshot keeps at most this many specs (the FGD paper's traces
 // need 35 to 74: give those as AllocateOptions::workload).
 inline constexpr std::size_t kMaxSnapshotWorkloadSpecs = 64;
+// What a task that needs no GPU pays on a machine with a free GPU under the load models
+// (spread, pack, quincy, priority): more than their whole range of placement costs, less
+// than leaving the task out.
+inline constexpr std::int64_t kGpuReserveCost = 1000;
 // alloc values a task's GPU share up to this much (32 GPUs).
 inline constexpr std::int64_t kAllocMaxValuedMilli = 32'000;
 

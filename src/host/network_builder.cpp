@@ -657,7 +657,7 @@ BuiltNetwork Builder::run() {
     Resources as_if_new = here.free;
     give_back(s.demand, as_if_new, c_.devices(first));
     const std::int64_t stay =
-        costs_.placement(s.demand, here.capacity, as_if_new, here.gpu_model) - preference_discount(s, g.machine) +
+        costs_.staying(s.demand, here.capacity, as_if_new, here.gpu_model) - preference_discount(s, g.machine) +
         costs_.tie(g.machine);
     ++out_.cost_evaluations;
     std::vector<const Candidate*> moves;

@@ -288,8 +288,23 @@ namespace {
 
 bool higher_priority(const Move& a, const Move& b) { return a.priority > b.priority; }
 
+// GPU demand (milli-GPUs), then CPU, then memory: the larger task is packed first.
+bool larger(const Demand& a, const Demand& b) {
+  const std::int64_t ga = a.gpus > 0 ? std::int64_t{a.gpus} * kGpuMilliWhole : a.gpu_milli;
+  const std::int64_t gb = b.gpus > 0 ? std::int64_t{b.gpus} * kGpuMilliWhole : b.gpu_milli;
+  if (ga != gb) return ga > gb;
+  if (a.cpu != b.cpu) return a.cpu > b.cpu;
+  return a.memory > b.memory;
+}
+
 
 }  // namespace
+
+bool Repairer::packs_before(const Move& a, const Move& b) const {
+  if (a.priority != b.priority) return a.priority > b.priority;
+  if (a.shape == b.shape) return false;
+  return larger(c_.shapes[static_cast<std::size_t>(b.shape)].demand, c_.shapes[static_cast<std::size_t>(a.shape)].demand);
+}
 
 std::vector<Move> Repairer::apply_first(const FlowDecision& flow) {
   const Snapshot& snap = *c_.snapshot;
@@ -340,7 +355,7 @@ std::vector<Move> Repairer::apply_first(const FlowDecision& flow) {
 
   auto t = std::chrono::steady_clock::now();
   // 2. Flow placements, highest priority first.
-  std::stable_sort(moves.begin(), moves.end(), higher_priority);
+  std::stable_sort(moves.begin(), moves.end(), [&](const Move& a, const Move& b) { return packs_before(a, b); });
   const bool displace = costs_.preempts() && o_.allow_preemption;
   std::vector<Move> failed;
   std::size_t done = 0;
@@ -392,7 +407,7 @@ std::vector<Move> Repairer::apply_resolve(const Cluster& residual, const FlowDec
       (mv.machine >= 0 ? moves : left).push_back(mv);
     }
   }
-  std::stable_sort(moves.begin(), moves.end(), higher_priority);
+  std::stable_sort(moves.begin(), moves.end(), [&](const Move& a, const Move& b) { return packs_before(a, b); });
   std::size_t done = 0;
   for (const Move& mv : moves) {
     stop_.every(done++, "repair");

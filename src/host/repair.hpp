@@ -147,6 +147,10 @@ class Repairer {
     std::int32_t next = -1;
   };
 
+  // The order solved placements are packed in: higher priority first, then the larger
+  // demand (GPU, CPU, memory), as first-fit decreasing does: where the flow overfilled a
+  // machine, the tasks it refuses are the small ones, which the next round places easily.
+  [[nodiscard]] bool packs_before(const Move& a, const Move& b) const;
   // labels_known: m is a member of the shape's scan group, whose labels were matched.
   bool pack(const Move& mv, std::int32_t m, bool may_displace, bool labels_known = false);
   bool restore(std::int32_t running_id);

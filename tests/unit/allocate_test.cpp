@@ -245,6 +245,77 @@ TEST(AllocateRepair, MixedShapesNeverOverfillAMachine) {
   }
 }
 
+TEST(AllocateRepair, SmallerTasksArePackedFirstWhereTheFlowOverfills) {
+  // One machine, 16 small tasks that fill it exactly and 4 large ones of half its size
+  // (listed first). The flow counts tasks: the machine's capacity is the mean of 2 large
+  // and 16 small, 9. Packing prefers the large tasks (higher utilisation after), so the
+  // first solve sends 2 large and 7 small: packed large first, the 2 large fill the machine
+  // and nothing else fits (2 placed); packed small first, 7 small and 1 large fit and a
+  // re-solve adds 1 small (9). Spreading and quincy prefer the small tasks and place all 16.
+  Snapshot s;
+  s.machines = {machine("m", 8000, 8000, 8000, 8000)};
+  std::vector<Task> small;
+  std::vector<Task> large;
+  for (int i = 0; i < 16; ++i) {
+    small.push_back(task("s" + std::to_string(i), 500, 500));
+    if (i < 4) large.push_back(task("l" + std::to_string(i), 4000, 4000));
+  }
+  s.jobs = {job("large", large), job("small", small)};
+  EXPECT_GE(run(s, CostModel::kPacking).placements.size(), 9u);
+  for (const CostModel m : {CostModel::kLoadSpreading, CostModel::kQuincy}) {
+    EXPECT_EQ(run(s, m).placements.size(), 16u) << to_string(m);
+  }
+}
+
+// A CPU-only machine and a GPU machine of the same size.
+Snapshot cpu_and_gpu_machine() {
+  Snapshot s;
+  s.machines = {machine("cpu", 8000, 8000, 8000, 8000), machine("gpu", 8000, 8000, 8000, 8000)};
+  s.machines[1].gpus.push_back(Gpu{0, "A100", 1000});
+  return s;
+}
+
+TEST(AllocateGpuReserve, TasksWithoutGpusGoToMachinesWithoutGpusFirst) {
+  // Without the reserve, spread and quincy would put the CPU task on the empty GPU machine
+  // (utilisation after: mean(750, 125, 0) = 291 there against mean(750, 125) = 437), and
+  // pack and priority on a GPU machine whose memory is mostly taken (625 against 437);
+  // a GPU task arriving later would then find its CPU gone.
+  const Task cpu_task = task("c", 6000, 1000);
+  for (const CostModel m : {CostModel::kLoadSpreading, CostModel::kPacking, CostModel::kQuincy, CostModel::kPriority}) {
+    Snapshot s = cpu_and_gpu_machine();
+    if (m == CostModel::kPacking || m == CostModel::kPriority) s.machines[1].free_memory_mib = 1000;
+    s.jobs = {job("c", {cpu_task})};
+    EXPECT_EQ(where(run(s, m))["c"], "cpu") << to_string(m);
+  }
+}
+
+TEST(AllocateGpuReserve, TasksWithoutGpusStillGoToGpuMachinesWhenNothingElseHasRoom) {
+  Snapshot s = cpu_and_gpu_machine();
+  s.machines[0].free_cpu_milli = 1000;
+  s.jobs = {job("c", {task("c", 6000, 1000)})};
+  for (const CostModel m : {CostModel::kLoadSpreading, CostModel::kPacking, CostModel::kQuincy, CostModel::kPriority}) {
+    const Allocation a = run(s, m);
+    EXPECT_EQ(where(a)["c"], "gpu") << to_string(m);
+  }
+}
+
+TEST(AllocateGpuReserve, RunningTasksWithoutGpusAreNotMovedOffGpuMachines) {
+  // The reserve steers new tasks only: moving a running task would pay the migration cost
+  // with no GPU task waiting for the room.
+  Snapshot s = cpu_and_gpu_machine();
+  Task r = task("r", 2000, 1000);
+  r.state = TaskState::kRunning;
+  r.machine = "gpu";
+  s.machines[1].free_cpu_milli -= 2000;
+  s.machines[1].free_memory_mib -= 1000;
+  s.jobs = {job("j", {r})};
+  for (const CostModel m : {CostModel::kLoadSpreading, CostModel::kPacking, CostModel::kQuincy, CostModel::kPriority}) {
+    const Allocation a = run(s, m);
+    EXPECT_TRUE(a.migrations.empty()) << to_string(m);
+    ASSERT_EQ(a.kept.size(), 1u) << to_string(m);
+  }
+}
+
 TEST(AllocateReasons, NameTheMissingResourceOrConstraint) {
   Snapshot s;
   s.machines = {machine("m", 4000, 4000, 4000, 4000), gpu_machine("g", {1000, 1000}, "V100")};
