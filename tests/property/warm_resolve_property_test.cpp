@@ -115,7 +115,9 @@ void random_edit(WarmSolver& solver, Rng& rng, std::int64_t max_cost, std::vecto
       if (net.tail(a) == v || net.head(a) == v) arcs.push_back({a, {net.lower(a), net.capacity(a)}});
     }
     ASSERT_TRUE(solver.retire_node(v).ok());
-    if (v != 0) ASSERT_TRUE(solver.set_supply(0, solver.network().supply(0) + sv).ok());
+    if (v != 0) {
+      ASSERT_TRUE(solver.set_supply(0, solver.network().supply(0) + sv).ok());
+    }
     undo.push_back([&solver, v, sv, s0, arcs] {
       for (const auto& [a, bounds] : arcs) ASSERT_TRUE(solver.set_bounds(a, bounds.first, bounds.second).ok());
       ASSERT_TRUE(solver.set_supply(0, s0).ok());
@@ -144,7 +146,9 @@ void run_sequence(const Network& start, std::uint64_t seed, int steps, std::int6
   const SolveResult first = solver.solve();
   const SolveResult first_ref = reference(start);
   ASSERT_EQ(to_string(first.status), to_string(first_ref.status)) << first.message;
-  if (first.status == Status::kOptimal) ASSERT_EQ(first.total_cost, first_ref.total_cost);
+  if (first.status == Status::kOptimal) {
+    ASSERT_EQ(first.total_cost, first_ref.total_cost);
+  }
   // The methods in turn; the fourth is shortest paths with a budget too small to finish,
   // so that cost scaling takes over from a half-done search. Network simplex twice in a
   // row, so that it starts from a basis it left itself.
