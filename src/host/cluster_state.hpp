@@ -59,6 +59,10 @@ struct Demand {
   bool any_model_known = true;                               // false when the task lists only models no machine has
 
   [[nodiscard]] bool wants_gpu() const { return gpus > 0 || gpu_milli > 0; }
+  // All the GPU it takes, in milli-GPUs: whole devices or one device's share.
+  [[nodiscard]] std::int64_t gpu_milli_total() const {
+    return gpus > 0 ? std::int64_t{gpus} * kGpuMilliWhole : gpu_milli;
+  }
   [[nodiscard]] bool model_ok(std::int32_t model) const {
     return model_allowed.empty() || model_allowed[static_cast<std::size_t>(model)] != 0;
   }

@@ -39,7 +39,7 @@ std::int64_t utilisation_after(const Demand& d, const Resources& capacity, const
     const auto cap = static_cast<std::int64_t>(capacity.gpu_free.size()) * kGpuMilliWhole;
     std::int64_t used = cap;
     for (const std::int32_t f : free.gpu_free) used -= f;
-    used += d.gpus > 0 ? std::int64_t{d.gpus} * kGpuMilliWhole : d.gpu_milli;
+    used += d.gpu_milli_total();
     sum += kUnit * used / cap;
     ++parts;
   }
@@ -66,13 +66,7 @@ std::int64_t CostContext::priority_rank(std::int32_t priority) const {
 std::int64_t CostContext::placement(const Demand& d, const Resources& capacity, const Resources& free,
                                     const std::vector<std::int32_t>& models) const {
   const std::int64_t util = utilisation_after(d, capacity, free);
-  // GPU reserve (load models): a task that needs no GPU pays more than any load difference
-  // on a machine with a free GPU, so it goes there only when machines without one are full.
-  // Without it every load model put CPU-only tasks on the GPU machines (their CPU is larger,
-  // so their utilisation lower: 1,040 of openb's 1,088 CPU-only pods) and left GPUs that no
-  // GPU task could use for want of CPU, while the CPU-only machines stayed 18k cores idle.
-  // fgd and alloc measure that loss themselves (fragmentation counts such GPUs).
-  const std::int64_t reserve = !d.wants_gpu() && has_free_gpu(free) ? kGpuReserveCost : 0;
+  const std::int64_t reserve = gpu_reserve(d, free);
   switch (model_) {
     case CostModel::kLoadSpreading:
       return util + reserve;
@@ -110,10 +104,19 @@ std::int64_t CostContext::placement(const Demand& d, const Resources& capacity, 
   return util;
 }
 
+// GPU reserve (load models): a task that needs no GPU pays more than any load difference
+// on a machine with a free GPU, so it goes there only when machines without one are full.
+// Without it every load model put CPU-only tasks on the GPU machines (their CPU is larger,
+// so their utilisation lower: 1,040 of openb's 1,088 CPU-only pods) and left GPUs that no
+// GPU task could use for want of CPU, while the CPU-only machines stayed 18k cores idle.
+// fgd and alloc measure that loss themselves (fragmentation counts such GPUs).
+std::int64_t CostContext::gpu_reserve(const Demand& d, const Resources& free) const {
+  return !cost_wanders() && !d.wants_gpu() && has_free_gpu(free) ? kGpuReserveCost : 0;
+}
+
 std::int64_t CostContext::staying(const Demand& d, const Resources& capacity, const Resources& free,
                                   const std::vector<std::int32_t>& models) const {
-  const std::int64_t cost = placement(d, capacity, free, models);
-  return cost_wanders() || d.wants_gpu() || !has_free_gpu(free) ? cost : cost - kGpuReserveCost;
+  return placement(d, capacity, free, models) - gpu_reserve(d, free);
 }
 
 std::int64_t CostContext::unscheduled(const Demand& d, std::int32_t priority, std::int64_t wait_s) const {
@@ -135,7 +138,7 @@ std::int64_t CostContext::unscheduled(const Demand& d, std::int32_t priority, st
       return 2 * kFgdScoreRange +
              kFgdScoreRange *
                  std::min<std::int64_t>(kAllocMaxValuedMilli,
-                                        d.gpus > 0 ? std::int64_t{d.gpus} * kGpuMilliWhole : d.gpu_milli);
+                                        d.gpu_milli_total());
     default:
       return 4'000;
   }

@@ -73,6 +73,8 @@ class CostContext {
 
  private:
   [[nodiscard]] std::int64_t priority_rank(std::int32_t priority) const;
+  // kGpuReserveCost where the model has the reserve and it applies to `d` on `free`, else 0.
+  [[nodiscard]] std::int64_t gpu_reserve(const Demand& d, const Resources& free) const;
 
   CostModel model_;
   std::vector<std::int32_t> priorities_;  // distinct, ascending

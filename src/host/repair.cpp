@@ -288,22 +288,19 @@ namespace {
 
 bool higher_priority(const Move& a, const Move& b) { return a.priority > b.priority; }
 
-// GPU demand (milli-GPUs), then CPU, then memory: the larger task is packed first.
-bool larger(const Demand& a, const Demand& b) {
-  const std::int64_t ga = a.gpus > 0 ? std::int64_t{a.gpus} * kGpuMilliWhole : a.gpu_milli;
-  const std::int64_t gb = b.gpus > 0 ? std::int64_t{b.gpus} * kGpuMilliWhole : b.gpu_milli;
-  if (ga != gb) return ga > gb;
-  if (a.cpu != b.cpu) return a.cpu > b.cpu;
-  return a.memory > b.memory;
+// By GPU (milli-GPUs), then CPU, then memory.
+bool smaller(const Demand& a, const Demand& b) {
+  if (a.gpu_milli_total() != b.gpu_milli_total()) return a.gpu_milli_total() < b.gpu_milli_total();
+  if (a.cpu != b.cpu) return a.cpu < b.cpu;
+  return a.memory < b.memory;
 }
-
 
 }  // namespace
 
 bool Repairer::packs_before(const Move& a, const Move& b) const {
   if (a.priority != b.priority) return a.priority > b.priority;
   if (a.shape == b.shape) return false;
-  return larger(c_.shapes[static_cast<std::size_t>(b.shape)].demand, c_.shapes[static_cast<std::size_t>(a.shape)].demand);
+  return smaller(c_.shapes[static_cast<std::size_t>(a.shape)].demand, c_.shapes[static_cast<std::size_t>(b.shape)].demand);
 }
 
 std::vector<Move> Repairer::apply_first(const FlowDecision& flow) {
@@ -354,7 +351,7 @@ std::vector<Move> Repairer::apply_first(const FlowDecision& flow) {
   }
 
   auto t = std::chrono::steady_clock::now();
-  // 2. Flow placements, highest priority first.
+  // 2. Flow placements, highest priority first, then smaller first (packs_before).
   std::stable_sort(moves.begin(), moves.end(), [&](const Move& a, const Move& b) { return packs_before(a, b); });
   const bool displace = costs_.preempts() && o_.allow_preemption;
   std::vector<Move> failed;

@@ -221,19 +221,24 @@ TEST(AllocateFgd, WholeGpuTasksGetDistinctFreeDevices) {
   }
 }
 
+// One machine of 8000 mCPU and MiB; `small` tasks of 500 ("s0", …) and 4 of 4000 ("l0", …),
+// in two jobs, the large one listed first when `large_first`.
+Snapshot small_and_large_tasks(int small, bool large_first) {
+  Snapshot s;
+  s.machines = {machine("m", 8000, 8000, 8000, 8000)};
+  std::vector<Task> smalls;
+  std::vector<Task> larges;
+  for (int i = 0; i < small; ++i) smalls.push_back(task("s" + std::to_string(i), 500, 500));
+  for (int i = 0; i < 4; ++i) larges.push_back(task("l" + std::to_string(i), 4000, 4000));
+  s.jobs = {job("small", smalls), job("large", larges)};
+  if (large_first) std::swap(s.jobs[0], s.jobs[1]);
+  return s;
+}
+
 TEST(AllocateRepair, MixedShapesNeverOverfillAMachine) {
   // One machine, many small and a few large tasks: the flow counts tasks, so its slot
   // capacity alone could overfill; repair must keep every resource within what is free.
-  Snapshot s;
-  s.machines = {machine("m", 8000, 8000, 8000, 8000)};
-  std::vector<Task> small;
-  std::vector<Task> large;
-  for (int i = 0; i < 20; ++i) {
-    const std::string n = std::to_string(i);
-    small.push_back(task(std::string("s").append(n), 500, 500));
-    if (i < 4) large.push_back(task(std::string("l").append(n), 4000, 4000));
-  }
-  s.jobs = {job("small", small), job("large", large)};
+  const Snapshot s = small_and_large_tasks(20, false);
   for (const CostModel m :
        {CostModel::kLoadSpreading, CostModel::kPacking, CostModel::kQuincy, CostModel::kPriority, CostModel::kFgd}) {
     const Allocation a = run(s, m);
@@ -252,15 +257,7 @@ TEST(AllocateRepair, SmallerTasksArePackedFirstWhereTheFlowOverfills) {
   // first solve sends 2 large and 7 small: packed large first, the 2 large fill the machine
   // and nothing else fits (2 placed); packed small first, 7 small and 1 large fit and a
   // re-solve adds 1 small (9). Spreading and quincy prefer the small tasks and place all 16.
-  Snapshot s;
-  s.machines = {machine("m", 8000, 8000, 8000, 8000)};
-  std::vector<Task> small;
-  std::vector<Task> large;
-  for (int i = 0; i < 16; ++i) {
-    small.push_back(task("s" + std::to_string(i), 500, 500));
-    if (i < 4) large.push_back(task("l" + std::to_string(i), 4000, 4000));
-  }
-  s.jobs = {job("large", large), job("small", small)};
+  const Snapshot s = small_and_large_tasks(16, true);
   EXPECT_GE(run(s, CostModel::kPacking).placements.size(), 9u);
   for (const CostModel m : {CostModel::kLoadSpreading, CostModel::kQuincy}) {
     EXPECT_EQ(run(s, m).placements.size(), 16u) << to_string(m);
