@@ -3,6 +3,8 @@
 // follow snapshot order.
 #include "cluster_index.hpp"
 
+#include "cost_models.hpp"
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -205,7 +207,17 @@ Cluster index_cluster(const Snapshot& snapshot, const AllocateOptions& options) 
   Cluster c;
   c.snapshot = &snapshot;
   c.trace = options.trace;
+  // Tasks whose U differs are different shapes: under the priority model by priority, under
+  // the models with priority classes in U by class (at most kPriorityStepsMax + 1 of them).
   const bool by_priority = options.cost_model == CostModel::kPriority;
+  const bool by_priority_class = priority_classes_in_unscheduled(options.cost_model);
+  std::vector<std::int32_t> priorities;  // distinct, ascending (by_priority_class)
+  if (by_priority_class) {
+    priorities.reserve(snapshot.jobs.size());
+    for (const Job& j : snapshot.jobs) priorities.push_back(j.priority);
+    std::sort(priorities.begin(), priorities.end());
+    priorities.erase(std::unique(priorities.begin(), priorities.end()), priorities.end());
+  }
   const bool by_wait = options.cost_model == CostModel::kQuincy;
 
   auto t = std::chrono::steady_clock::now();
@@ -354,6 +366,10 @@ Cluster index_cluster(const Snapshot& snapshot, const AllocateOptions& options) 
           append_raw(key, weight);
         }
         if (by_priority) append_raw(key, job.priority);
+        if (by_priority_class) {
+          const auto rank = std::lower_bound(priorities.begin(), priorities.end(), job.priority) - priorities.begin();
+          append_raw(key, priority_class(rank, static_cast<std::int64_t>(priorities.size())));
+        }
         if (by_wait) append_raw(key, std::min<std::int64_t>(wait / 600, 10'000));
 
         const auto found = shape_index.try_emplace(hash_bytes(key), static_cast<std::int32_t>(c.shapes.size()),

@@ -73,6 +73,9 @@ class CostContext {
 
  private:
   [[nodiscard]] std::int64_t priority_rank(std::int32_t priority) const;
+  // `step` × the rank of `priority` among the snapshot's distinct priorities (0 for the
+  // lowest), at most kPriorityStepsMax steps.
+  [[nodiscard]] std::int64_t priority_step(std::int32_t priority, std::int64_t step) const;
   // kGpuReserveCost where the model has the reserve and it applies to `d` on `free`, else 0.
   [[nodiscard]] std::int64_t gpu_reserve(const Demand& d, const Resources& free) const;
 
@@ -94,6 +97,25 @@ inline constexpr std::size_t kMaxSnapshotWorkloadSpecs = 64;
 // (spread, pack, quincy, priority): more than their whole range of placement costs, less
 // than leaving the task out.
 inline constexpr std::int64_t kGpuReserveCost = 1000;
+// What one priority class up adds to U: a tenth of the load models' placement range (1000)
+// in spread and pack, a tenth of FGD's score range (10 of 100 points) in fgd and alloc.
+// Priority then decides who gets the room when it is short, unless another task's placement
+// is cheaper by more; U still exceeds every placement cost, so every task that fits is placed.
+inline constexpr std::int64_t kPriorityStepLoad = 100;
+inline constexpr std::int64_t kPriorityStepScore = 10;
+// The most steps the top priority gets (more distinct priorities share them evenly).
+inline constexpr std::int64_t kPriorityStepsMax = 10;
+// The steps of the priority of rank `rank` among `distinct` ones under spread, pack, fgd and
+// alloc: its rank, or with more than kPriorityStepsMax + 1 priorities its share of
+// kPriorityStepsMax. Tasks of one class cost the same to leave out, so they may share a shape.
+inline std::int64_t priority_class(std::int64_t rank, std::int64_t distinct) {
+  return distinct - 1 <= kPriorityStepsMax ? rank : kPriorityStepsMax * rank / (distinct - 1);
+}
+// Whether the model's U depends on priority classes (priority_class); the priority model's
+// depends on the priority itself, quincy's on none.
+inline bool priority_classes_in_unscheduled(CostModel m) {
+  return m == CostModel::kLoadSpreading || m == CostModel::kPacking || m == CostModel::kFgd || m == CostModel::kAlloc;
+}
 // alloc values a task's GPU share up to this much (32 GPUs).
 inline constexpr std::int64_t kAllocMaxValuedMilli = 32'000;
 

@@ -311,10 +311,12 @@ Validation validate(const Snapshot& snapshot, const SnapshotLimits& limits) {
   //                                     0..4,095 tie-break; the other models price 0..1,750
   //      − preference ≤ W               a task's weights together (max_preference_weight)
   //      + migration  ≤ kMaxMigrationCost
-  //      unscheduled  ≤ max(1,005,000, 10,000·(P + 1), 13,239,099,392)   quincy's wait term
+  //      unscheduled  ≤ max(1,005,000, 10,000·(P + 1), 13,239,508,992)   quincy's wait term
   //                                     (capped at 10,000 steps); the priority model's rank
   //                                     among P distinct job priorities; alloc's worth of a
-  //                                     task: 413,696 per milli-GPU up to 32 GPUs, plus 827,392
+  //                                     task: 413,696 per milli-GPU up to 32 GPUs, plus 827,392,
+  //                                     plus at most 409,600 for its priority (10 steps of
+  //                                     40,960; spread's, pack's and fgd's are below 1,005,000)
   //      preemption   ≤ unscheduled + 1,000,000
   //    so max|cost| ≤ C = 413,696 + W + kMaxMigrationCost + max(…) + 1,000,000. The network
   //    has n ≤ 2·machines + jobs + 2·tasks + 2 nodes (the sink; machines; one node per shape
@@ -330,7 +332,7 @@ Validation validate(const Snapshot& snapshot, const SnapshotLimits& limits) {
   const auto distinct_priorities =
       static_cast<std::int64_t>(std::unique(priorities.begin(), priorities.end()) - priorities.begin());
   const __int128 unscheduled =
-      std::max({__int128{1'005'000}, __int128{10'000} * (distinct_priorities + 1), __int128{13'239'099'392}});
+      std::max({__int128{1'005'000}, __int128{10'000} * (distinct_priorities + 1), __int128{13'239'508'992}});
   const __int128 max_cost =
       __int128{413'696} + most_preference_weight + kMaxMigrationCost + unscheduled + 1'000'000;
   const __int128 nodes = 2 * static_cast<__int128>(snapshot.machines.size()) +

@@ -7,7 +7,9 @@
 #include <algorithm>
 #include <atomic>
 #include <map>
+#include <optional>
 #include <string>
+#include <tuple>
 
 namespace sluice {
 namespace {
@@ -310,6 +312,50 @@ TEST(AllocateGpuReserve, RunningTasksWithoutGpusAreNotMovedOffGpuMachines) {
     const Allocation a = run(s, m);
     EXPECT_TRUE(a.migrations.empty()) << to_string(m);
     ASSERT_EQ(a.kept.size(), 1u) << to_string(m);
+  }
+}
+
+// Room for one of two tasks: the higher-priority one gets it, although the other's
+// placement is a little cheaper (pack: it fills the machine more; fgd: it uses the whole
+// GPU, the other leaves 100 milli no task can use). Before U carried priority, the flow
+// chose by placement cost alone and the priority-5 task was left out. (alloc places the
+// larger GPU share whatever the priorities: priority decides there among equal shares.)
+TEST(AllocatePriority, TheHigherPriorityTaskGetsRoomThatIsShort) {
+  Snapshot s;
+  s.machines = {gpu_machine("g", {1000})};
+  s.machines[0].free_cpu_milli = 4000;
+  Task big = task("low", 4000, 1000);
+  big.gpu_milli = 1000;
+  Task small = task("high", 3800, 1000);
+  small.gpu_milli = 900;
+  s.jobs = {job("low", {big}, 0), job("high", {small}, 5)};
+  for (const CostModel m : {CostModel::kLoadSpreading, CostModel::kPacking, CostModel::kFgd}) {
+    const Allocation a = run(s, m);
+    ASSERT_EQ(a.placements.size(), 1u) << to_string(m);
+    EXPECT_EQ(a.placements[0].task, "high") << to_string(m);
+  }
+}
+
+// Many distinct priorities share ten steps: leaving the top one's task out costs U + 10 steps,
+// which keeps every arc within the cost bound validate() guarantees. The middle priority
+// gets half of that.
+TEST(AllocatePriority, ManyPrioritiesShareTenSteps) {
+  Snapshot s;
+  s.machines = {gpu_machine("g", {1000})};
+  for (int p = 0; p <= 100; ++p) {
+    const std::string n = std::to_string(p);  // job and task ids: the priority
+    s.jobs.push_back(job(n, {task(n, 100, 100)}, p));
+  }
+  for (const auto& [model, u, step] : {std::tuple{CostModel::kPacking, std::int64_t{4'000}, std::int64_t{100}},
+                                      std::tuple{CostModel::kFgd, std::int64_t{101 * 4096}, std::int64_t{10 * 4096}}}) {
+    AllocateOptions o;
+    o.cost_model = model;
+    o.aggregate = false;  // one node per task: its unscheduled arc carries its own U
+    const std::optional<Network> n = allocation_network(s, o);
+    ASSERT_TRUE(n.has_value());
+    const std::int64_t most = *std::max_element(n->costs().begin(), n->costs().end());
+    EXPECT_EQ(most, u + 10 * step) << to_string(model);
+    EXPECT_NE(std::find(n->costs().begin(), n->costs().end(), u + 5 * step), n->costs().end()) << to_string(model);
   }
 }
 
