@@ -30,6 +30,7 @@
 #include "sluice/snapshot_io.hpp"
 #include "sluice/trace_replay.hpp"
 #include "allocate_flags.hpp"
+#include "client_keys.hpp"
 #include "fill_command.hpp"
 
 namespace sluice::cli {
@@ -42,31 +43,6 @@ struct ServeArgs {
   std::string curve_secret;     // key file or inline Z85
   std::string allowed_clients;  // allow-list file
 };
-
-// The client side of CURVE, shared by submit and replay.
-struct KeyArgs {
-  std::string server_key;  // file or inline Z85
-  std::string client_key;  // secret key file or inline Z85
-};
-
-// Fills the client's CURVE keys; false (and a message) when a key cannot be read.
-bool apply_keys(const KeyArgs& keys, ClientOptions& co) {
-  if (keys.server_key.empty() && keys.client_key.empty()) return true;
-  if (keys.server_key.empty() || keys.client_key.empty()) {
-    std::cerr << "sluice: CURVE needs both --server-key and --client-key\n";
-    return false;
-  }
-  const KeyFileResult server = key_from_argument(keys.server_key);
-  const KeyFileResult client = key_from_argument(keys.client_key, true);
-  if (!server.ok || !client.ok) {
-    std::cerr << "sluice: " << (!server.ok ? server.error : client.error) << "\n";
-    return false;
-  }
-  if (!client.warning.empty()) std::cerr << "sluice: warning: " << client.warning << "\n";
-  co.server_public_key = server.keys.front();
-  co.client_secret_key = client.keys.front();
-  return true;
-}
 
 struct SubmitArgs {
   std::string snapshot;

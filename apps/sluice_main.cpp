@@ -29,6 +29,7 @@
 #endif
 #ifdef SLUICE_HAVE_SERVICE
 #include "service_commands.hpp"
+#include "slurm_command.hpp"
 #endif
 #include "sluice/solver.hpp"
 
@@ -490,6 +491,7 @@ int main(int argc, char** argv) {
 
 #ifdef SLUICE_HAVE_SERVICE
   sluice::cli::ServiceCommands service_commands(app);
+  sluice::cli::SlurmCommand slurm_command(app);
 #endif
 
   // A first word that names no subcommand is a typo: say so (CLI11 would only say that a
@@ -511,6 +513,7 @@ int main(int argc, char** argv) {
 #endif
 #ifdef SLUICE_HAVE_SERVICE
   if (const auto code = service_commands.run()) return *code;
+  if (const auto code = slurm_command.run()) return *code;
 #endif
   return 0;
 }

@@ -4,7 +4,7 @@
 set -euo pipefail
 packages=(build-essential cmake ninja-build git libgtest-dev libbenchmark-dev liblemon-dev
           libcli11-dev libcereal-dev python3-matplotlib time pkg-config libzmq3-dev cppzmq-dev
-          prometheus-cpp-dev libspdlog-dev python3-zmq curl libsodium-dev)
+          prometheus-cpp-dev libspdlog-dev python3-zmq curl libsodium-dev rapidjson-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

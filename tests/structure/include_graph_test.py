@@ -26,6 +26,8 @@ LAYERS = {
     "src/host": ["src/cpu_fallback", "kernels", "src/core", "src/common", "include/sluice"],
     "datasets": ["src/host", "src/core", "src/common", "include/sluice"],
     "src/master": ["datasets", "src/host", "src/core", "src/common", "include/sluice"],
+    # The Slurm bridge reads Slurm and builds snapshots; the allocation reaches it as a callback.
+    "src/slurm": ["src/common", "include/sluice"],
     # kernels/cuda_device.hpp is the plain C++ face of device detection (health, --version).
     "src/transport": ["src/host", "kernels", "src/core", "src/common", "include/sluice"],
     "apps": ["src/transport", "src/master", "datasets", "src/host", "kernels", "src/common", "include/sluice"],

@@ -1,0 +1,192 @@
+// One round of the Slurm bridge (see sluice/slurm_bridge.hpp for the steps and why).
+#include "sluice/slurm_bridge.hpp"
+
+#include <chrono>
+#include <ctime>
+#include <map>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "command.hpp"
+
+namespace sluice::slurm {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+constexpr std::string_view kPinnedMark = "sluice:pinned@";
+constexpr std::string_view kPassedMark = "sluice:passed";
+constexpr std::string_view kUnpinnedMark = "sluice:unpinned@";
+
+bool held(const Job& j) { return j.state_reason == "JobHeldUser" || j.state_reason == "JobHeldAdmin"; }
+
+std::string one_line(std::string s) {
+  for (char& c : s)
+    if (c == '\n' || c == '\r') c = ' ';
+  while (!s.empty() && s.back() == ' ') s.pop_back();
+  return s;
+}
+
+// What one read of Slurm gave.
+struct SlurmView {
+  Parsed<Node> nodes;
+  Parsed<Job> jobs;
+};
+
+std::string read_slurm(const BridgeOptions& o, SlurmView& view) {
+  CommandLimits limits;
+  limits.timeout_ms = o.command_timeout_ms;
+  const CommandResult sinfo = run_command({o.sinfo, "--json", "--all"}, {}, limits);
+  if (!sinfo.ok()) return "sinfo: " + (sinfo.error.empty() ? one_line(sinfo.err) : sinfo.error);
+  view.nodes = parse_sinfo_json(sinfo.out);
+  if (!view.nodes.ok()) return "sinfo: " + view.nodes.error;
+  const CommandResult squeue = run_command({o.squeue, "--json", "--all"}, {}, limits);
+  if (!squeue.ok()) return "squeue: " + (squeue.error.empty() ? one_line(squeue.err) : squeue.error);
+  view.jobs = parse_squeue_json(squeue.out);
+  if (!view.jobs.ok()) return "squeue: " + view.jobs.error;
+  return {};
+}
+
+}  // namespace
+
+std::int64_t pinned_at(const std::string& admin_comment) {
+  if (!admin_comment.starts_with(kPinnedMark)) return -1;
+  const std::string rest = admin_comment.substr(kPinnedMark.size());
+  const std::size_t colon = rest.find(':');
+  try {
+    std::size_t used = 0;
+    const long long t = std::stoll(rest.substr(0, colon), &used);
+    return used == (colon == std::string::npos ? rest.size() : colon) && t >= 0 ? t : -1;
+  } catch (...) {
+    return -1;
+  }
+}
+
+Bridge::Bridge(BridgeOptions options) : o_(std::move(options)) {}
+
+RoundReport Bridge::round(const Allocator& allocate, std::int64_t now) {
+  const auto t0 = Clock::now();
+  if (now == 0) now = static_cast<std::int64_t>(std::time(nullptr));
+  ++rounds_;
+  RoundReport r;
+  // 1. Read.
+  SlurmView view;
+  r.error = read_slurm(o_, view);
+  r.read_s = since(t0);
+  if (!r.error.empty()) {
+    r.total_s = since(t0);
+    return r;
+  }
+  for (const std::string& s : view.nodes.skipped) r.log.push_back("skipped " + s);
+  for (const std::string& s : view.jobs.skipped) r.log.push_back("skipped " + s);
+  r.skipped_records = static_cast<std::int64_t>(view.nodes.skipped.size() + view.jobs.skipped.size());
+
+  // 2. Classify.
+  std::vector<const Job*> candidates, reserved;
+  std::string commands;  // for scontrol's stdin
+  for (const Job& j : view.jobs.items) {
+    if (j.state != JobState::kPending) continue;
+    const std::string id = std::to_string(j.id);
+    if (j.partition == o_.queue_partition) {
+      ++r.queued;
+      if (held(j)) {
+        ++r.held;
+        continue;
+      }
+      candidates.push_back(&j);
+    } else if (j.partition == o_.run_partition) {
+      const std::int64_t since_pin = pinned_at(j.admin_comment);
+      if (since_pin < 0) continue;  // not ours: Slurm schedules it
+      if (now - since_pin > o_.pin_timeout_s && !held(j)) {
+        const std::string node = j.required_nodes.empty() ? std::string("?") : j.required_nodes[0];
+        commands += "update JobId=" + id + " Partition=" + o_.queue_partition + " NodeList= AdminComment=" +
+                    std::string(kUnpinnedMark) + std::to_string(now) + "\n";
+        r.log.push_back("job " + id + ": pinned to " + node + " " + std::to_string(now - since_pin) +
+                        " s ago and not started (" + j.state_reason + "): back to the queue");
+        ++r.unpinned;
+        continue;
+      }
+      reserved.push_back(&j);
+    }
+  }
+
+  // 3. Snapshot.
+  SnapshotOptions so;
+  so.partitions = {o_.run_partition};
+  so.time = now;
+  so.version = rounds_;
+  BridgeSnapshot b = build_snapshot(view.nodes.items, candidates, reserved, so);
+  r.nodes = static_cast<std::int64_t>(b.snapshot.machines.size());
+  r.candidates = static_cast<std::int64_t>(b.snapshot.jobs.size());
+  for (const auto& [job, why] : b.left_out) {
+    // A request the snapshot cannot carry goes to Slurm's own scheduler, unpinned.
+    commands += "update JobId=" + std::to_string(job) + " Partition=" + o_.run_partition + " AdminComment=" +
+                std::string(kPassedMark) + "\n";
+    r.log.push_back("job " + std::to_string(job) + ": " + why + ": handed to Slurm's scheduler");
+    ++r.passed;
+  }
+
+  // 4. Allocate.
+  std::vector<std::pair<std::string, std::string>> pins;  // job id, node
+  if (!b.snapshot.jobs.empty()) {
+    const auto t = Clock::now();
+    const Allocation a = allocate(b.snapshot);
+    r.allocate_s = since(t);
+    if (a.status != Status::kOptimal) {
+      r.log.push_back("allocation failed (" + std::string(to_string(a.status)) + "): " + a.message +
+                      "; nothing placed this round");
+    } else {
+      for (const Placement& p : a.placements) pins.emplace_back(p.job, p.machine);
+      r.placed = static_cast<std::int64_t>(a.placements.size());
+      r.unscheduled = static_cast<std::int64_t>(a.unscheduled.size());
+    }
+  }
+  for (const auto& [job, node] : pins) {
+    commands += "update JobId=" + job + " Partition=" + o_.run_partition + " NodeList=" + node + " AdminComment=" +
+                std::string(kPinnedMark) + std::to_string(now) + ":" + node + "\n";
+  }
+
+  // 5. Apply, in one scontrol process.
+  const auto t_apply = Clock::now();
+  if (!commands.empty()) {
+    CommandLimits limits;
+    limits.timeout_ms = o_.command_timeout_ms;
+    const CommandResult applied = run_command({o_.scontrol}, commands, limits);
+    if (!applied.started || applied.timed_out) r.log.push_back("scontrol: " + applied.error);
+  }
+  // 6. Read back what took.
+  if (!pins.empty()) {
+    SlurmView after;
+    const std::string err = read_slurm(o_, after);
+    std::unordered_map<std::string, const Job*> by_id;
+    for (const Job& j : after.jobs.items) by_id[std::to_string(j.id)] = &j;
+    for (const auto& [job, node] : pins) {
+      const auto it = by_id.find(job);
+      const Job* j = it == by_id.end() ? nullptr : it->second;
+      const bool took = err.empty() && j != nullptr && j->partition == o_.run_partition &&
+                        ((j->state == JobState::kPending && j->required_nodes == std::vector<std::string>{node}) ||
+                         (j->state == JobState::kRunning && j->nodes == std::vector<std::string>{node}));
+      if (took) {
+        ++r.pinned;
+        continue;
+      }
+      ++r.refused;
+      std::string why = !err.empty()       ? "Slurm could not be read back (" + err + ")"
+                        : j == nullptr     ? "the job is gone"
+                        : j->state != JobState::kPending && j->state != JobState::kRunning ? "the job is " + j->state_name
+                                                                                            : "Slurm did not take the pin (partition " +
+                                                                                                  j->partition + ")";
+      r.log.push_back("job " + job + ": placement on " + node + " refused: " + why + "; retried next round");
+    }
+  }
+  r.apply_s = since(t_apply);
+  r.ok = true;
+  r.total_s = since(t0);
+  return r;
+}
+
+}  // namespace sluice::slurm

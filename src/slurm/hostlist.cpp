@@ -1,0 +1,120 @@
+// Slurm's compact lists: hostlist expressions ("n[1-3,7],gpu01") and device index lists
+// ("0-1,3"), as squeue and sinfo write them.
+#include <charconv>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sluice/slurm.hpp"
+
+namespace sluice::slurm {
+namespace {
+
+// A range "a-b" or a single "a" of decimal digits; `width` is the digits of `a` (zero
+// padding: "08-10" keeps two digits).
+struct Range {
+  std::uint64_t first = 0;
+  std::uint64_t last = 0;
+  std::size_t width = 0;
+};
+
+std::optional<std::uint64_t> number(std::string_view s) {
+  if (s.empty() || s.size() > 18) return std::nullopt;
+  std::uint64_t v = 0;
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc{} || end != s.data() + s.size()) return std::nullopt;
+  return v;
+}
+
+std::optional<Range> range(std::string_view s) {
+  const std::size_t dash = s.find('-');
+  const std::string_view a = s.substr(0, dash);
+  const auto first = number(a);
+  if (!first) return std::nullopt;
+  if (dash == std::string_view::npos) return Range{*first, *first, a.size()};
+  const auto last = number(s.substr(dash + 1));
+  if (!last || *last < *first) return std::nullopt;
+  return Range{*first, *last, a.size()};
+}
+
+std::string padded(std::uint64_t v, std::size_t width) {
+  std::string digits = std::to_string(v);
+  if (digits.size() < width) digits.insert(0, width - digits.size(), '0');
+  return digits;
+}
+
+// Splits at commas outside brackets.
+std::vector<std::string_view> top_level_items(std::string_view s) {
+  std::vector<std::string_view> out;
+  int depth = 0;
+  std::size_t start = 0;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '[') ++depth;
+    if (s[i] == ']') --depth;
+    if (s[i] == ',' && depth == 0) {
+      out.push_back(s.substr(start, i - start));
+      start = i + 1;
+    }
+  }
+  out.push_back(s.substr(start));
+  return out;
+}
+
+}  // namespace
+
+std::optional<std::vector<std::string>> expand_hostlist(std::string_view expr, std::size_t limit) {
+  std::vector<std::string> names;
+  if (expr.empty()) return names;
+  for (const std::string_view item : top_level_items(expr)) {
+    if (item.empty()) return std::nullopt;
+    const std::size_t open = item.find('[');
+    if (open == std::string_view::npos) {
+      if (item.find(']') != std::string_view::npos) return std::nullopt;
+      if (names.size() >= limit) return std::nullopt;
+      names.emplace_back(item);
+      continue;
+    }
+    // prefix[ranges]suffix; one bracket group per name (what squeue writes for one dimension).
+    const std::size_t close = item.find(']', open);
+    if (close == std::string_view::npos || item.find('[', open + 1) < close ||
+        item.find_first_of("[]", close + 1) != std::string_view::npos)
+      return std::nullopt;
+    const std::string_view prefix = item.substr(0, open);
+    const std::string_view suffix = item.substr(close + 1);
+    std::string_view inner = item.substr(open + 1, close - open - 1);
+    while (true) {
+      const std::size_t comma = inner.find(',');
+      const auto r = range(inner.substr(0, comma));
+      if (!r) return std::nullopt;
+      if (r->last - r->first >= limit - std::min(limit, names.size())) return std::nullopt;
+      for (std::uint64_t v = r->first; v <= r->last; ++v) {
+        std::string name(prefix);
+        name += padded(v, r->width);
+        name += suffix;
+        names.push_back(std::move(name));
+      }
+      if (comma == std::string_view::npos) break;
+      inner = inner.substr(comma + 1);
+    }
+  }
+  return names;
+}
+
+std::optional<std::vector<std::int32_t>> parse_index_list(std::string_view list) {
+  std::vector<std::int32_t> out;
+  if (list.empty()) return std::nullopt;
+  while (true) {
+    const std::size_t comma = list.find(',');
+    const auto r = range(list.substr(0, comma));
+    // A node has at most SnapshotLimits::max_gpus_per_machine devices (1024); 4096 leaves room.
+    if (!r || r->last >= 4096) return std::nullopt;
+    for (std::uint64_t v = r->first; v <= r->last; ++v) out.push_back(static_cast<std::int32_t>(v));
+    if (comma == std::string_view::npos) break;
+    list = list.substr(comma + 1);
+  }
+  return out;
+}
+
+}  // namespace sluice::slurm

@@ -1,0 +1,308 @@
+// The Slurm bridge against a real Slurm: one slurmctld and four slurmd started by
+// scripts/slurm-cluster.sh in a fresh folder (ports from this process id), jobs submitted
+// with sbatch, rounds run by the library's Bridge and by the `sluice slurm` process.
+// Label `slurm`. Without Slurm installed the tests skip saying so, unless
+// SLUICE_REQUIRE_SLURM is set (CI sets it: there a skip is a failure).
+#include "sluice/slurm_bridge.hpp"
+
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "command.hpp"
+
+namespace sluice::slurm {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string cluster_dir;  // empty: no cluster (the suite skips)
+std::string skip_reason;
+
+CommandResult run(const std::vector<std::string>& argv, const std::string& input = {}) {
+  CommandLimits limits;
+  limits.timeout_ms = 60'000;
+  return run_command(argv, input, limits);
+}
+
+// sbatch --parsable into the queue partition: the job id.
+std::uint32_t submit(const std::vector<std::string>& request) {
+  std::vector<std::string> argv = {"sbatch", "--parsable", "-p", "gpu", "-o", "/dev/null"};
+  argv.insert(argv.end(), request.begin(), request.end());
+  argv.push_back("--wrap");
+  argv.push_back("sleep 600");
+  const CommandResult r = run(argv);
+  EXPECT_TRUE(r.ok()) << r.error << r.err;
+  return static_cast<std::uint32_t>(std::stoul(r.out));
+}
+
+std::map<std::uint32_t, Job> jobs_now() {
+  const CommandResult r = run({"squeue", "--json", "--all"});
+  EXPECT_TRUE(r.ok()) << r.err;
+  std::map<std::uint32_t, Job> out;
+  for (Job& j : parse_squeue_json(r.out).items) out[j.id] = std::move(j);
+  return out;
+}
+
+template <typename Pred>
+bool eventually(Pred pred, int seconds = 20) {
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+  while (std::chrono::steady_clock::now() < until) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  return pred();
+}
+
+std::vector<Node> nodes_now() {
+  const CommandResult r = run({"sinfo", "--json", "--all"});
+  EXPECT_TRUE(r.ok()) << r.err;
+  return parse_sinfo_json(r.out).items;
+}
+
+// A clean cluster for each test: no job left (completing ones included), every node back
+// in service with nothing allocated.
+void reset_cluster() {
+  run({"scancel", "--user", std::to_string(::getuid()), "--full"});
+  for (const Node& n : nodes_now())
+    if (!n.schedulable()) run({"scontrol", "update", "NodeName=" + n.name, "State=RESUME"});
+  const bool clean = eventually([] {
+    for (const auto& [id, j] : jobs_now())
+      if (j.state != JobState::kOther || j.state_name == "COMPLETING") return false;
+    for (const Node& n : nodes_now())
+      if (!n.schedulable() || n.alloc_cpus != 0) return false;
+    return true;
+  }, 30);
+  ASSERT_TRUE(clean) << "the cluster did not come back to idle";
+}
+
+// Records what each round decided.
+struct Recorder {
+  AllocateOptions options;
+  std::map<std::string, std::string> placed;  // job → node, over every round
+  Allocator allocator(std::function<void(const Allocation&)> between = {}) {
+    return [this, between](const Snapshot& s) {
+      Allocation a = allocate(s, options);
+      for (const Placement& p : a.placements) placed[p.job] = p.machine;
+      if (between) between(a);  // "between decision and release"
+      return a;
+    };
+  }
+  Recorder() {
+    options.cost_model = CostModel::kAlloc;
+    options.allow_migration = false;
+    options.allow_preemption = false;
+  }
+};
+
+// The round's log, for failure messages.
+std::string lines(const RoundReport& r) {
+  std::string out = r.error;
+  for (const std::string& l : r.log) out += "\n  " + l;
+  return out;
+}
+
+class SlurmBridge : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    if (run({"sh", "-c", "command -v slurmctld && command -v slurmd && command -v munged"}).exit_code != 0) {
+      skip_reason = "Slurm is not installed (scripts/slurm-cluster.sh install)";
+      return;
+    }
+    char tmpl[] = "/tmp/sluice-slurm-XXXXXX";
+    if (::mkdtemp(tmpl) == nullptr) {
+      skip_reason = "no temporary folder";
+      return;
+    }
+    const int port = 20000 + static_cast<int>(::getpid() % 2000) * 8;
+    const CommandResult r = run({std::string(SLUICE_SOURCE_DIR) + "/scripts/slurm-cluster.sh", "start", tmpl, "4",
+                                 std::to_string(port)});
+    if (!r.ok()) {
+      skip_reason = "the test cluster did not start: " + r.err + r.error;
+      return;
+    }
+    cluster_dir = tmpl;
+    ::setenv("SLURM_CONF", (cluster_dir + "/slurm.conf").c_str(), 1);
+  }
+  static void TearDownTestSuite() {
+    if (cluster_dir.empty()) return;
+    run({std::string(SLUICE_SOURCE_DIR) + "/scripts/slurm-cluster.sh", "stop", cluster_dir});
+    std::error_code ec;
+    fs::remove_all(cluster_dir, ec);
+  }
+  void SetUp() override {
+    if (cluster_dir.empty()) {
+      if (std::getenv("SLUICE_REQUIRE_SLURM") != nullptr) FAIL() << "SLUICE_REQUIRE_SLURM is set: " << skip_reason;
+      GTEST_SKIP() << skip_reason;
+    }
+    reset_cluster();
+  }
+  BridgeOptions options() const {
+    BridgeOptions o;
+    o.pin_timeout_s = 60;
+    return o;
+  }
+};
+
+TEST_F(SlurmBridge, JobsOfSeveralGpuTypesAndSizesRunWhereSluiceSaid) {
+  const std::vector<std::uint32_t> ids = {
+      submit({"--gres=gpu:a100:2", "-c", "8", "--mem=16000"}), submit({"--gres=gpu:a100:4", "-c", "16", "--mem=64000"}),
+      submit({"--gres=gpu:v100:1", "-c", "4", "--mem=8000"}),  submit({"--gres=gpu:t4:2", "-c", "2", "--mem=4000"}),
+      submit({"--gres=gpu:1", "-c", "2", "--mem=2000"}),       submit({"-c", "4", "--mem=1000"})};
+  Recorder rec;
+  Bridge bridge(options());
+  const RoundReport r = bridge.round(rec.allocator());
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.placed, 6);
+  EXPECT_EQ(r.pinned, 6);
+  EXPECT_EQ(r.refused, 0);
+  ASSERT_TRUE(eventually([&] {
+    const auto jobs = jobs_now();
+    for (const std::uint32_t id : ids)
+      if (jobs.at(id).state != JobState::kRunning) return false;
+    return true;
+  })) << "pinned jobs did not start";
+  const auto jobs = jobs_now();
+  for (const std::uint32_t id : ids) {
+    const Job& j = jobs.at(id);
+    EXPECT_EQ(j.partition, "gpu-run");
+    EXPECT_EQ(j.nodes, std::vector<std::string>{rec.placed.at(std::to_string(id))}) << id;
+    EXPECT_GE(pinned_at(j.admin_comment), 0) << j.admin_comment;
+  }
+  // The next round finds nothing to do: nothing is pinned twice.
+  const RoundReport again = bridge.round(rec.allocator());
+  EXPECT_EQ(again.placed, 0);
+  EXPECT_EQ(again.queued, 0);
+}
+
+TEST_F(SlurmBridge, AJobCancelledOrANodeDrainedBetweenDecisionAndRelease) {
+  const std::uint32_t doomed = submit({"--gres=gpu:v100:1", "-c", "1", "--mem=100"});
+  const std::uint32_t big = submit({"--gres=gpu:a100:8", "-c", "8", "--mem=1000"});  // only n1 holds it
+  Recorder rec;
+  BridgeOptions o = options();
+  o.pin_timeout_s = 2;
+  Bridge bridge(o);
+  const RoundReport r = bridge.round(rec.allocator([&](const Allocation&) {
+    run({"scancel", std::to_string(doomed)});
+    run({"scontrol", "update", "NodeName=n1", "State=DRAIN", "Reason=test"});
+  }));
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.placed, 2);
+  EXPECT_EQ(r.refused, 1);  // the cancelled one
+  EXPECT_EQ(r.pinned, 1);   // Slurm took the pin to the draining n1, but will not start it there
+  bool logged = false;
+  for (const std::string& line : r.log) logged |= line.find("job " + std::to_string(doomed)) == 0;
+  EXPECT_TRUE(logged);
+  // Past the pin timeout the big job goes back to the queue, and while n1 drains no round
+  // pins it again (no other node has eight a100s).
+  std::this_thread::sleep_for(std::chrono::seconds(3));
+  const RoundReport later = bridge.round(rec.allocator());
+  EXPECT_EQ(later.unpinned, 1) << lines(later);
+  const RoundReport after = bridge.round(rec.allocator());
+  EXPECT_EQ(after.placed, 0) << lines(after);
+  EXPECT_EQ(after.unscheduled, 1) << lines(after);
+  const Job j = jobs_now().at(big);
+  EXPECT_EQ(j.partition, "gpu");
+  EXPECT_TRUE(j.required_nodes.empty());
+  // n1 back: the next round places it there.
+  // (Rounds go on until n1 is back: the bridge retries every round.)
+  run({"scontrol", "update", "NodeName=n1", "State=RESUME"});
+  EXPECT_TRUE(eventually([&] { return bridge.round(rec.allocator()).pinned == 1; }));
+  EXPECT_EQ(rec.placed.at(std::to_string(big)), "n1");
+}
+
+// A bridge that dies while applying (its scontrol gets only the first pin), restarted:
+// every job ends up pinned once, the one already pinned is not placed again.
+TEST_F(SlurmBridge, ABridgeKilledMidRoundAndRestartedPinsEachJobOnce) {
+  std::vector<std::uint32_t> ids;
+  for (int i = 0; i < 4; ++i) ids.push_back(submit({"--gres=gpu:a100:1", "-c", "1", "--mem=100"}));
+  const std::string dying = cluster_dir + "/scontrol-dies";
+  {
+    std::ofstream s(dying);
+    s << "#!/bin/sh\nhead -n 1 | scontrol\nkill -9 $$\n";
+  }
+  fs::permissions(dying, fs::perms::owner_all);
+  Recorder rec;
+  BridgeOptions o = options();
+  o.scontrol = dying;
+  const RoundReport first = Bridge(o).round(rec.allocator());
+  ASSERT_TRUE(first.ok) << first.error;
+  EXPECT_EQ(first.placed, 4);
+  EXPECT_EQ(first.pinned, 1);
+  EXPECT_EQ(first.refused, 3);
+  const RoundReport second = Bridge(options()).round(rec.allocator());  // a new bridge
+  EXPECT_EQ(second.queued, 3);
+  EXPECT_EQ(second.pinned, 3);
+  int pinned = 0;
+  const auto jobs = jobs_now();
+  for (const std::uint32_t id : ids) pinned += pinned_at(jobs.at(id).admin_comment) >= 0 ? 1 : 0;
+  EXPECT_EQ(pinned, 4);
+}
+
+TEST_F(SlurmBridge, SlurmctldRestartedLosesNothing) {
+  const std::uint32_t a = submit({"--gres=gpu:t4:1", "-c", "1", "--mem=100"});
+  Recorder rec;
+  Bridge bridge(options());
+  ASSERT_EQ(bridge.round(rec.allocator()).pinned, 1);
+  const std::uint32_t b = submit({"--gres=gpu:t4:1", "-c", "1", "--mem=100"});
+  std::ifstream pid_file(cluster_dir + "/run/slurmctld.pid");
+  pid_t pid = 0;
+  pid_file >> pid;
+  ASSERT_GT(pid, 0);
+  ::kill(pid, SIGTERM);
+  ASSERT_TRUE(eventually([&] { return ::kill(pid, 0) != 0; }));
+  const RoundReport down = bridge.round(rec.allocator());
+  EXPECT_FALSE(down.ok);
+  EXPECT_FALSE(down.error.empty());
+  ASSERT_TRUE(run({"slurmctld", "-f", cluster_dir + "/slurm.conf"}).ok());
+  ASSERT_TRUE(eventually([] { return run({"squeue", "--json"}).ok(); }));
+  // The nodes register again within a few rounds; b is placed then, and a kept its pin.
+  RoundReport up;
+  EXPECT_TRUE(eventually([&] {
+    up = bridge.round(rec.allocator());
+    return up.ok && up.pinned == 1;
+  })) << lines(up);
+  const auto jobs = jobs_now();
+  EXPECT_EQ(jobs.at(a).partition, "gpu-run");
+  EXPECT_EQ(jobs.at(b).partition, "gpu-run");
+}
+
+TEST_F(SlurmBridge, BadInputFromSlurmIsLoggedAndTheRoundGoesOn) {
+  submit({"-N", "2", "-c", "1", "--mem=100"});  // two nodes: handed to Slurm, with the reason
+  submit({"-c", "1", "--mem=100", "-x", "n1"});  // --exclude: likewise
+  const std::uint32_t plain = submit({"-c", "1", "--mem=100"});  // on n4 (no GPUs) or any
+  const std::string broken = cluster_dir + "/sinfo-broken";
+  {
+    std::ofstream s(broken);
+    s << "#!/bin/sh\necho '{\"meta\": {\"plugin\": '\n";
+  }
+  fs::permissions(broken, fs::perms::owner_all);
+  Recorder rec;
+  BridgeOptions bad = options();
+  bad.sinfo = broken;
+  const RoundReport r = Bridge(bad).round(rec.allocator());
+  EXPECT_FALSE(r.ok);
+  EXPECT_NE(r.error.find("sinfo: not JSON"), std::string::npos) << r.error;
+  const RoundReport good = Bridge(options()).round(rec.allocator());
+  ASSERT_TRUE(good.ok) << good.error;
+  EXPECT_EQ(good.passed, 2);
+  EXPECT_EQ(good.pinned, 1);
+  int reasons = 0;
+  for (const std::string& line : good.log)
+    reasons += (line.find("2 nodes") != std::string::npos) + (line.find("--exclude") != std::string::npos);
+  EXPECT_EQ(reasons, 2);
+  EXPECT_TRUE(rec.placed.contains(std::to_string(plain)));
+}
+
+}  // namespace
+}  // namespace sluice::slurm
