@@ -5,8 +5,11 @@
 # CPUs and memory than the host has (SlurmdParameters=config_overrides).
 #
 #   scripts/slurm-cluster.sh install              Debian's slurm-wlm and munge, when missing
-#   scripts/slurm-cluster.sh start DIR [N] [PORT] config and state under DIR, N nodes (4),
-#                                                 slurmctld on PORT (16817), slurmd on PORT+1…
+#   scripts/slurm-cluster.sh start DIR [N] [PORT] [SHAPES]
+#                                                 config and state under DIR, N nodes (4),
+#                                                 slurmctld on PORT (16817), slurmd on PORT+1…;
+#                                                 SHAPES: a file of 'COUNT CPUS MEMORY_MIB GPUS
+#                                                 TYPE' lines (N is then their total)
 #   scripts/slurm-cluster.sh stop DIR             stops what start started
 #
 # Then `export SLURM_CONF=DIR/slurm.conf` for sinfo, squeue, sbatch and scontrol.
@@ -36,6 +39,17 @@ install() {
 
 node_line() {  # node_line INDEX PORT DIR: the NodeName line and, on stdout 3, its gres.conf line
   local i=$1 port=$2 dir=$3 name="n$1"
+  if [ -n "${shape_of[$i]:-}" ]; then
+    local cpus mem gpus type
+    read -r cpus mem gpus type <<< "${shape_of[$i]}"
+    if [ "$gpus" -gt 0 ]; then
+      echo "NodeName=$name NodeHostname=localhost Port=$port CPUs=$cpus RealMemory=$mem Gres=gpu:$type:$gpus"
+      echo "NodeName=$name Name=gpu Type=$type File=$dir/dev/$name-gpu[0-$((gpus - 1))]" >&3
+    else
+      echo "NodeName=$name NodeHostname=localhost Port=$port CPUs=$cpus RealMemory=$mem"
+    fi
+    return
+  fi
   case $(( (i - 1) % 4 )) in
     0) echo "NodeName=$name NodeHostname=localhost Port=$port CPUs=64 RealMemory=524288 Gres=gpu:a100:8"
        echo "NodeName=$name Name=gpu Type=a100 File=$dir/dev/$name-gpu[0-7]" >&3 ;;
@@ -47,8 +61,23 @@ node_line() {  # node_line INDEX PORT DIR: the NodeName line and, on stdout 3, i
   esac
 }
 
+declare -A shape_of=()
+
 start() {
-  local dir=$1 n=${2:-4} port=${3:-16817}
+  local dir=$1 n=${2:-4} port=${3:-16817} shapes=${4:-}
+  if [ -n "$shapes" ]; then
+    [ -r "$shapes" ] || die "cannot read the shapes file $shapes"
+    n=0
+    local line count cpus mem gpus type
+    while read -r line; do
+      line=${line%%#*}  # comments
+      read -r count cpus mem gpus type <<< "$line"
+      [ -z "${count:-}" ] && continue
+      [[ "$count$cpus$mem$gpus" =~ ^[0-9]+$ ]] || die "$shapes: expected 'COUNT CPUS MEMORY_MIB GPUS TYPE', found '$count $cpus $mem $gpus $type'"
+      [ "$gpus" -le 8 ] || die "$shapes: at most 8 GPUs a node"
+      for _ in $(seq 1 "$count"); do n=$((n + 1)); shape_of[$n]="$cpus $mem $gpus ${type:-gpu}"; done
+    done < "$shapes"
+  fi
   [ "$n" -ge 1 ] && [ "$n" -le 256 ] || die "N must be 1..256, not '$n'"
   command -v slurmctld > /dev/null || die "slurmctld not found: run '$0 install' first"
   mkdir -p "$dir"/{state,spool,log,run,dev}
@@ -136,7 +165,7 @@ stop() {
 
 case "${1:-}" in
   install) install ;;
-  start) [ $# -ge 2 ] || die "usage: $0 start DIR [N] [PORT]"; start "$2" "${3:-4}" "${4:-16817}" ;;
+  start) [ $# -ge 2 ] || die "usage: $0 start DIR [N] [PORT] [SHAPES]"; start "$2" "${3:-4}" "${4:-16817}" "${5:-}" ;;
   stop) [ $# -eq 2 ] || die "usage: $0 stop DIR"; stop "$2" ;;
-  *) die "usage: $0 install | start DIR [N] [PORT] | stop DIR" ;;
+  *) die "usage: $0 install | start DIR [N] [PORT] [SHAPES] | stop DIR" ;;
 esac
