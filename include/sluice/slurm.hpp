@@ -60,6 +60,9 @@ struct Job {
   std::uint32_t priority = 0;  // Slurm's (0 while held)
   std::int64_t nice = 0;
   std::int64_t submit_time = 0;
+  std::int64_t eligible_time = 0;  // when it may start (its begin time; 0: not yet known,
+                                   // e.g. while a dependency is unfulfilled)
+  std::string dependency;          // as Slurm shows it: "afterok:11(unfulfilled)"
   std::string comment;
   std::string admin_comment;
   std::int64_t node_count = 1;

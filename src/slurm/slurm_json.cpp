@@ -309,6 +309,8 @@ bool read_job(const Value& v, Job& j, std::string& why) {
       !get_int(v, "priority", 0, std::numeric_limits<std::uint32_t>::max(), priority, why, 0) ||
       !get_int(v, "nice", -(std::int64_t{1} << 31), std::int64_t{1} << 31, j.nice, why, 0) ||
       !get_int(v, "submit_time", 0, kMaxTimeMagnitude, j.submit_time, why, 0) ||
+      !get_int(v, "eligible_time", 0, kMaxTimeMagnitude, j.eligible_time, why, 0) ||
+      !get_string_or_empty(v, "dependency", j.dependency, why) ||
       !get_string_or_empty(v, "comment", j.comment, why) ||
       !get_string_or_empty(v, "admin_comment", j.admin_comment, why) ||
       !get_int(v, "node_count", 0, 1'000'000, j.node_count, why, 1) || !get_int(v, "cpus", 0, kMaxAmount, cpus, why, -1) ||

@@ -277,6 +277,24 @@ TEST_F(SlurmBridge, SlurmctldRestartedLosesNothing) {
   EXPECT_EQ(jobs.at(b).partition, "gpu-run");
 }
 
+// A job that waits for something besides a place (a dependency, a begin time) is not
+// pinned: it would hold room it cannot use. A user's hold is left alone.
+TEST_F(SlurmBridge, JobsWaitingForADependencyABeginTimeOrHeldAreLeftAlone) {
+  const std::uint32_t first = submit({"-c", "1", "--mem=100"});
+  submit({"-c", "1", "--mem=100", "--dependency=afterok:" + std::to_string(first)});
+  submit({"-c", "1", "--mem=100", "--begin=now+3600"});
+  submit({"-c", "1", "--mem=100", "-H"});
+  Recorder rec;
+  const RoundReport r = Bridge(options()).round(rec.allocator());
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.queued, 4);
+  EXPECT_EQ(r.held, 1);
+  EXPECT_EQ(r.not_eligible, 2) << lines(r);
+  EXPECT_EQ(r.pinned, 1);
+  EXPECT_EQ(rec.placed.size(), 1u);
+  EXPECT_TRUE(rec.placed.contains(std::to_string(first)));
+}
+
 TEST_F(SlurmBridge, BadInputFromSlurmIsLoggedAndTheRoundGoesOn) {
   submit({"-N", "2", "-c", "1", "--mem=100"});  // two nodes: handed to Slurm, with the reason
   submit({"-c", "1", "--mem=100", "-x", "n1"});  // --exclude: likewise

@@ -1,0 +1,129 @@
+#!/usr/bin/python3
+"""How long a Slurm bridge round takes with 1,000 pending jobs on 64 nodes (issue 16's target:
+under 1 s at p95 through `sluice serve`, reading Slurm, solving, and every pin returned).
+
+A fresh local Slurm of 64 nodes (scripts/slurm-cluster.sh: a100, v100, t4 and CPU nodes), a
+`sluice serve`, and --reps repetitions of: 1,000 jobs submitted to the queue partition (one
+CPU and 100 MiB each, every fourth with a GPU), then one `sluice slurm --rounds 1` round,
+then everything cancelled. Two variants, alternating:
+  - pins: the run partition is set DOWN first, so no pinned job starts; the round's time is
+    the bridge's and slurmctld's work alone;
+  - start: the run partition is UP, so slurmctld launches the jobs while the round applies
+    and reads back (on this one host the slurmd and job processes share its two cores).
+Writes OUT/rounds.csv (one row per round, the bridge's own columns), OUT/summary.txt.
+
+  bench/slurm_latency.py --sluice build/main/bin/sluice --out DIR [--reps 5] [--jobs 1000] [--nodes 64]
+"""
+import argparse
+import csv
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+
+
+def sh(argv, env, check=True, **kw):
+    p = subprocess.run(argv, env=env, capture_output=True, text=True, **kw)
+    if check and p.returncode != 0:
+        sys.exit(f"failed ({p.returncode}): {' '.join(argv)}\n{p.stderr}")
+    return p
+
+
+def quiet(env):
+    """Cancels every job and waits until none is left running or pending."""
+    sh(["scancel", "--user", str(os.getuid()), "--full"], env, check=False)
+    for _ in range(240):
+        out = sh(["squeue", "--all", "-h", "-t", "PENDING,RUNNING,COMPLETING", "-o", "%i"], env).stdout
+        if not out.strip():
+            return
+        time.sleep(0.5)
+    sys.exit("jobs did not finish cancelling")
+
+
+def percentile(values, q):
+    values = sorted(values)
+    return values[min(len(values) - 1, max(0, -(-len(values) * q // 100) - 1))]
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sluice", required=True)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--reps", type=int, default=5)
+    ap.add_argument("--jobs", type=int, default=1000)
+    ap.add_argument("--nodes", type=int, default=64)
+    args = ap.parse_args()
+    os.makedirs(args.out, exist_ok=True)
+    work = tempfile.mkdtemp(prefix="sluice-slurm-latency-")
+    port = 30000 + (os.getpid() % 300) * 100
+    cluster = os.path.join(work, "cluster")
+    env = dict(os.environ, SLURM_CONF=os.path.join(cluster, "slurm.conf"))
+    sh([os.path.join(ROOT, "scripts/slurm-cluster.sh"), "start", cluster, str(args.nodes), str(port)], env)
+    endpoint = f"tcp://127.0.0.1:{port + 99}"
+    ready = os.path.join(work, "ready")
+    serve = subprocess.Popen([args.sluice, "serve", "--endpoint", endpoint, "--workers", "1", "--ready-file", ready],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    rows = []
+    csv_path = os.path.join(args.out, "rounds.csv")
+    try:
+        for _ in range(100):
+            if os.path.exists(ready):
+                break
+            time.sleep(0.1)
+        for rep in range(args.reps):
+            for variant in ("pins", "start"):
+                quiet(env)
+                sh(["scontrol", "update", "PartitionName=gpu-run", "State=" + ("DOWN" if variant == "pins" else "UP")], env)
+                t = time.monotonic()
+                for i in range(args.jobs):
+                    argv = ["sbatch", "-p", "gpu", "-c", "1", "--mem=100", "-o", "/dev/null", "--wrap", "sleep 3600"]
+                    if i % 4 == 3:
+                        argv.insert(1, "--gres=gpu:1")
+                    sh(argv, env)
+                submitted_s = time.monotonic() - t
+                one = os.path.join(work, "round.csv")
+                if os.path.exists(one):
+                    os.remove(one)
+                p = sh([args.sluice, "slurm", "--endpoint", endpoint, "--rounds", "1", "--csv", one], env)
+                with open(one) as f:
+                    row = next(csv.DictReader(f))
+                row = {"variant": variant, "rep": rep, **row}
+                rows.append(row)
+                print(f"{variant} rep {rep}: {row['placed']} placed, {row['pinned']} pinned in {row['total_s']} s "
+                      f"(read {row['read_s']}, allocate {row['allocate_s']}, apply and read back {row['apply_s']}); "
+                      f"{args.jobs} jobs submitted in {submitted_s:.1f} s", flush=True)
+                sh(["scontrol", "update", "PartitionName=gpu-run", "State=UP"], env)
+    finally:
+        serve.send_signal(signal.SIGTERM)
+        serve.wait(timeout=30)
+        quiet(env)
+        sh([os.path.join(ROOT, "scripts/slurm-cluster.sh"), "stop", cluster], env, check=False)
+        shutil.rmtree(work, ignore_errors=True)
+    with open(csv_path, "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0].keys()))
+        w.writeheader()
+        w.writerows(rows)
+    lines = [f"{args.jobs} pending jobs, {args.nodes} nodes, {args.reps} rounds per variant, through sluice serve",
+             "variant | pinned per round | total p50 | total p95 | read p50 | allocate p50 | apply + read back p50"]
+    for variant in ("pins", "start"):
+        rs = [r for r in rows if r["variant"] == variant]
+        total = [float(r["total_s"]) for r in rs]
+        lines.append(f"{variant} | {statistics.median(int(r['pinned']) for r in rs):.0f} | "
+                     f"{statistics.median(total):.3f} s | {percentile(total, 95):.3f} s | "
+                     f"{statistics.median(float(r['read_s']) for r in rs):.3f} s | "
+                     f"{statistics.median(float(r['allocate_s']) for r in rs):.3f} s | "
+                     f"{statistics.median(float(r['apply_s']) for r in rs):.3f} s")
+    with open(os.path.join(args.out, "summary.txt"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
