@@ -101,7 +101,10 @@ TEST(SlurmJson, JobsAsRecorded) {
   EXPECT_EQ(jobs.at(6).nice, 100);
   EXPECT_EQ(jobs.at(9).gpus, 1);  // --gpus=1: per job, one node
   EXPECT_NE(jobs.at(8).unsupported.find("no --mem"), std::string::npos) << jobs.at(8).unsupported;
-  EXPECT_EQ(jobs.at(2).state_reason, "BeginTime");
+  EXPECT_EQ(jobs.at(2).state_reason, "BeginTime");  // requeued when n4 went down
+  EXPECT_EQ(jobs.at(2).eligible_time, 1796635271);
+  EXPECT_EQ(jobs.at(3).eligible_time, 0);  // held: not eligible
+  EXPECT_TRUE(jobs.at(3).dependency.empty());
 }
 
 TEST(SlurmSnapshot, SchedulableNodesAndThePendingJobsItCanCarry) {
