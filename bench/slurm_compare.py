@@ -29,24 +29,17 @@ import json
 import math
 import os
 import random
-import shutil
 import signal
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-
-
-def sh(argv, env, check=True, **kw):
-    p = subprocess.run(argv, env=env, capture_output=True, text=True, **kw)
-    if check and p.returncode != 0:
-        sys.exit(f"failed ({p.returncode}): {' '.join(argv)}\n{p.stderr}")
-    return p
+sys.path.insert(0, os.path.join(HERE, "slurm"))
+from slurm_bench import Cluster, sh  # noqa: E402
 
 
 def read_pods(path, seed):
@@ -122,11 +115,14 @@ def settle(sampler, quiet_s=4.0, limit_s=60.0):
 
 
 def run_one(mode, seed, args, timeline, summary):
-    work = tempfile.mkdtemp(prefix="sluice-slurm-bench-")
-    port = 21000 + (os.getpid() % 500) * 8 * 10 + (seed % 10) * 80
-    cluster = os.path.join(work, "cluster")
-    env = dict(os.environ, SLURM_CONF=os.path.join(cluster, "slurm.conf"))
-    sh([os.path.join(ROOT, "scripts/slurm-cluster.sh"), "start", cluster, "0", str(port), args.shapes], env)
+    # Below 32768, where Linux's ephemeral ports start: a client socket cannot hold one of these.
+    port = 20000 + ((os.getpid() * 10 + seed % 10) % 140) * 80
+    with Cluster(0, port, args.shapes) as cluster:
+        run_on(cluster, mode, seed, port, args, timeline, summary)
+
+
+def run_on(cluster, mode, seed, port, args, timeline, summary):
+    env, work = cluster.env, cluster.work
     procs = []
     try:
         capacity, _ = cluster_gpus(env)
@@ -194,10 +190,6 @@ def run_one(mode, seed, args, timeline, summary):
                 p.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 p.kill()
-        sh(["scancel", "--user", str(os.getuid()), "--full"], env, check=False)
-        time.sleep(1)
-        sh([os.path.join(ROOT, "scripts/slurm-cluster.sh"), "stop", cluster], env, check=False)
-        shutil.rmtree(work, ignore_errors=True)
 
 
 def plot(timeline, summary, path):

@@ -17,23 +17,15 @@ Writes OUT/rounds.csv (one row per round, the bridge's own columns), OUT/summary
 import argparse
 import csv
 import os
-import shutil
 import signal
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(HERE)
-
-
-def sh(argv, env, check=True, **kw):
-    p = subprocess.run(argv, env=env, capture_output=True, text=True, **kw)
-    if check and p.returncode != 0:
-        sys.exit(f"failed ({p.returncode}): {' '.join(argv)}\n{p.stderr}")
-    return p
+sys.path.insert(0, os.path.join(HERE, "slurm"))
+from slurm_bench import Cluster, sh  # noqa: E402
 
 
 def quiet(env):
@@ -52,6 +44,31 @@ def percentile(values, q):
     return values[min(len(values) - 1, max(0, -(-len(values) * q // 100) - 1))]
 
 
+def one_round(cluster, endpoint, variant, rep, args):
+    """Submits the jobs, runs one bridge round, and returns its CSV row."""
+    env = cluster.env
+    quiet(env)
+    sh(["scontrol", "update", "PartitionName=gpu-run", "State=" + ("DOWN" if variant == "pins" else "UP")], env)
+    t = time.monotonic()
+    for i in range(args.jobs):
+        argv = ["sbatch", "-p", "gpu", "-c", "1", "--mem=100", "-o", "/dev/null", "--wrap", "sleep 3600"]
+        if i % 4 == 3:
+            argv.insert(1, "--gres=gpu:1")
+        sh(argv, env)
+    submitted_s = time.monotonic() - t
+    one = os.path.join(cluster.work, "round.csv")
+    if os.path.exists(one):
+        os.remove(one)
+    sh([args.sluice, "slurm", "--endpoint", endpoint, "--rounds", "1", "--csv", one], env)
+    with open(one) as f:
+        row = {"variant": variant, "rep": rep, **next(csv.DictReader(f))}
+    print(f"{variant} rep {rep}: {row['placed']} placed, {row['pinned']} pinned in {row['total_s']} s "
+          f"(read {row['read_s']}, allocate {row['allocate_s']}, apply and read back {row['apply_s']}); "
+          f"{args.jobs} jobs submitted in {submitted_s:.1f} s", flush=True)
+    sh(["scontrol", "update", "PartitionName=gpu-run", "State=UP"], env)
+    return row
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sluice", required=True)
@@ -61,51 +78,27 @@ def main():
     ap.add_argument("--nodes", type=int, default=64)
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
-    work = tempfile.mkdtemp(prefix="sluice-slurm-latency-")
-    port = 30000 + (os.getpid() % 300) * 100
-    cluster = os.path.join(work, "cluster")
-    env = dict(os.environ, SLURM_CONF=os.path.join(cluster, "slurm.conf"))
-    sh([os.path.join(ROOT, "scripts/slurm-cluster.sh"), "start", cluster, str(args.nodes), str(port)], env)
-    endpoint = f"tcp://127.0.0.1:{port + 99}"
-    ready = os.path.join(work, "ready")
-    serve = subprocess.Popen([args.sluice, "serve", "--endpoint", endpoint, "--workers", "1", "--ready-file", ready],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    port = 20000 + (os.getpid() % 100) * 100  # below Linux's ephemeral ports (32768 and up)
     rows = []
     csv_path = os.path.join(args.out, "rounds.csv")
-    try:
-        for _ in range(100):
-            if os.path.exists(ready):
-                break
-            time.sleep(0.1)
-        for rep in range(args.reps):
-            for variant in ("pins", "start"):
-                quiet(env)
-                sh(["scontrol", "update", "PartitionName=gpu-run", "State=" + ("DOWN" if variant == "pins" else "UP")], env)
-                t = time.monotonic()
-                for i in range(args.jobs):
-                    argv = ["sbatch", "-p", "gpu", "-c", "1", "--mem=100", "-o", "/dev/null", "--wrap", "sleep 3600"]
-                    if i % 4 == 3:
-                        argv.insert(1, "--gres=gpu:1")
-                    sh(argv, env)
-                submitted_s = time.monotonic() - t
-                one = os.path.join(work, "round.csv")
-                if os.path.exists(one):
-                    os.remove(one)
-                p = sh([args.sluice, "slurm", "--endpoint", endpoint, "--rounds", "1", "--csv", one], env)
-                with open(one) as f:
-                    row = next(csv.DictReader(f))
-                row = {"variant": variant, "rep": rep, **row}
-                rows.append(row)
-                print(f"{variant} rep {rep}: {row['placed']} placed, {row['pinned']} pinned in {row['total_s']} s "
-                      f"(read {row['read_s']}, allocate {row['allocate_s']}, apply and read back {row['apply_s']}); "
-                      f"{args.jobs} jobs submitted in {submitted_s:.1f} s", flush=True)
-                sh(["scontrol", "update", "PartitionName=gpu-run", "State=UP"], env)
-    finally:
-        serve.send_signal(signal.SIGTERM)
-        serve.wait(timeout=30)
-        quiet(env)
-        sh([os.path.join(ROOT, "scripts/slurm-cluster.sh"), "stop", cluster], env, check=False)
-        shutil.rmtree(work, ignore_errors=True)
+    with Cluster(args.nodes, port, prefix="sluice-slurm-latency-") as cluster:
+        env = cluster.env
+        endpoint = f"tcp://127.0.0.1:{port + 99}"
+        ready = os.path.join(cluster.work, "ready")
+        serve = subprocess.Popen([args.sluice, "serve", "--endpoint", endpoint, "--workers", "1", "--ready-file",
+                                  ready], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            for _ in range(100):
+                if os.path.exists(ready):
+                    break
+                time.sleep(0.1)
+            for rep in range(args.reps):
+                for variant in ("pins", "start"):
+                    rows.append(one_round(cluster, endpoint, variant, rep, args))
+        finally:
+            serve.send_signal(signal.SIGTERM)
+            serve.wait(timeout=30)
+            quiet(env)
     with open(csv_path, "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=list(rows[0].keys()))
         w.writeheader()

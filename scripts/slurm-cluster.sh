@@ -131,9 +131,11 @@ EOF
     [ -s /etc/munge/munge.key ] || die "no /etc/munge/munge.key (install munge first)"
     munged --force 2> "$dir/log/munged.err" || die "munged did not start: $(cat "$dir/log/munged.err")"
   fi
-  slurmctld -f "$dir/slurm.conf" || die "slurmctld did not start: see $dir/log/slurmctld.log"
+  # From here on a failure stops what did start, so nothing is left holding the ports.
+  failed() { stop "$dir" > /dev/null 2>&1 || true; die "$@"; }
+  slurmctld -f "$dir/slurm.conf" || failed "slurmctld did not start: see $dir/log/slurmctld.log"
   for i in $(seq 1 "$n"); do
-    slurmd -N "n$i" -f "$dir/slurm.conf" || die "slurmd n$i did not start: see $dir/log/slurmd-n$i.log"
+    slurmd -N "n$i" -f "$dir/slurm.conf" || failed "slurmd n$i did not start: see $dir/log/slurmd-n$i.log"
   done
   # Ready when every node answers.
   local waited=0
@@ -142,7 +144,7 @@ EOF
     up=$(SLURM_CONF="$dir/slurm.conf" sinfo -h -p slurm -t idle -o "%D" 2> /dev/null | head -n1)
     [ "${up:-0}" = "$n" ] && break
     waited=$((waited + 1))
-    [ $waited -le 60 ] || die "after 30 s, ${up:-0} of $n nodes idle: see $dir/log"
+    [ $waited -le 60 ] || failed "after 30 s, ${up:-0} of $n nodes idle: see $dir/log"
     sleep 0.5
   done
   echo "slurm-cluster: $n nodes up; export SLURM_CONF=$dir/slurm.conf"

@@ -105,6 +105,14 @@ struct Recorder {
   }
 };
 
+// A shell script in the cluster's folder standing in for one of Slurm's commands.
+std::string script(const std::string& name, const std::string& body) {
+  const std::string path = cluster_dir + "/" + name;
+  std::ofstream(path) << "#!/bin/sh\n" << body << "\n";
+  fs::permissions(path, fs::perms::owner_all);
+  return path;
+}
+
 // The round's log, for failure messages.
 std::string lines(const RoundReport& r) {
   std::string out = r.error;
@@ -124,7 +132,8 @@ class SlurmBridge : public ::testing::Test {
       skip_reason = "no temporary folder";
       return;
     }
-    const int port = 20000 + static_cast<int>(::getpid() % 2000) * 8;
+    // Below 32768, where Linux's ephemeral ports start: no client socket can hold one of these.
+    const int port = 20000 + static_cast<int>(::getpid() % 1400) * 8;
     const CommandResult r = run({std::string(SLUICE_SOURCE_DIR) + "/scripts/slurm-cluster.sh", "start", tmpl, "4",
                                  std::to_string(port)});
     if (!r.ok()) {
@@ -226,12 +235,7 @@ TEST_F(SlurmBridge, AJobCancelledOrANodeDrainedBetweenDecisionAndRelease) {
 TEST_F(SlurmBridge, ABridgeKilledMidRoundAndRestartedPinsEachJobOnce) {
   std::vector<std::uint32_t> ids;
   for (int i = 0; i < 4; ++i) ids.push_back(submit({"--gres=gpu:a100:1", "-c", "1", "--mem=100"}));
-  const std::string dying = cluster_dir + "/scontrol-dies";
-  {
-    std::ofstream s(dying);
-    s << "#!/bin/sh\nhead -n 1 | scontrol\nkill -9 $$\n";
-  }
-  fs::permissions(dying, fs::perms::owner_all);
+  const std::string dying = script("scontrol-dies", "head -n 1 | scontrol\nkill -9 $$");
   Recorder rec;
   BridgeOptions o = options();
   o.scontrol = dying;
@@ -299,12 +303,7 @@ TEST_F(SlurmBridge, BadInputFromSlurmIsLoggedAndTheRoundGoesOn) {
   submit({"-N", "2", "-c", "1", "--mem=100"});  // two nodes: handed to Slurm, with the reason
   submit({"-c", "1", "--mem=100", "-x", "n1"});  // --exclude: likewise
   const std::uint32_t plain = submit({"-c", "1", "--mem=100"});  // on n4 (no GPUs) or any
-  const std::string broken = cluster_dir + "/sinfo-broken";
-  {
-    std::ofstream s(broken);
-    s << "#!/bin/sh\necho '{\"meta\": {\"plugin\": '\n";
-  }
-  fs::permissions(broken, fs::perms::owner_all);
+  const std::string broken = script("sinfo-broken", "echo '{\"meta\": {\"plugin\": '");
   Recorder rec;
   BridgeOptions bad = options();
   bad.sinfo = broken;
