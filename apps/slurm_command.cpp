@@ -65,6 +65,10 @@ SlurmCommand::SlurmCommand(CLI::App& app) : impl_(std::make_unique<Impl>()) {
   c->add_option("--apply-processes", a.bridge.apply_processes, "scontrol processes applying a round's pins side by side")
       ->capture_default_str()
       ->check(CLI::Range(1, 64));
+  c->add_option("--max-pins", a.bridge.max_pins,
+                "pins per round, highest priority first; the other placements wait for the next round (0: all)")
+      ->capture_default_str()
+      ->check(CLI::Range(std::int64_t{0}, std::int64_t{10'000'000}));
   c->add_flag("--local", a.local, "allocate in this process instead of asking a sluice serve");
   c->add_option("--endpoint", a.endpoint, "the allocation service (without --local)")->capture_default_str();
   c->add_option("--server-key", a.keys.server_key, "CurveZMQ: the service's public key (file or Z85)");
@@ -129,7 +133,7 @@ std::optional<int> SlurmCommand::run() {
       return 2;
     }
     if (fresh)
-      csv << "round,unix_time,ok,nodes,queued,held,not_eligible,candidates,placed,pinned,refused,passed,unpinned,unscheduled,"
+      csv << "round,unix_time,ok,nodes,queued,held,not_eligible,candidates,placed,pinned,refused,passed,unpinned,unscheduled,deferred,"
              "read_s,allocate_s,apply_s,total_s\n";
   }
 
@@ -150,11 +154,13 @@ std::optional<int> SlurmCommand::run() {
     } else if (!a.quiet || eventful) {
       std::fprintf(stderr,
                    "round %lld: %lld nodes, %lld queued (%lld held, %lld waiting for other reasons), %lld placed, %lld "
-                   "pinned, %lld refused, %lld passed to Slurm, %lld unpinned, %lld unscheduled; read %.3f s, allocate "
+                   "pinned (%lld left for the next round), %lld refused, %lld passed to Slurm, %lld unpinned, %lld "
+                   "unscheduled; read %.3f s, allocate "
                    "%.3f s, apply %.3f s, total %.3f s\n",
                    static_cast<long long>(n), static_cast<long long>(r.nodes), static_cast<long long>(r.queued),
                    static_cast<long long>(r.held), static_cast<long long>(r.not_eligible),
                    static_cast<long long>(r.placed), static_cast<long long>(r.pinned),
+                   static_cast<long long>(r.deferred),
                    static_cast<long long>(r.refused), static_cast<long long>(r.passed),
                    static_cast<long long>(r.unpinned), static_cast<long long>(r.unscheduled), r.read_s, r.allocate_s,
                    r.apply_s, r.total_s);
@@ -163,7 +169,7 @@ std::optional<int> SlurmCommand::run() {
     if (csv) {
       csv << n << ',' << now << ',' << (r.ok ? 1 : 0) << ',' << r.nodes << ',' << r.queued << ',' << r.held << ','
           << r.not_eligible << ',' << r.candidates << ',' << r.placed << ',' << r.pinned << ',' << r.refused << ',' << r.passed << ','
-          << r.unpinned << ',' << r.unscheduled << ',' << r.read_s << ',' << r.allocate_s << ',' << r.apply_s << ','
+          << r.unpinned << ',' << r.unscheduled << ',' << r.deferred << ',' << r.read_s << ',' << r.allocate_s << ',' << r.apply_s << ','
           << r.total_s << '\n';
       csv.flush();
     }

@@ -13,6 +13,7 @@ then everything cancelled. Two variants, alternating:
 Writes OUT/rounds.csv (one row per round, the bridge's own columns), OUT/summary.txt.
 
   bench/slurm_latency.py --sluice build/main/bin/sluice --out DIR [--reps 5] [--jobs 1000] [--nodes 64]
+                         [--max-pins N]
 """
 import argparse
 import csv
@@ -59,7 +60,8 @@ def one_round(cluster, endpoint, variant, rep, args):
     one = os.path.join(cluster.work, "round.csv")
     if os.path.exists(one):
         os.remove(one)
-    sh([args.sluice, "slurm", "--endpoint", endpoint, "--rounds", "1", "--csv", one], env)
+    sh([args.sluice, "slurm", "--endpoint", endpoint, "--rounds", "1", "--max-pins", str(args.max_pins), "--csv", one],
+       env)
     with open(one) as f:
         row = {"variant": variant, "rep": rep, **next(csv.DictReader(f))}
     print(f"{variant} rep {rep}: {row['placed']} placed, {row['pinned']} pinned in {row['total_s']} s "
@@ -76,6 +78,7 @@ def main():
     ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--jobs", type=int, default=1000)
     ap.add_argument("--nodes", type=int, default=64)
+    ap.add_argument("--max-pins", type=int, default=0, help="sluice slurm --max-pins (0: every placement)")
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
     port = 20000 + (os.getpid() % 100) * 100  # below Linux's ephemeral ports (32768 and up)
@@ -103,7 +106,8 @@ def main():
         w = csv.DictWriter(f, fieldnames=list(rows[0].keys()))
         w.writeheader()
         w.writerows(rows)
-    lines = [f"{args.jobs} pending jobs, {args.nodes} nodes, {args.reps} rounds per variant, through sluice serve",
+    lines = [f"{args.jobs} pending jobs, {args.nodes} nodes, {args.reps} rounds per variant, through sluice serve, "
+             f"--max-pins {args.max_pins}",
              "variant | pinned per round | total p50 | total p95 | read p50 | allocate p50 | apply + read back p50"]
     for variant in ("pins", "start"):
         rs = [r for r in rows if r["variant"] == variant]

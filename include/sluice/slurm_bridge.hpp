@@ -49,6 +49,9 @@ struct BridgeOptions {
   // commands on stdin). slurmctld takes about 2 ms per pin here, most of it the NodeList;
   // with 8 processes 1,000 pins took 1.1 s instead of 2.1 s (bench/results/slurm_latency).
   std::int32_t apply_processes = 8;
+  // Pins applied per round, the highest priority first (0: all): a bound on the round's time
+  // when many jobs arrive at once. The placements left wait for the next round.
+  std::int64_t max_pins = 0;
 };
 
 // The allocation of one round's snapshot (sluice::allocate in process, or a Client call).
@@ -69,6 +72,7 @@ struct RoundReport {
   std::int64_t passed = 0;       // handed to Slurm's scheduler, unpinned
   std::int64_t unpinned = 0;     // pinned jobs sent back to the queue (not started in time)
   std::int64_t unscheduled = 0;  // candidates the allocation did not place
+  std::int64_t deferred = 0;     // placements not pinned this round (max_pins)
   std::int64_t skipped_records = 0;  // nodes or jobs Slurm described in a way we could not read
   double read_s = 0, allocate_s = 0, apply_s = 0, total_s = 0;
   std::vector<std::string> log;  // one line per event worth an operator's attention

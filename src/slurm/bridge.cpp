@@ -230,6 +230,22 @@ RoundReport Bridge::round(const Allocator& allocate, std::int64_t now) {
       r.unscheduled = static_cast<std::int64_t>(a.unscheduled.size());
     }
   }
+  // At most max_pins pins a round, the highest priority (then the oldest) first: slurmctld
+  // takes about a millisecond a pin, so this bounds the round's time. The rest stay queued;
+  // the next round, which sees these pins, places them again.
+  if (o_.max_pins > 0 && pins.size() > static_cast<std::size_t>(o_.max_pins)) {
+    std::unordered_map<std::string, const Job*> by_id;
+    for (const Job* j : candidates) by_id[std::to_string(j->id)] = j;
+    const auto rank = [&](const std::pair<std::string, std::string>& p) {
+      const Job* j = by_id.at(p.first);
+      return std::pair{-static_cast<std::int64_t>(j->priority), j->submit_time};
+    };
+    std::stable_sort(pins.begin(), pins.end(), [&](const auto& a, const auto& b) { return rank(a) < rank(b); });
+    r.deferred = static_cast<std::int64_t>(pins.size()) - o_.max_pins;
+    pins.resize(static_cast<std::size_t>(o_.max_pins));
+    r.log.push_back(std::to_string(r.deferred) + " placements left for the next round (at most " +
+                    std::to_string(o_.max_pins) + " pins a round)");
+  }
   for (const auto& [job, node] : pins) {
     commands += "update JobId=" + job + " Partition=" + o_.run_partition + " NodeList=" + node + " AdminComment=" +
                 std::string(kPinnedMark) + std::to_string(now) + ":" + node + "\n";

@@ -307,7 +307,7 @@ bool read_job(const Value& v, Job& j, std::string& why) {
   if (!get_string(v, "job_state", j.state_name, why) || !get_string_or_empty(v, "state_reason", j.state_reason, why) ||
       !get_string(v, "partition", j.partition, why) ||
       !get_int(v, "priority", 0, std::numeric_limits<std::uint32_t>::max(), priority, why, 0) ||
-      !get_int(v, "nice", -(std::int64_t{1} << 31), std::int64_t{1} << 31, j.nice, why, 0) ||
+      !get_int(v, "nice", -(std::int64_t{1} << 31), (std::int64_t{1} << 32) - 1, j.nice, why, 0) ||
       !get_int(v, "submit_time", 0, kMaxTimeMagnitude, j.submit_time, why, 0) ||
       !get_int(v, "eligible_time", 0, kMaxTimeMagnitude, j.eligible_time, why, 0) ||
       !get_string_or_empty(v, "dependency", j.dependency, why) ||
@@ -325,6 +325,8 @@ bool read_job(const Value& v, Job& j, std::string& why) {
       !get_string_or_empty(v, "nodes", nodes, why))
     return false;
   j.priority = static_cast<std::uint32_t>(priority);
+  // 22.05 writes a negative nice as its 32-bit two's complement (--nice=-1000: 4294966296).
+  if (j.nice >= (std::int64_t{1} << 31)) j.nice -= std::int64_t{1} << 32;
   j.state = j.state_name == "PENDING" ? JobState::kPending : j.state_name == "RUNNING" ? JobState::kRunning : JobState::kOther;
   j.node_count = std::max<std::int64_t>(j.node_count, 1);
   // A finished job may have no CPU count (a cancelled one shows null): only the states the

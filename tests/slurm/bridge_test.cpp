@@ -299,6 +299,31 @@ TEST_F(SlurmBridge, JobsWaitingForADependencyABeginTimeOrHeldAreLeftAlone) {
   EXPECT_TRUE(rec.placed.contains(std::to_string(first)));
 }
 
+// --max-pins bounds a round: the highest-priority placements are pinned first, the rest
+// wait and are placed by the next rounds.
+TEST_F(SlurmBridge, AtMostMaxPinsARoundHighestPriorityFirst) {
+  std::vector<std::uint32_t> ids;
+  for (int i = 0; i < 4; ++i) ids.push_back(submit({"-c", "1", "--mem=100"}));
+  ids.push_back(submit({"-c", "1", "--mem=100", "--nice=-1000"}));  // the youngest, but first
+  Recorder rec;
+  BridgeOptions o = options();
+  o.max_pins = 2;
+  Bridge bridge(o);
+  const RoundReport first = bridge.round(rec.allocator());
+  ASSERT_TRUE(first.ok) << first.error;
+  EXPECT_EQ(first.placed, 5) << lines(first) << " held " << first.held << " not eligible " << first.not_eligible
+                             << " queued " << first.queued;
+  EXPECT_EQ(first.pinned, 2);
+  EXPECT_EQ(first.deferred, 3);
+  const auto jobs = jobs_now();
+  EXPECT_EQ(jobs.at(ids[4]).partition, "gpu-run");  // highest priority
+  EXPECT_EQ(jobs.at(ids[0]).partition, "gpu-run");  // then the oldest
+  EXPECT_EQ(bridge.round(rec.allocator()).pinned, 2);
+  const RoundReport last = bridge.round(rec.allocator());
+  EXPECT_EQ(last.pinned, 1);
+  EXPECT_EQ(last.deferred, 0);
+}
+
 TEST_F(SlurmBridge, BadInputFromSlurmIsLoggedAndTheRoundGoesOn) {
   submit({"-N", "2", "-c", "1", "--mem=100"});  // two nodes: handed to Slurm, with the reason
   submit({"-c", "1", "--mem=100", "-x", "n1"});  // --exclude: likewise
