@@ -167,6 +167,18 @@ TEST(SlurmSnapshot, PinnedJobsNotStartedYetTakeTheirRoom) {
   EXPECT_EQ(std::count_if(n3.gpus.begin(), n3.gpus.end(), [](const Gpu& g) { return g.free_milli > 0; }), 0);
 }
 
+// 22.05 writes a negative nice (--nice=-1000, root only) as its 32-bit two's complement.
+TEST(SlurmJson, NegativeNiceIsReadAsWritten) {
+  std::string text = sample("squeue_nine_jobs.json");
+  const std::size_t at = text.find("\"nice\": null");
+  ASSERT_NE(at, std::string::npos);
+  text.replace(at, std::string_view("\"nice\": null").size(), "\"nice\": 4294966296");
+  const Parsed<Job> p = parse_squeue_json(text);
+  ASSERT_TRUE(p.ok()) << p.error;
+  ASSERT_TRUE(p.skipped.empty()) << p.skipped[0];
+  EXPECT_EQ(p.items[0].nice, -1000);
+}
+
 TEST(SlurmJson, BrokenDocumentsAreErrorsNamingWhy) {
   EXPECT_NE(parse_sinfo_json("{\"nodes\": [").error.find("not JSON"), std::string::npos);
   EXPECT_NE(parse_sinfo_json("[]").error.find("not a JSON object"), std::string::npos);
