@@ -85,8 +85,8 @@ class Bridge {
   RoundReport round(const Allocator& allocate, std::int64_t now = 0);
 
  private:
-  // Runs the scontrol commands (one per line); what went wrong starting or finishing them.
-  [[nodiscard]] std::vector<std::string> apply(const std::string& commands) const;
+  // Runs the scontrol commands; what went wrong starting or finishing them.
+  [[nodiscard]] std::vector<std::string> apply(const std::vector<std::string>& commands) const;
 
   BridgeOptions o_;
   std::int64_t rounds_ = 0;

@@ -211,13 +211,12 @@ Cluster index_cluster(const Snapshot& snapshot, const AllocateOptions& options) 
   // the models with priority classes in U by class (at most kPriorityStepsMax + 1 of them).
   const bool by_priority = options.cost_model == CostModel::kPriority;
   const bool by_priority_class = priority_classes_in_unscheduled(options.cost_model);
-  std::vector<std::int32_t> priorities;  // distinct, ascending (by_priority_class)
-  if (by_priority_class) {
-    priorities.reserve(snapshot.jobs.size());
-    for (const Job& j : snapshot.jobs) priorities.push_back(j.priority);
-    std::sort(priorities.begin(), priorities.end());
-    priorities.erase(std::unique(priorities.begin(), priorities.end()), priorities.end());
-  }
+  std::vector<std::int32_t>& priorities = c.priorities;  // the cost models rank priorities in it too
+  priorities.reserve(snapshot.jobs.size());
+  for (const Job& j : snapshot.jobs) priorities.push_back(j.priority);
+  std::sort(priorities.begin(), priorities.end());
+  priorities.erase(std::unique(priorities.begin(), priorities.end()), priorities.end());
+  priorities.shrink_to_fit();
   const bool by_wait = options.cost_model == CostModel::kQuincy;
 
   auto t = std::chrono::steady_clock::now();
@@ -454,6 +453,7 @@ Cluster residual_cluster(const Cluster& c, const std::vector<Resources>& free,
                          const std::atomic<bool>* cancel) {
   Cluster r;
   r.snapshot = c.snapshot;
+  r.priorities = c.priorities;
   r.trace = c.trace;
   r.names = c.names;
   r.racks = c.racks;

@@ -67,6 +67,7 @@ struct Cluster {
   std::vector<std::int32_t> class_rep;  // a machine of each class
   std::vector<std::vector<std::int32_t>> class_members;
   std::vector<Shape> shapes;
+  std::vector<std::int32_t> priorities;  // the snapshot's distinct job priorities, ascending
   // In a residual cluster (residual_cluster), each shape's index in the cluster it came
   // from; empty otherwise.
   std::vector<std::int32_t> shape_origin;

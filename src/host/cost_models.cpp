@@ -193,13 +193,6 @@ double CostContext::fragmentation(const Resources& free, const std::vector<std::
 
 namespace {
 
-std::vector<std::int32_t> all_priorities(const Snapshot& s) {
-  std::vector<std::int32_t> p;
-  p.reserve(s.jobs.size());
-  for (const Job& j : s.jobs) p.push_back(j.priority);
-  return p;
-}
-
 // FGD's target workload: the caller's, or the snapshot's own tasks (typical_workload).
 std::vector<WorkloadSpec> fgd_workload(const Cluster& cluster, const Snapshot& snapshot,
                                        const AllocateOptions& options) {
@@ -242,7 +235,7 @@ CostContext make_cost_context(const Cluster& cluster, const Snapshot& snapshot, 
     for (const auto& [name, id] : cluster.names.gpu_model) model_names[static_cast<std::size_t>(id)] = name;
     fragmentation = FragmentationMeasure(fgd_workload(cluster, snapshot, options), model_names);
   }
-  return CostContext(options.cost_model, all_priorities(snapshot), std::move(fragmentation), std::move(tie));
+  return CostContext(options.cost_model, cluster.priorities, std::move(fragmentation), std::move(tie));
 }
 
 

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "command.hpp"
+#include "split.hpp"
 
 namespace sluice::slurm {
 namespace {
@@ -83,25 +84,15 @@ std::unordered_map<std::string, JobPlace> read_places(const BridgeOptions& o, st
     error = "squeue: " + (r.error.empty() ? one_line(r.err) : r.error);
     return out;
   }
-  for (std::size_t start = 0; start < r.out.size();) {
-    std::size_t end = r.out.find('\n', start);
-    if (end == std::string::npos) end = r.out.size();
-    const std::string line = r.out.substr(start, end - start);
-    start = end + 1;
-    std::vector<std::string> f;
-    for (std::size_t a = 0;;) {
-      const std::size_t bar = line.find('|', a);
-      f.push_back(line.substr(a, bar - a));
-      if (bar == std::string::npos) break;
-      a = bar + 1;
-    }
-    if (f.size() != 5) continue;  // not a job line
-    JobPlace p{f[1], f[2], {}, {}};
+  for (const std::string_view line : split(r.out, '\n')) {
+    const std::vector<std::string_view> f = split(line, '|');
+    if (f.size() != 5) continue;  // not a job line (the empty one after the last newline)
+    JobPlace p{std::string(f[1]), std::string(f[2]), {}, {}};
     const auto required = expand_hostlist(f[3]);
     const auto nodes = expand_hostlist(f[4]);
     if (required) p.required = *required;
     if (nodes) p.nodes = *nodes;
-    out[f[0]] = std::move(p);
+    out[std::string(f[0])] = std::move(p);
   }
   return out;
 }
@@ -123,18 +114,15 @@ std::int64_t pinned_at(const std::string& admin_comment) {
 
 Bridge::Bridge(BridgeOptions options) : o_(std::move(options)) {}
 
-std::vector<std::string> Bridge::apply(const std::string& commands) const {
-  std::vector<std::string> lines;
-  for (std::size_t start = 0; start < commands.size();) {
-    const std::size_t end = commands.find('\n', start);
-    lines.push_back(commands.substr(start, end - start + 1));
-    start = end == std::string::npos ? commands.size() : end + 1;
-  }
+std::vector<std::string> Bridge::apply(const std::vector<std::string>& lines) const {
   // At least 32 commands a process: below that, starting one costs more than it saves.
   const std::size_t processes =
       std::clamp<std::size_t>(lines.size() / 32, lines.empty() ? 0 : 1, static_cast<std::size_t>(std::max(1, o_.apply_processes)));
   std::vector<std::string> inputs(processes);
-  for (std::size_t i = 0; i < lines.size(); ++i) inputs[i * processes / lines.size()] += lines[i];  // contiguous shares
+  for (std::size_t i = 0; i < lines.size(); ++i) {  // contiguous shares, one command a line
+    inputs[i * processes / lines.size()] += lines[i];
+    inputs[i * processes / lines.size()] += '\n';
+  }
   std::vector<CommandResult> results(processes);
   CommandLimits limits;
   limits.timeout_ms = o_.command_timeout_ms;
@@ -168,7 +156,7 @@ RoundReport Bridge::round(const Allocator& allocate, std::int64_t now) {
 
   // 2. Classify.
   std::vector<const Job*> candidates, reserved;
-  std::string commands;  // for scontrol's stdin
+  std::vector<std::string> commands;  // for scontrol's stdin, one a line
   for (const Job& j : view.jobs.items) {
     if (j.state != JobState::kPending) continue;
     const std::string id = std::to_string(j.id);
@@ -188,8 +176,8 @@ RoundReport Bridge::round(const Allocator& allocate, std::int64_t now) {
       if (since_pin < 0) continue;  // not ours: Slurm schedules it
       if (now - since_pin > o_.pin_timeout_s && !held(j)) {
         const std::string node = j.required_nodes.empty() ? std::string("?") : j.required_nodes[0];
-        commands += "update JobId=" + id + " Partition=" + o_.queue_partition + " NodeList= AdminComment=" +
-                    std::string(kUnpinnedMark) + std::to_string(now) + "\n";
+        commands.push_back("update JobId=" + id + " Partition=" + o_.queue_partition + " NodeList= AdminComment=" +
+                           std::string(kUnpinnedMark) + std::to_string(now));
         r.log.push_back("job " + id + ": pinned to " + node + " " + std::to_string(now - since_pin) +
                         " s ago and not started (" + j.state_reason + "): back to the queue");
         ++r.unpinned;
@@ -209,8 +197,8 @@ RoundReport Bridge::round(const Allocator& allocate, std::int64_t now) {
   r.candidates = static_cast<std::int64_t>(b.snapshot.jobs.size());
   for (const auto& [job, why] : b.left_out) {
     // A request the snapshot cannot carry goes to Slurm's own scheduler, unpinned.
-    commands += "update JobId=" + std::to_string(job) + " Partition=" + o_.run_partition + " AdminComment=" +
-                std::string(kPassedMark) + "\n";
+    commands.push_back("update JobId=" + std::to_string(job) + " Partition=" + o_.run_partition + " AdminComment=" +
+                       std::string(kPassedMark));
     r.log.push_back("job " + std::to_string(job) + ": " + why + ": handed to Slurm's scheduler");
     ++r.passed;
   }
@@ -247,8 +235,8 @@ RoundReport Bridge::round(const Allocator& allocate, std::int64_t now) {
                     std::to_string(o_.max_pins) + " pins a round)");
   }
   for (const auto& [job, node] : pins) {
-    commands += "update JobId=" + job + " Partition=" + o_.run_partition + " NodeList=" + node + " AdminComment=" +
-                std::string(kPinnedMark) + std::to_string(now) + ":" + node + "\n";
+    commands.push_back("update JobId=" + job + " Partition=" + o_.run_partition + " NodeList=" + node +
+                       " AdminComment=" + std::string(kPinnedMark) + std::to_string(now) + ":" + node);
   }
 
   // 5. Apply: the commands split over a few scontrol processes run side by side.

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "sluice/slurm.hpp"
+#include "split.hpp"
 
 namespace sluice::slurm {
 namespace {
@@ -45,29 +46,12 @@ std::string padded(std::uint64_t v, std::size_t width) {
   return digits;
 }
 
-// Splits at commas outside brackets.
-std::vector<std::string_view> top_level_items(std::string_view s) {
-  std::vector<std::string_view> out;
-  int depth = 0;
-  std::size_t start = 0;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '[') ++depth;
-    if (s[i] == ']') --depth;
-    if (s[i] == ',' && depth == 0) {
-      out.push_back(s.substr(start, i - start));
-      start = i + 1;
-    }
-  }
-  out.push_back(s.substr(start));
-  return out;
-}
-
 }  // namespace
 
 std::optional<std::vector<std::string>> expand_hostlist(std::string_view expr, std::size_t limit) {
   std::vector<std::string> names;
   if (expr.empty()) return names;
-  for (const std::string_view item : top_level_items(expr)) {
+  for (const std::string_view item : split(expr, ',', '[', ']')) {
     if (item.empty()) return std::nullopt;
     const std::size_t open = item.find('[');
     if (open == std::string_view::npos) {
@@ -83,10 +67,8 @@ std::optional<std::vector<std::string>> expand_hostlist(std::string_view expr, s
       return std::nullopt;
     const std::string_view prefix = item.substr(0, open);
     const std::string_view suffix = item.substr(close + 1);
-    std::string_view inner = item.substr(open + 1, close - open - 1);
-    while (true) {
-      const std::size_t comma = inner.find(',');
-      const auto r = range(inner.substr(0, comma));
+    for (const std::string_view piece : split(item.substr(open + 1, close - open - 1), ',')) {
+      const auto r = range(piece);
       if (!r) return std::nullopt;
       if (r->last - r->first >= limit - std::min(limit, names.size())) return std::nullopt;
       for (std::uint64_t v = r->first; v <= r->last; ++v) {
@@ -95,8 +77,6 @@ std::optional<std::vector<std::string>> expand_hostlist(std::string_view expr, s
         name += suffix;
         names.push_back(std::move(name));
       }
-      if (comma == std::string_view::npos) break;
-      inner = inner.substr(comma + 1);
     }
   }
   return names;
@@ -105,14 +85,11 @@ std::optional<std::vector<std::string>> expand_hostlist(std::string_view expr, s
 std::optional<std::vector<std::int32_t>> parse_index_list(std::string_view list) {
   std::vector<std::int32_t> out;
   if (list.empty()) return std::nullopt;
-  while (true) {
-    const std::size_t comma = list.find(',');
-    const auto r = range(list.substr(0, comma));
+  for (const std::string_view piece : split(list, ',')) {
+    const auto r = range(piece);
     // A node has at most SnapshotLimits::max_gpus_per_machine devices (1024); 4096 leaves room.
     if (!r || r->last >= 4096) return std::nullopt;
     for (std::uint64_t v = r->first; v <= r->last; ++v) out.push_back(static_cast<std::int32_t>(v));
-    if (comma == std::string_view::npos) break;
-    list = list.substr(comma + 1);
   }
   return out;
 }

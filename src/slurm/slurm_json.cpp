@@ -14,26 +14,18 @@
 #include <vector>
 
 #include "sluice/slurm.hpp"
+#include "split.hpp"
 
 namespace sluice::slurm {
 namespace {
 
 using Value = rapidjson::Value;
 
-// The items of a gres string ("gpu:a100:2(IDX:0-1),gpu:v100:0(IDX:N/A)"), split at commas
-// outside parentheses.
+// The items of a gres string ("gpu:a100:2(IDX:0-1),gpu:v100:0(IDX:N/A)"): its pieces at
+// commas outside parentheses, empty ones dropped ("" has none).
 std::vector<std::string_view> gres_items(std::string_view s) {
-  std::vector<std::string_view> out;
-  int depth = 0;
-  std::size_t start = 0;
-  for (std::size_t i = 0; i <= s.size(); ++i) {
-    if (i < s.size() && s[i] == '(') ++depth;
-    if (i < s.size() && s[i] == ')') --depth;
-    if (i == s.size() || (s[i] == ',' && depth == 0)) {
-      if (i > start) out.push_back(s.substr(start, i - start));
-      start = i + 1;
-    }
-  }
+  std::vector<std::string_view> out = split(s, ',', '(', ')');
+  std::erase_if(out, [](std::string_view item) { return item.empty(); });
   return out;
 }
 
@@ -63,13 +55,7 @@ std::optional<GresItem> parse_gres_item(std::string_view item) {
     }
     item = item.substr(0, paren);
   }
-  std::vector<std::string_view> parts;
-  for (std::size_t start = 0;;) {
-    const std::size_t colon = item.find(':', start);
-    parts.push_back(item.substr(start, colon - start));
-    if (colon == std::string_view::npos) break;
-    start = colon + 1;
-  }
+  const std::vector<std::string_view> parts = split(item, ':');
   if (parts.size() < 2 || parts.size() > 3 || parts[0].empty()) return std::nullopt;
   const std::string_view count = parts.back();
   if (count.empty() || count.size() > 9 || !std::all_of(count.begin(), count.end(), [](char c) { return c >= '0' && c <= '9'; }))
@@ -211,14 +197,8 @@ bool read_node(const Value& v, Node& n, std::string& why) {
   n.state = lower(n.state);
   std::string features;
   if (!get_string_or_empty(v, "active_features", features, why)) return false;
-  if (!features.empty()) {
-    for (std::size_t start = 0;;) {
-      const std::size_t comma = features.find(',', start);
-      n.features.push_back(features.substr(start, comma - start));
-      if (comma == std::string::npos) break;
-      start = comma + 1;
-    }
-  }
+  if (!features.empty())
+    for (const std::string_view f : split(features, ',')) n.features.emplace_back(f);
   // Devices in gres order: a node's GPU indexes count through its types as gres.conf lists them.
   for (const std::string_view item : gres_items(gres)) {
     const auto g = parse_gres_item(item);

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "sluice/slurm.hpp"
+#include "split.hpp"
 
 namespace sluice::slurm {
 
@@ -113,15 +114,8 @@ BridgeSnapshot build_snapshot(const std::vector<Node>& nodes, const std::vector<
     t.gpus = j.gpus;
     if (!j.gpu_type.empty()) t.gpu_models = {j.gpu_type};
     if (j.required_nodes.size() == 1) t.selector["node"] = j.required_nodes[0];
-    if (!j.features.empty()) {
-      for (std::size_t start = 0;;) {
-        const std::size_t amp = j.features.find('&', start);
-        const std::string f = j.features.substr(start, amp - start);
-        if (!f.empty()) t.selector["feature." + f] = "true";
-        if (amp == std::string::npos) break;
-        start = amp + 1;
-      }
-    }
+    for (const std::string_view f : split(j.features, '&'))
+      if (!f.empty()) t.selector["feature." + std::string(f)] = "true";
     sluice::Job job;
     job.id = t.id;
     job.priority = snapshot_priority(j.priority);
