@@ -69,6 +69,11 @@ SlurmCommand::SlurmCommand(CLI::App& app) : impl_(std::make_unique<Impl>()) {
                 "pins per round, highest priority first; the other placements wait for the next round (0: all)")
       ->capture_default_str()
       ->check(CLI::Range(std::int64_t{0}, std::int64_t{10'000'000}));
+  c->add_option("--exclusion-pin-max-chars", a.bridge.exclusion_pin_max_chars,
+                "pin by ExcNodeList (every other node; one request to slurmctld) while that hostlist is at most "
+                "this long, else by NodeList (0: always NodeList)")
+      ->capture_default_str()
+      ->check(CLI::Range(std::size_t{0}, std::size_t{1} << 20));
   c->add_flag("--local", a.local, "allocate in this process instead of asking a sluice serve");
   c->add_option("--endpoint", a.endpoint, "the allocation service (without --local)")->capture_default_str();
   c->add_option("--server-key", a.keys.server_key, "CurveZMQ: the service's public key (file or Z85)");

@@ -10,10 +10,13 @@ then everything cancelled. Two variants, alternating:
     the bridge's and slurmctld's work alone;
   - start: the run partition is UP, so slurmctld launches the jobs while the round applies
     and reads back (on this one host the slurmd and job processes share its two cores).
+Each variant runs with both ways of pinning, alternating: `exclude` (the default: ExcNodeList,
+one request to slurmctld per pin) and `nodelist` (--exclusion-pin-max-chars 0: NodeList, which
+scontrol sends as three requests).
 Writes OUT/rounds.csv (one row per round, the bridge's own columns), OUT/summary.txt.
 
   bench/slurm_latency.py --sluice build/main/bin/sluice --out DIR [--reps 5] [--jobs 1000] [--nodes 64]
-                         [--max-pins N]
+                         [--max-pins N] [--variants pins,start] [--pin-modes exclude,nodelist]
 """
 import argparse
 import csv
@@ -45,7 +48,7 @@ def percentile(values, q):
     return values[min(len(values) - 1, max(0, -(-len(values) * q // 100) - 1))]
 
 
-def one_round(cluster, endpoint, variant, rep, args):
+def one_round(cluster, endpoint, variant, pin_mode, rep, args):
     """Submits the jobs, runs one bridge round, and returns its CSV row."""
     env = cluster.env
     quiet(env)
@@ -60,11 +63,11 @@ def one_round(cluster, endpoint, variant, rep, args):
     one = os.path.join(cluster.work, "round.csv")
     if os.path.exists(one):
         os.remove(one)
-    sh([args.sluice, "slurm", "--endpoint", endpoint, "--rounds", "1", "--max-pins", str(args.max_pins), "--csv", one],
-       env)
+    sh([args.sluice, "slurm", "--endpoint", endpoint, "--rounds", "1", "--max-pins", str(args.max_pins), "--csv", one,
+        "--exclusion-pin-max-chars", "0" if pin_mode == "nodelist" else "1024"], env)
     with open(one) as f:
-        row = {"variant": variant, "rep": rep, **next(csv.DictReader(f))}
-    print(f"{variant} rep {rep}: {row['placed']} placed, {row['pinned']} pinned in {row['total_s']} s "
+        row = {"variant": variant, "pin_mode": pin_mode, "rep": rep, **next(csv.DictReader(f))}
+    print(f"{variant}/{pin_mode} rep {rep}: {row['placed']} placed, {row['pinned']} pinned in {row['total_s']} s "
           f"(read {row['read_s']}, allocate {row['allocate_s']}, apply and read back {row['apply_s']}); "
           f"{args.jobs} jobs submitted in {submitted_s:.1f} s", flush=True)
     sh(["scontrol", "update", "PartitionName=gpu-run", "State=UP"], env)
@@ -79,6 +82,8 @@ def main():
     ap.add_argument("--jobs", type=int, default=1000)
     ap.add_argument("--nodes", type=int, default=64)
     ap.add_argument("--max-pins", type=int, default=0, help="sluice slurm --max-pins (0: every placement)")
+    ap.add_argument("--variants", default="pins,start")
+    ap.add_argument("--pin-modes", default="exclude,nodelist")
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
     port = 20000 + (os.getpid() % 100) * 100  # below Linux's ephemeral ports (32768 and up)
@@ -95,9 +100,13 @@ def main():
                 if os.path.exists(ready):
                     break
                 time.sleep(0.1)
+            variants = args.variants.split(",")
+            modes = args.pin_modes.split(",")
             for rep in range(args.reps):
-                for variant in ("pins", "start"):
-                    rows.append(one_round(cluster, endpoint, variant, rep, args))
+                for variant in variants:
+                    # Alternate which pin mode goes first, so neither always follows the other.
+                    for mode in (modes if rep % 2 == 0 else modes[::-1]):
+                        rows.append(one_round(cluster, endpoint, variant, mode, rep, args))
         finally:
             serve.send_signal(signal.SIGTERM)
             serve.wait(timeout=30)
@@ -108,15 +117,17 @@ def main():
         w.writerows(rows)
     lines = [f"{args.jobs} pending jobs, {args.nodes} nodes, {args.reps} rounds per variant, through sluice serve, "
              f"--max-pins {args.max_pins}",
-             "variant | pinned per round | total p50 | total p95 | read p50 | allocate p50 | apply + read back p50"]
-    for variant in ("pins", "start"):
-        rs = [r for r in rows if r["variant"] == variant]
-        total = [float(r["total_s"]) for r in rs]
-        lines.append(f"{variant} | {statistics.median(int(r['pinned']) for r in rs):.0f} | "
-                     f"{statistics.median(total):.3f} s | {percentile(total, 95):.3f} s | "
-                     f"{statistics.median(float(r['read_s']) for r in rs):.3f} s | "
-                     f"{statistics.median(float(r['allocate_s']) for r in rs):.3f} s | "
-                     f"{statistics.median(float(r['apply_s']) for r in rs):.3f} s")
+             "variant | pin mode | pinned per round | total p50 | total p95 | read p50 | allocate p50 | "
+             "apply + read back p50"]
+    for variant in variants:
+        for mode in modes:
+            rs = [r for r in rows if r["variant"] == variant and r["pin_mode"] == mode]
+            total = [float(r["total_s"]) for r in rs]
+            lines.append(f"{variant} | {mode} | {statistics.median(int(r['pinned']) for r in rs):.0f} | "
+                         f"{statistics.median(total):.3f} s | {percentile(total, 95):.3f} s | "
+                         f"{statistics.median(float(r['read_s']) for r in rs):.3f} s | "
+                         f"{statistics.median(float(r['allocate_s']) for r in rs):.3f} s | "
+                         f"{statistics.median(float(r['apply_s']) for r in rs):.3f} s")
     with open(os.path.join(args.out, "summary.txt"), "w") as f:
         f.write("\n".join(lines) + "\n")
     print("\n".join(lines))

@@ -97,6 +97,11 @@ struct Parsed {
 [[nodiscard]] std::optional<std::vector<std::string>> expand_hostlist(std::string_view expr,
                                                                       std::size_t limit = 1'000'000);
 
+// The other way: names → one hostlist expression that expand_hostlist reads back as the
+// same set ("n1 n2 n3 n7 gpu01" → "gpu01,n[1-3,7]"). Duplicates are dropped; the order is
+// sorted, not kept.
+[[nodiscard]] std::string compress_hostlist(std::vector<std::string> names);
+
 // A device index list as in "(IDX:0-1,3)": nullopt when malformed.
 [[nodiscard]] std::optional<std::vector<std::int32_t>> parse_index_list(std::string_view list);
 
@@ -112,17 +117,27 @@ struct BridgeSnapshot {
   std::vector<std::pair<std::uint32_t, std::string>> left_out;  // candidates not in it, why
 };
 
+// A pinned job that has not started yet, and the node it is pinned to.
+struct Reserved {
+  const Job* job = nullptr;
+  std::string node;
+};
+
 // The snapshot of one round. Machines: the schedulable nodes of the partitions (labels:
 // "node" = its name, "partition.P" and "feature.F" = "true"; GPUs with Slurm's indexes,
 // free where gres_used does not list them). Free amounts are Slurm's own accounting, less
-// what the `reserved` jobs (pinned to one node, not started yet: Slurm has not counted
-// them) will take there. Jobs: the pending `candidates`, one task each, their job id as
-// both ids; a candidate whose request the snapshot cannot carry (Job::unsupported, several
-// required nodes, --exclude, a GPU type no node of the partitions has, schedulable or not)
-// is left out with the reason; one whose nodes are drained or down for now stays in. What
-// runs is in the free amounts, not in tasks: Slurm cannot move a running job, so the
-// allocation is never asked to.
+// what the `reserved` jobs (not started yet: Slurm has not counted them) will take there.
+// Jobs: the pending `candidates`, one task each, their job id as both ids. A --nodelist of
+// one node is a selector on "node"; an --exclude list is a selector on a label that only
+// the nodes outside it carry ("outside-exclude.K", one K per distinct list, at most
+// kMaxExcludeLists a round). A candidate whose request the snapshot cannot carry
+// (Job::unsupported, several required nodes, a GPU type no node of the partitions has,
+// schedulable or not, one exclude list too many) is left out with the reason; one whose
+// nodes are drained or down for now stays in. What runs is in the free amounts, not in
+// tasks: Slurm cannot move a running job, so the allocation is never asked to.
+inline constexpr std::size_t kMaxExcludeLists = 64;
+
 [[nodiscard]] BridgeSnapshot build_snapshot(const std::vector<Node>& nodes, const std::vector<const Job*>& candidates,
-                                            const std::vector<const Job*>& reserved, const SnapshotOptions& options);
+                                            const std::vector<Reserved>& reserved, const SnapshotOptions& options);
 
 }  // namespace sluice::slurm

@@ -3,32 +3,45 @@
 // Which jobs it manages is explicit in Slurm's own configuration: the jobs of one queue
 // partition, configured State=DOWN, so that they queue there with their real priority and
 // Slurm's scheduler never starts them. The bridge places them and moves each one it placed
-// to the run partition (same nodes, State=UP), pinned to its node (`scontrol update JobId=J
-// Partition=RUN NodeList=NODE AdminComment=sluice:pinned@T`); Slurm then starts it there.
-// (A job_submit rule that holds jobs would lose their priority: a held job shows 0.)
+// to the run partition (same nodes, State=UP), pinned to its node; Slurm then starts it
+// there. (A job_submit rule that holds jobs would lose their priority: a held job shows 0.)
+//
+// A pin is one `scontrol update` of the job: Partition=RUN, the node, and the admin comment
+// sluice:pinned@T:NODE:HOW, which says how the node was given, so that an unpin undoes
+// exactly that and leaves the user's own request as it was:
+//   exclude   ExcNodeList = every other node of the run partition. scontrol sends this
+//             as one request to slurmctld, where NodeList costs three (it first loads the
+//             federation and the job): 1,000 pins take 1.0 s instead of 2.4 s from one
+//             scontrol (bench/results/slurm_latency). Used for jobs that name no nodes of
+//             their own, while that hostlist stays short (exclusion_pin_max_chars);
+//   nodelist  NodeList=NODE, for the others (a job's own --exclude is kept);
+//   own       nothing: the job's own --nodelist already names the one node.
+// An exclusion pin lets Slurm start the job on a node added to the run partition after the
+// round read it; the read-back then reports where it went.
 //
 // Slurm stays the authority, and everything the bridge knows between rounds is in Slurm: a
-// job is queued (queue partition), pinned (run partition, admin comment sluice:pinned@T) or
+// job is queued (queue partition), pinned (run partition, admin comment sluice:pinned@…) or
 // handed over (run partition, sluice:passed). So a restart of the bridge, of slurmctld or
 // of the allocation service loses nothing and applies nothing twice: a pinned job is no
 // longer a candidate. Per round:
 //   1. read `sinfo --json` and `squeue --json` (a parser per schema version, slurm.hpp);
 //   2. jobs of the queue partition that a user or an administrator holds, or that wait for
 //      something besides a place (a dependency, a begin time, a limit), are left alone;
-//      jobs whose request a snapshot cannot carry (several nodes, --exclude, …) are handed
-//      to Slurm's scheduler unpinned, with the reason logged; pinned jobs that have not
-//      started within pin_timeout_s go back to the queue, unpinned;
+//      jobs whose request a snapshot cannot carry (several nodes, …) are handed to Slurm's
+//      scheduler unpinned, with the reason logged; pinned jobs that have not started within
+//      pin_timeout_s go back to the queue, unpinned;
 //   3. the snapshot: the run partition's schedulable nodes with Slurm's free amounts, less
 //      what pinned, not yet started jobs will take; the queued jobs as tasks;
 //   4. the allocation (in process or from `sluice serve`);
 //   5. `scontrol` processes (apply_processes, side by side) apply every pin, reading their
 //      commands on stdin;
-//   6. `squeue --json` again: a placement that did not take (the job was cancelled, the node
+//   6. `squeue` again: a placement that did not take (the job was cancelled, the node
 //      changed) is logged as refused and the job, still queued, is placed next round.
 #pragma once
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -46,9 +59,14 @@ struct BridgeOptions {
   std::string scontrol = "scontrol";
   std::int32_t command_timeout_ms = 30'000;
   // scontrol processes that apply a round's pins side by side (each reads its share of the
-  // commands on stdin). slurmctld takes about 2 ms per pin here, most of it the NodeList;
-  // with 8 processes 1,000 pins took 1.1 s instead of 2.1 s (bench/results/slurm_latency).
+  // commands on stdin): with 8 processes 1,000 NodeList pins took 1.1 s instead of 2.1 s
+  // (bench/results/slurm_latency/scontrol_by_hand.txt).
   std::int32_t apply_processes = 8;
+  // Pins by exclusion (see above) while the run partition's other nodes fit a hostlist of
+  // at most this many characters (0: always NodeList). Node names that compress into
+  // ranges ("gpu[001-480]") stay short at any size; a list of unrelated names would make
+  // every command long, and slurmctld parse it every time.
+  std::size_t exclusion_pin_max_chars = 1024;
   // Pins applied per round, the highest priority first (0: all): a bound on the round's time
   // when many jobs arrive at once. The placements left wait for the next round.
   std::int64_t max_pins = 0;
@@ -92,7 +110,21 @@ class Bridge {
   std::int64_t rounds_ = 0;
 };
 
-// The time in a "sluice:pinned@T" admin comment, or -1.
+// How a job was pinned, as its admin comment "sluice:pinned@T:NODE:HOW" says.
+enum class PinHow { kNodeList, kExclude, kOwn };
+
+struct Pin {
+  std::int64_t at = 0;  // the round's time
+  std::string node;     // empty in comments written before the node was recorded
+  PinHow how = PinHow::kNodeList;
+};
+
+// The pin an admin comment records (nullopt: not one of ours, or malformed), and the
+// comment for one.
+[[nodiscard]] std::optional<Pin> read_pin(const std::string& admin_comment);
+[[nodiscard]] std::string pin_comment(const Pin& pin);
+
+// The time in a "sluice:pinned@T…" admin comment, or -1.
 [[nodiscard]] std::int64_t pinned_at(const std::string& admin_comment);
 
 }  // namespace sluice::slurm

@@ -2,9 +2,11 @@
 #include "sluice/slurm_bridge.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <ctime>
 #include <map>
+#include <optional>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -71,45 +73,116 @@ std::string read_slurm(const BridgeOptions& o, SlurmView& view) {
 struct JobPlace {
   std::string partition;
   std::string state;
-  std::vector<std::string> required;  // %n: the nodes it asked for (our pin)
+  std::vector<std::string> required;  // %n: the nodes it asked for (a NodeList pin)
   std::vector<std::string> nodes;     // %N: where it runs
+  std::vector<std::string> excluded;  // %x: the nodes it may not use (an exclusion pin)
 };
 
 std::unordered_map<std::string, JobPlace> read_places(const BridgeOptions& o, std::string& error) {
   std::unordered_map<std::string, JobPlace> out;
   CommandLimits limits;
   limits.timeout_ms = o.command_timeout_ms;
-  const CommandResult r = run_command({o.squeue, "--all", "-h", "-t", "all", "-o", "%i|%P|%T|%n|%N"}, {}, limits);
+  const CommandResult r = run_command({o.squeue, "--all", "-h", "-t", "all", "-o", "%i|%P|%T|%n|%N|%x"}, {}, limits);
   if (!r.ok()) {
     error = "squeue: " + (r.error.empty() ? one_line(r.err) : r.error);
     return out;
   }
   for (const std::string_view line : split(r.out, '\n')) {
     const std::vector<std::string_view> f = split(line, '|');
-    if (f.size() != 5) continue;  // not a job line (the empty one after the last newline)
-    JobPlace p{std::string(f[1]), std::string(f[2]), {}, {}};
+    if (f.size() != 6) continue;  // not a job line (the empty one after the last newline)
+    JobPlace p{std::string(f[1]), std::string(f[2]), {}, {}, {}};
     const auto required = expand_hostlist(f[3]);
     const auto nodes = expand_hostlist(f[4]);
+    const auto excluded = expand_hostlist(f[5]);
     if (required) p.required = *required;
     if (nodes) p.nodes = *nodes;
+    if (excluded) {
+      p.excluded = *excluded;
+      std::sort(p.excluded.begin(), p.excluded.end());
+    }
     out[std::string(f[0])] = std::move(p);
   }
   return out;
 }
 
+// The ExcNodeList of an exclusion pin to each node: every other node of the run partition
+// (whatever its state: a drained node must stay excluded), as one hostlist; none when that
+// is longer than the limit. Computed once per target node a round.
+class ExclusionPins {
+ public:
+  ExclusionPins(const std::vector<Node>& nodes, const std::string& partition, std::size_t max_chars)
+      : max_chars_(max_chars) {
+    for (const Node& n : nodes)
+      if (std::find(n.partitions.begin(), n.partitions.end(), partition) != n.partitions.end()) names_.push_back(n.name);
+    std::sort(names_.begin(), names_.end());
+    names_.erase(std::unique(names_.begin(), names_.end()), names_.end());
+    // Taking one name out adds at most one range to the whole list: when the whole list is
+    // already past the limit, no pin will fit, and nothing is computed per node.
+    if (max_chars_ == 0 || compress_hostlist(names_).size() > max_chars_) names_.clear();
+  }
+
+  // nullptr: pin by NodeList instead.
+  const std::string* of(const std::string& node) {
+    if (names_.empty() || !std::binary_search(names_.begin(), names_.end(), node)) return nullptr;
+    auto [it, fresh] = by_node_.try_emplace(node);
+    if (fresh) {
+      std::vector<std::string> others;
+      others.reserve(names_.size() - 1);
+      for (const std::string& n : names_)
+        if (n != node) others.push_back(n);
+      it->second = compress_hostlist(std::move(others));
+      if (it->second.empty() || it->second.size() > max_chars_) it->second.clear();  // the only node, or too long
+    }
+    return it->second.empty() ? nullptr : &it->second;
+  }
+
+  // A pin's list as the sorted names squeue's %x is compared with.
+  const std::vector<std::string>& sorted_names(const std::string& list) {
+    auto [it, fresh] = expanded_.try_emplace(list);
+    if (fresh) {
+      it->second = expand_hostlist(list).value_or(std::vector<std::string>{});
+      std::sort(it->second.begin(), it->second.end());
+    }
+    return it->second;
+  }
+
+ private:
+  std::size_t max_chars_;
+  std::vector<std::string> names_;  // sorted
+  std::unordered_map<std::string, std::string> by_node_;
+  std::unordered_map<std::string, std::vector<std::string>> expanded_;
+};
+
 }  // namespace
 
-std::int64_t pinned_at(const std::string& admin_comment) {
-  if (!admin_comment.starts_with(kPinnedMark)) return -1;
-  const std::string rest = admin_comment.substr(kPinnedMark.size());
-  const std::size_t colon = rest.find(':');
-  try {
-    std::size_t used = 0;
-    const long long t = std::stoll(rest.substr(0, colon), &used);
-    return used == (colon == std::string::npos ? rest.size() : colon) && t >= 0 ? t : -1;
-  } catch (...) {
-    return -1;
+std::optional<Pin> read_pin(const std::string& admin_comment) {
+  if (!admin_comment.starts_with(kPinnedMark)) return std::nullopt;
+  const std::vector<std::string_view> f = split(std::string_view(admin_comment).substr(kPinnedMark.size()), ':');
+  Pin pin;
+  const std::string_view t = f[0];
+  const auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), pin.at);
+  if (t.empty() || ec != std::errc{} || end != t.data() + t.size() || pin.at < 0 || f.size() > 3) return std::nullopt;
+  if (f.size() >= 2) pin.node = f[1];
+  if (f.size() == 3) {
+    if (f[2] == "exclude") {
+      pin.how = PinHow::kExclude;
+    } else if (f[2] == "own") {
+      pin.how = PinHow::kOwn;
+    } else if (f[2] != "nodelist") {
+      return std::nullopt;
+    }
   }
+  return pin;
+}
+
+std::string pin_comment(const Pin& pin) {
+  const char* how = pin.how == PinHow::kExclude ? "exclude" : pin.how == PinHow::kOwn ? "own" : "nodelist";
+  return std::string(kPinnedMark) + std::to_string(pin.at) + ":" + pin.node + ":" + how;
+}
+
+std::int64_t pinned_at(const std::string& admin_comment) {
+  const std::optional<Pin> pin = read_pin(admin_comment);
+  return pin ? pin->at : -1;
 }
 
 Bridge::Bridge(BridgeOptions options) : o_(std::move(options)) {}
@@ -155,7 +228,8 @@ RoundReport Bridge::round(const Allocator& allocate, std::int64_t now) {
   r.skipped_records = static_cast<std::int64_t>(view.nodes.skipped.size() + view.jobs.skipped.size());
 
   // 2. Classify.
-  std::vector<const Job*> candidates, reserved;
+  std::vector<const Job*> candidates;
+  std::vector<Reserved> reserved;
   std::vector<std::string> commands;  // for scontrol's stdin, one a line
   for (const Job& j : view.jobs.items) {
     if (j.state != JobState::kPending) continue;
@@ -172,18 +246,21 @@ RoundReport Bridge::round(const Allocator& allocate, std::int64_t now) {
       }
       candidates.push_back(&j);
     } else if (j.partition == o_.run_partition) {
-      const std::int64_t since_pin = pinned_at(j.admin_comment);
-      if (since_pin < 0) continue;  // not ours: Slurm schedules it
-      if (now - since_pin > o_.pin_timeout_s && !held(j)) {
-        const std::string node = j.required_nodes.empty() ? std::string("?") : j.required_nodes[0];
-        commands.push_back("update JobId=" + id + " Partition=" + o_.queue_partition + " NodeList= AdminComment=" +
+      std::optional<Pin> pin = read_pin(j.admin_comment);
+      if (!pin) continue;  // not ours: Slurm schedules it
+      if (pin->node.empty() && j.required_nodes.size() == 1) pin->node = j.required_nodes[0];  // an older comment
+      if (now - pin->at > o_.pin_timeout_s && !held(j)) {
+        // Undo what the pin set, and only that: the user's own node lists stay.
+        const char* undo = pin->how == PinHow::kExclude ? " ExcNodeList=" : pin->how == PinHow::kOwn ? "" : " NodeList=";
+        commands.push_back("update JobId=" + id + " Partition=" + o_.queue_partition + undo + " AdminComment=" +
                            std::string(kUnpinnedMark) + std::to_string(now));
-        r.log.push_back("job " + id + ": pinned to " + node + " " + std::to_string(now - since_pin) +
-                        " s ago and not started (" + j.state_reason + "): back to the queue");
+        r.log.push_back("job " + id + ": pinned to " + (pin->node.empty() ? "?" : pin->node) + " " +
+                        std::to_string(now - pin->at) + " s ago and not started (" + j.state_reason +
+                        "): back to the queue");
         ++r.unpinned;
         continue;
       }
-      reserved.push_back(&j);
+      reserved.push_back(Reserved{&j, pin->node});
     }
   }
 
@@ -221,11 +298,11 @@ RoundReport Bridge::round(const Allocator& allocate, std::int64_t now) {
   // At most max_pins pins a round, the highest priority (then the oldest) first: slurmctld
   // takes about a millisecond a pin, so this bounds the round's time. The rest stay queued;
   // the next round, which sees these pins, places them again.
+  std::unordered_map<std::string, const Job*> candidate_by_id;
+  for (const Job* j : candidates) candidate_by_id[std::to_string(j->id)] = j;
   if (o_.max_pins > 0 && pins.size() > static_cast<std::size_t>(o_.max_pins)) {
-    std::unordered_map<std::string, const Job*> by_id;
-    for (const Job* j : candidates) by_id[std::to_string(j->id)] = j;
     const auto rank = [&](const std::pair<std::string, std::string>& p) {
-      const Job* j = by_id.at(p.first);
+      const Job* j = candidate_by_id.at(p.first);
       return std::pair{-static_cast<std::int64_t>(j->priority), j->submit_time};
     };
     std::stable_sort(pins.begin(), pins.end(), [&](const auto& a, const auto& b) { return rank(a) < rank(b); });
@@ -234,9 +311,23 @@ RoundReport Bridge::round(const Allocator& allocate, std::int64_t now) {
     r.log.push_back(std::to_string(r.deferred) + " placements left for the next round (at most " +
                     std::to_string(o_.max_pins) + " pins a round)");
   }
-  for (const auto& [job, node] : pins) {
-    commands.push_back("update JobId=" + job + " Partition=" + o_.run_partition + " NodeList=" + node +
-                       " AdminComment=" + std::string(kPinnedMark) + std::to_string(now) + ":" + node);
+  ExclusionPins exclusion(view.nodes.items, o_.run_partition, o_.exclusion_pin_max_chars);
+  std::vector<std::string> expected_exclusion(pins.size());  // per pin: its ExcNodeList, sorted
+  for (std::size_t i = 0; i < pins.size(); ++i) {
+    const auto& [job, node] = pins[i];
+    const Job& j = *candidate_by_id.at(job);
+    Pin pin{now, node, PinHow::kNodeList};
+    std::string where = " NodeList=" + node;
+    if (j.required_nodes.size() == 1) {  // the snapshot placed it on that node
+      pin.how = PinHow::kOwn;
+      where.clear();
+    } else if (const std::string* others = j.excluded_nodes.empty() ? exclusion.of(node) : nullptr) {
+      pin.how = PinHow::kExclude;
+      where = " ExcNodeList=" + *others;
+      expected_exclusion[i] = *others;
+    }
+    commands.push_back("update JobId=" + job + " Partition=" + o_.run_partition + where + " AdminComment=" +
+                       pin_comment(pin));
   }
 
   // 5. Apply: the commands split over a few scontrol processes run side by side.
@@ -246,17 +337,26 @@ RoundReport Bridge::round(const Allocator& allocate, std::int64_t now) {
   if (!pins.empty()) {
     std::string err;
     const std::unordered_map<std::string, JobPlace> after = read_places(o_, err);
-    for (const auto& [job, node] : pins) {
+    for (std::size_t i = 0; i < pins.size(); ++i) {
+      const auto& [job, node] = pins[i];
       const auto it = after.find(job);
       const JobPlace* j = it == after.end() ? nullptr : &it->second;
       const std::vector<std::string> there{node};
+      const bool pending_as_pinned =
+          expected_exclusion[i].empty() ? j != nullptr && j->required == there
+                                        : j != nullptr && j->excluded == exclusion.sorted_names(expected_exclusion[i]);
       const bool took = err.empty() && j != nullptr && j->partition == o_.run_partition &&
-                        ((j->state == "PENDING" && j->required == there) || (j->state == "RUNNING" && j->nodes == there));
+                        ((j->state == "PENDING" && pending_as_pinned) || (j->state == "RUNNING" && j->nodes == there));
       if (took) {
         ++r.pinned;
         continue;
       }
       ++r.refused;
+      if (err.empty() && j != nullptr && j->state == "RUNNING" && j->partition == o_.run_partition) {
+        // Only an exclusion pin lets this happen: a node joined the run partition after the read.
+        r.log.push_back("job " + job + ": placed on " + node + " but Slurm started it on " + compress_hostlist(j->nodes));
+        continue;
+      }
       const std::string why = !err.empty()                                     ? "Slurm could not be read back (" + err + ")"
                               : j == nullptr                                    ? "the job is gone"
                               : j->state != "PENDING" && j->state != "RUNNING" ? "the job is " + j->state

@@ -1,8 +1,11 @@
 // Slurm's compact lists: hostlist expressions ("n[1-3,7],gpu01") and device index lists
 // ("0-1,3"), as squeue and sinfo write them.
+#include <algorithm>
 #include <charconv>
 #include <cstdint>
+#include <map>
 #include <optional>
+#include <utility>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -80,6 +83,53 @@ std::optional<std::vector<std::string>> expand_hostlist(std::string_view expr, s
     }
   }
   return names;
+}
+
+std::string compress_hostlist(std::vector<std::string> names) {
+  std::sort(names.begin(), names.end());
+  names.erase(std::unique(names.begin(), names.end()), names.end());
+  // Names ending in digits, grouped by what comes before the digits and by how many digits
+  // there are: within a group every range can keep its first number's width ("n[08-10]",
+  // "n[1-9],n[10-64]"), which is what expand_hostlist reads back.
+  std::map<std::pair<std::string, std::size_t>, std::vector<std::uint64_t>> numbered;
+  std::vector<std::string> items;
+  for (const std::string& name : names) {
+    const std::size_t digits_at = name.find_last_not_of("0123456789") + 1;  // npos + 1 = 0: all digits
+    const std::string_view digits = std::string_view(name).substr(digits_at);
+    const auto value = number(digits);
+    if (!value) {
+      items.push_back(name);  // no trailing number (or one too long to hold): as it is
+      continue;
+    }
+    numbered[{name.substr(0, digits_at), digits.size()}].push_back(*value);
+  }
+  for (auto& [key, values] : numbered) {
+    const auto& [prefix, width] = key;
+    std::sort(values.begin(), values.end());
+    if (values.size() == 1) {
+      items.push_back(prefix + padded(values[0], width));
+      continue;
+    }
+    std::string item = prefix + "[";
+    for (std::size_t i = 0; i < values.size();) {
+      std::size_t j = i;
+      while (j + 1 < values.size() && values[j + 1] == values[j] + 1) ++j;
+      if (i > 0) item += ',';
+      item += padded(values[i], width);
+      if (j > i) {
+        item += '-';
+        item += padded(values[j], width);
+      }
+      i = j + 1;
+    }
+    items.push_back(item + "]");
+  }
+  std::string out;
+  for (const std::string& item : items) {
+    if (!out.empty()) out += ',';
+    out += item;
+  }
+  return out;
 }
 
 std::optional<std::vector<std::int32_t>> parse_index_list(std::string_view list) {

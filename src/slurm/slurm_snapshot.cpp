@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <limits>
+#include <map>
 #include <set>
 #include <string>
 #include <unordered_map>
@@ -52,7 +53,7 @@ void reserve(Machine& m, const Job& j) {
 }  // namespace
 
 BridgeSnapshot build_snapshot(const std::vector<Node>& nodes, const std::vector<const Job*>& candidates,
-                              const std::vector<const Job*>& reserved, const SnapshotOptions& options) {
+                              const std::vector<Reserved>& reserved, const SnapshotOptions& options) {
   BridgeSnapshot out;
   Snapshot& s = out.snapshot;
   s.version = options.version;
@@ -80,11 +81,12 @@ BridgeSnapshot build_snapshot(const std::vector<Node>& nodes, const std::vector<
     for (const std::string& f : n.features) m.labels["feature." + f] = "true";
     s.machines.push_back(std::move(m));
   }
-  for (const Job* j : reserved) {
-    if (j->required_nodes.size() != 1) continue;
-    const auto at = machine_at.find(j->required_nodes[0]);
-    if (at != machine_at.end()) reserve(s.machines[at->second], *j);
+  for (const Reserved& r : reserved) {
+    const auto at = machine_at.find(r.node);
+    if (at != machine_at.end()) reserve(s.machines[at->second], *r.job);
   }
+  // Each distinct --exclude list, as the label its outside nodes carry.
+  std::map<std::vector<std::string>, std::string> exclude_label;
 
   std::unordered_set<std::uint32_t> seen;
   for (const Job* jp : candidates) {
@@ -99,9 +101,24 @@ BridgeSnapshot build_snapshot(const std::vector<Node>& nodes, const std::vector<
       leave_out("requires " + std::to_string(j.required_nodes.size()) + " nodes (--nodelist) for a one-node job");
       continue;
     }
+    std::string outside;  // the label of the job's --exclude list
     if (!j.excluded_nodes.empty()) {
-      leave_out("excludes nodes (--exclude), which a snapshot cannot say yet");
-      continue;
+      std::vector<std::string> list = j.excluded_nodes;
+      std::sort(list.begin(), list.end());
+      list.erase(std::unique(list.begin(), list.end()), list.end());
+      auto it = exclude_label.find(list);
+      if (it == exclude_label.end()) {
+        if (exclude_label.size() == kMaxExcludeLists) {
+          leave_out("excludes nodes (--exclude) in a way none of this round's first " +
+                    std::to_string(kMaxExcludeLists) + " exclude lists does");
+          continue;
+        }
+        const std::string label = "outside-exclude." + std::to_string(exclude_label.size());
+        for (Machine& m : s.machines)
+          if (!std::binary_search(list.begin(), list.end(), m.id)) m.labels[label] = "true";
+        it = exclude_label.emplace(std::move(list), label).first;
+      }
+      outside = it->second;
     }
     if (!j.gpu_type.empty() && !gpu_types.contains(j.gpu_type)) {
       leave_out("asks for GPU type '" + j.gpu_type + "', which no node of the partition has");
@@ -114,6 +131,7 @@ BridgeSnapshot build_snapshot(const std::vector<Node>& nodes, const std::vector<
     t.gpus = j.gpus;
     if (!j.gpu_type.empty()) t.gpu_models = {j.gpu_type};
     if (j.required_nodes.size() == 1) t.selector["node"] = j.required_nodes[0];
+    if (!outside.empty()) t.selector[outside] = "true";
     for (const std::string_view f : split(j.features, '&'))
       if (!f.empty()) t.selector["feature." + std::string(f)] = "true";
     sluice::Job job;

@@ -74,6 +74,7 @@ std::vector<Node> nodes_now() {
 // in service with nothing allocated.
 void reset_cluster() {
   run({"scancel", "--user", std::to_string(::getuid()), "--full"});
+  run({"scontrol", "update", "PartitionName=gpu-run", "State=UP"});
   for (const Node& n : nodes_now())
     if (!n.schedulable()) run({"scontrol", "update", "NodeName=" + n.name, "State=RESUME"});
   const bool clean = eventually([] {
@@ -324,9 +325,58 @@ TEST_F(SlurmBridge, AtMostMaxPinsARoundHighestPriorityFirst) {
   EXPECT_EQ(last.deferred, 0);
 }
 
+// A job's own --exclude and --nodelist are kept through pin and unpin; a job naming no
+// nodes is pinned by exclusion (one request to slurmctld) and unpinned back to no list.
+TEST_F(SlurmBridge, NodeListsAreKeptThroughPinAndUnpin) {
+  const std::uint32_t excluding = submit({"-c", "1", "--mem=100", "-x", "n1,n2,n3"});  // only n4 is left
+  const std::uint32_t naming = submit({"-c", "1", "--mem=100", "-w", "n3"});
+  const std::uint32_t plain = submit({"--gres=gpu:a100:1", "-c", "1", "--mem=100"});  // only n1 has a100s
+  run({"scontrol", "update", "PartitionName=gpu-run", "State=DOWN"});  // pinned jobs cannot start
+  Recorder rec;
+  BridgeOptions o = options();
+  o.pin_timeout_s = 1;
+  Bridge bridge(o);
+  const RoundReport first = bridge.round(rec.allocator());
+  ASSERT_TRUE(first.ok) << first.error;
+  EXPECT_EQ(first.pinned, 3) << lines(first);
+  EXPECT_EQ(rec.placed.at(std::to_string(excluding)), "n4");
+  EXPECT_EQ(rec.placed.at(std::to_string(naming)), "n3");
+  EXPECT_EQ(rec.placed.at(std::to_string(plain)), "n1");
+  auto jobs = jobs_now();
+  const auto how = [&](std::uint32_t id) { return read_pin(jobs.at(id).admin_comment).value_or(Pin{}).how; };
+  EXPECT_EQ(how(excluding), PinHow::kNodeList);
+  EXPECT_EQ(how(naming), PinHow::kOwn);
+  EXPECT_EQ(how(plain), PinHow::kExclude);
+  EXPECT_EQ(jobs.at(plain).excluded_nodes, (std::vector<std::string>{"n2", "n3", "n4"}));
+  EXPECT_EQ(jobs.at(excluding).required_nodes, std::vector<std::string>{"n4"});
+  // Not started within the timeout: each goes back to the queue with its own lists only.
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  const RoundReport back = bridge.round(rec.allocator());
+  EXPECT_EQ(back.unpinned, 3) << lines(back);
+  jobs = jobs_now();
+  for (const std::uint32_t id : {excluding, naming, plain}) EXPECT_EQ(jobs.at(id).partition, "gpu") << id;
+  EXPECT_EQ(jobs.at(excluding).excluded_nodes, (std::vector<std::string>{"n1", "n2", "n3"}));
+  EXPECT_TRUE(jobs.at(excluding).required_nodes.empty());
+  EXPECT_EQ(jobs.at(naming).required_nodes, std::vector<std::string>{"n3"});
+  EXPECT_TRUE(jobs.at(plain).excluded_nodes.empty());
+  EXPECT_TRUE(jobs.at(plain).required_nodes.empty());
+  // With the run partition up, they run where Sluice said.
+  run({"scontrol", "update", "PartitionName=gpu-run", "State=UP"});
+  EXPECT_EQ(bridge.round(rec.allocator()).pinned, 3);
+  EXPECT_TRUE(eventually([&] {
+    const auto now = jobs_now();
+    for (const std::uint32_t id : {excluding, naming, plain}) {
+      const Job& j = now.at(id);
+      if (j.state != JobState::kRunning || j.nodes != std::vector<std::string>{rec.placed.at(std::to_string(id))})
+        return false;
+    }
+    return true;
+  }));
+}
+
 TEST_F(SlurmBridge, BadInputFromSlurmIsLoggedAndTheRoundGoesOn) {
   submit({"-N", "2", "-c", "1", "--mem=100"});  // two nodes: handed to Slurm, with the reason
-  submit({"-c", "1", "--mem=100", "-x", "n1"});  // --exclude: likewise
+  submit({"-n", "1", "--gpus-per-task=1", "-c", "1", "--mem=100"});  // GPUs per task: likewise
   const std::uint32_t plain = submit({"-c", "1", "--mem=100"});  // on n4 (no GPUs) or any
   const std::string broken = script("sinfo-broken", "echo '{\"meta\": {\"plugin\": '");
   Recorder rec;
@@ -341,7 +391,7 @@ TEST_F(SlurmBridge, BadInputFromSlurmIsLoggedAndTheRoundGoesOn) {
   EXPECT_EQ(good.pinned, 1);
   int reasons = 0;
   for (const std::string& line : good.log)
-    reasons += (line.find("2 nodes") != std::string::npos) + (line.find("--exclude") != std::string::npos);
+    reasons += (line.find("2 nodes") != std::string::npos) + (line.find("per task") != std::string::npos);
   EXPECT_EQ(reasons, 2);
   EXPECT_TRUE(rec.placed.contains(std::to_string(plain)));
 }

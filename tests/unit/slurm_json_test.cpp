@@ -8,6 +8,8 @@
 #include <algorithm>
 #include <fstream>
 #include <map>
+#include <random>
+#include <set>
 #include <sstream>
 #include <string>
 
@@ -50,6 +52,32 @@ TEST(SlurmHostlist, ExpandsRangesListsAndPadding) {
   EXPECT_FALSE(expand_hostlist("n[1-1000]", 999).has_value());  // past the limit, not a million strings
   EXPECT_EQ(*parse_index_list("0-1,3"), (std::vector<std::int32_t>{0, 1, 3}));
   EXPECT_FALSE(parse_index_list("0-99999").has_value());
+}
+
+TEST(SlurmHostlist, CompressesToWhatExpandsBack) {
+  EXPECT_EQ(compress_hostlist({"n3", "n1", "n2", "n7", "gpu01", "n2"}), "gpu01,n[1-3,7]");
+  EXPECT_EQ(compress_hostlist({"n08", "n09", "n10", "n12"}), "n[08-10,12]");
+  EXPECT_EQ(compress_hostlist({"n9", "n10", "n11"}), "n9,n[10-11]");  // one width per group
+  EXPECT_EQ(compress_hostlist({"login", "n5"}), "login,n5");
+  EXPECT_EQ(compress_hostlist({}), "");
+  // Random sets of names in several spellings: expand(compress(names)) is the same set.
+  std::mt19937 rng(7);
+  const std::vector<std::string> prefixes = {"n", "gpu-a", "rack2-n", "", "x"};
+  for (int round = 0; round < 200; ++round) {
+    std::set<std::string> names;
+    const int count = 1 + static_cast<int>(rng() % 60);
+    for (int i = 0; i < count; ++i) {
+      std::string digits = std::to_string(rng() % 40);
+      if (rng() % 3 == 0) digits.insert(0, 1 + rng() % 2, '0');  // zero padded
+      names.insert(prefixes[rng() % prefixes.size()] + digits);
+      if (rng() % 9 == 0) names.insert("head" + std::string(1, static_cast<char>('a' + rng() % 3)));
+    }
+    const std::string expr = compress_hostlist({names.begin(), names.end()});
+    const auto back = expand_hostlist(expr);
+    ASSERT_TRUE(back.has_value()) << expr;
+    EXPECT_EQ(std::set<std::string>(back->begin(), back->end()), names) << expr;
+    EXPECT_EQ(back->size(), names.size()) << expr;  // nothing listed twice
+  }
 }
 
 TEST(SlurmJson, NodesAsRecorded) {
@@ -125,16 +153,21 @@ TEST(SlurmSnapshot, SchedulableNodesAndThePendingJobsItCanCarry) {
   EXPECT_EQ(n1.labels.at("partition.gpu"), "true");
   std::map<std::string, const Task*> tasks;
   for (const sluice::Job& j : b.snapshot.jobs) tasks[j.id] = &j.tasks.at(0);
-  EXPECT_EQ(tasks.size(), 4u);  // 2, 3, 5, 9
+  EXPECT_EQ(tasks.size(), 5u);  // 2, 3, 5, 6, 9
   ASSERT_TRUE(tasks.contains("5"));
   EXPECT_EQ(tasks["5"]->selector.at("node"), "n3");
   EXPECT_EQ(tasks["5"]->gpu_models, std::vector<std::string>{"v100"});
   EXPECT_EQ(tasks["3"]->cpu_milli, 2000);
   std::map<std::uint32_t, std::string> why(b.left_out.begin(), b.left_out.end());
-  EXPECT_EQ(why.size(), 3u);
+  // Job 6 excludes n1 and n2: only n3 (of the two machines) carries its list's label.
+  ASSERT_TRUE(tasks.contains("6"));
+  const std::string& outside = tasks["6"]->selector.begin()->first;
+  EXPECT_EQ(outside, "outside-exclude.0");
+  EXPECT_FALSE(n1.labels.contains(outside));
+  EXPECT_EQ(b.snapshot.machines[1].labels.at(outside), "true");
+  EXPECT_EQ(why.size(), 2u);
   EXPECT_NE(why[4].find("nodes"), std::string::npos);
   EXPECT_NE(why[8].find("whole node's memory"), std::string::npos);
-  EXPECT_NE(why[6].find("--exclude"), std::string::npos);
   EXPECT_TRUE(validate(b.snapshot).ok()) << validate(b.snapshot).message;
 }
 
@@ -150,6 +183,35 @@ TEST(SlurmSnapshot, AGpuTypeNoNodeHasIsLeftOutWithItsReason) {
   EXPECT_NE(b.left_out[0].second.find("'h100'"), std::string::npos) << b.left_out[0].second;
 }
 
+// Each distinct --exclude list adds a label to the nodes outside it: past kMaxExcludeLists
+// a round, a job with yet another list is left out, saying so; one sharing a list is not.
+TEST(SlurmSnapshot, ExcludeListsAreBounded) {
+  const Parsed<Node> nodes = parse_sinfo_json(sample("sinfo_four_nodes.json"));
+  const Parsed<Job> jobs = parse_squeue_json(sample("squeue_nine_jobs.json"));
+  const Job* three = nullptr;  // a plain pending job
+  for (const Job& j : jobs.items)
+    if (j.id == 3) three = &j;
+  ASSERT_NE(three, nullptr);
+  std::vector<Job> many;
+  for (std::uint32_t i = 0; i <= kMaxExcludeLists; ++i) {  // one list too many
+    Job j = *three;
+    j.id = 100 + i;
+    j.excluded_nodes = {"gone" + std::to_string(i), "n1"};
+    many.push_back(j);
+  }
+  many.push_back(many.front());  // the first list again
+  many.back().id = 999;
+  std::vector<const Job*> candidates;
+  for (const Job& j : many) candidates.push_back(&j);
+  const BridgeSnapshot b = build_snapshot(nodes.items, candidates, {}, {});
+  ASSERT_EQ(b.left_out.size(), 1u);
+  EXPECT_EQ(b.left_out[0].first, 100 + kMaxExcludeLists);
+  EXPECT_NE(b.left_out[0].second.find("--exclude"), std::string::npos);
+  EXPECT_EQ(b.snapshot.jobs.size(), kMaxExcludeLists + 1);
+  EXPECT_EQ(b.snapshot.jobs.front().tasks[0].selector, b.snapshot.jobs.back().tasks[0].selector);
+  EXPECT_TRUE(validate(b.snapshot).ok()) << validate(b.snapshot).message;
+}
+
 // A job pinned to n3 that has not started yet holds room Slurm does not count: the
 // snapshot takes it off n3 (CPUs, memory, one free v100).
 TEST(SlurmSnapshot, PinnedJobsNotStartedYetTakeTheirRoom) {
@@ -159,7 +221,7 @@ TEST(SlurmSnapshot, PinnedJobsNotStartedYetTakeTheirRoom) {
   for (const Job& j : jobs.items)
     if (j.id == 5) five = &j;
   ASSERT_NE(five, nullptr);
-  const BridgeSnapshot b = build_snapshot(nodes.items, {}, {five}, {});
+  const BridgeSnapshot b = build_snapshot(nodes.items, {}, {Reserved{five, "n3"}}, {});
   const Machine& n3 = b.snapshot.machines.at(1);
   ASSERT_EQ(n3.id, "n3");
   EXPECT_EQ(n3.free_cpu_milli, (64 - 4 - 8) * 1000);
