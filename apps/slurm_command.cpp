@@ -139,7 +139,7 @@ std::optional<int> SlurmCommand::run() {
     }
     if (fresh)
       csv << "round,unix_time,ok,nodes,queued,held,not_eligible,candidates,placed,pinned,refused,passed,unpinned,unscheduled,deferred,"
-             "read_s,allocate_s,apply_s,total_s\n";
+             "listed,read_s,allocate_s,apply_s,total_s\n";
   }
 
   struct sigaction sa {};
@@ -160,21 +160,22 @@ std::optional<int> SlurmCommand::run() {
       std::fprintf(stderr,
                    "round %lld: %lld nodes, %lld queued (%lld held, %lld waiting for other reasons), %lld placed, %lld "
                    "pinned (%lld left for the next round), %lld refused, %lld passed to Slurm, %lld unpinned, %lld "
-                   "unscheduled; read %.3f s, allocate "
+                   "unscheduled; read %.3f s (%lld job records), allocate "
                    "%.3f s, apply %.3f s, total %.3f s\n",
                    static_cast<long long>(n), static_cast<long long>(r.nodes), static_cast<long long>(r.queued),
                    static_cast<long long>(r.held), static_cast<long long>(r.not_eligible),
                    static_cast<long long>(r.placed), static_cast<long long>(r.pinned),
                    static_cast<long long>(r.deferred),
                    static_cast<long long>(r.refused), static_cast<long long>(r.passed),
-                   static_cast<long long>(r.unpinned), static_cast<long long>(r.unscheduled), r.read_s, r.allocate_s,
+                   static_cast<long long>(r.unpinned), static_cast<long long>(r.unscheduled), r.read_s,
+                   static_cast<long long>(r.listed), r.allocate_s,
                    r.apply_s, r.total_s);
     }
     for (const std::string& line : r.log) std::fprintf(stderr, "  %s\n", line.c_str());
     if (csv) {
       csv << n << ',' << now << ',' << (r.ok ? 1 : 0) << ',' << r.nodes << ',' << r.queued << ',' << r.held << ','
           << r.not_eligible << ',' << r.candidates << ',' << r.placed << ',' << r.pinned << ',' << r.refused << ',' << r.passed << ','
-          << r.unpinned << ',' << r.unscheduled << ',' << r.deferred << ',' << r.read_s << ',' << r.allocate_s << ',' << r.apply_s << ','
+          << r.unpinned << ',' << r.unscheduled << ',' << r.deferred << ',' << r.listed << ',' << r.read_s << ',' << r.allocate_s << ',' << r.apply_s << ','
           << r.total_s << '\n';
       csv.flush();
     }

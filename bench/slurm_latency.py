@@ -3,17 +3,20 @@
 under 1 s at p95 through `sluice serve`, reading Slurm, solving, and every pin returned).
 
 A fresh local Slurm of 64 nodes (scripts/slurm-cluster.sh: a100, v100, t4 and CPU nodes), a
-`sluice serve`, and --reps repetitions of: 1,000 jobs submitted to the queue partition (one
-CPU and 100 MiB each, every fourth with a GPU), then one `sluice slurm --rounds 1` round,
-then everything cancelled. Two variants, alternating:
+`sluice serve`, and --reps rounds (`sluice slurm --rounds 1`) per variant on 1,000 jobs
+pending in the queue partition (one CPU and 100 MiB each, every fourth with a GPU):
   - pins: the run partition is set DOWN first, so no pinned job starts; the round's time is
-    the bridge's and slurmctld's work alone;
+    the bridge's and slurmctld's work alone. The same jobs every round (sent back to the
+    queue after it), so Slurm lists exactly those 1,000;
   - start: the run partition is UP, so slurmctld launches the jobs while the round applies
-    and reads back (on this one host the slurmd and job processes share its two cores).
+    and reads back (on this one host the slurmd and job processes share its two cores). New
+    jobs every round; the cancelled ones stay listed until slurmctld purges them, and
+    squeue --json's time grows with every record it lists (the CSV's `listed` column).
 Each variant runs with both ways of pinning, alternating: `exclude` (the default: ExcNodeList,
 one request to slurmctld per pin) and `nodelist` (--exclusion-pin-max-chars 0: NodeList, which
 scontrol sends as three requests).
-Writes OUT/rounds.csv (one row per round, the bridge's own columns), OUT/summary.txt.
+Writes OUT/rounds.csv (one row per round, the bridge's own columns), OUT/summary.txt and
+OUT/rounds.png (bench/plot_slurm_latency.py).
 
   bench/slurm_latency.py --sluice build/main/bin/sluice --out DIR [--reps 5] [--jobs 1000] [--nodes 64]
                          [--max-pins N] [--variants pins,start] [--pin-modes exclude,nodelist]
@@ -48,18 +51,42 @@ def percentile(values, q):
     return values[min(len(values) - 1, max(0, -(-len(values) * q // 100) - 1))]
 
 
-def one_round(cluster, endpoint, variant, pin_mode, rep, args):
-    """Submits the jobs, runs one bridge round, and returns its CSV row."""
-    env = cluster.env
-    quiet(env)
-    sh(["scontrol", "update", "PartitionName=gpu-run", "State=" + ("DOWN" if variant == "pins" else "UP")], env)
+def submit(env, args):
+    """The jobs of a round into the queue partition: one CPU and 100 MiB each, every fourth
+    with a GPU. Returns the seconds it took."""
     t = time.monotonic()
     for i in range(args.jobs):
         argv = ["sbatch", "-p", "gpu", "-c", "1", "--mem=100", "-o", "/dev/null", "--wrap", "sleep 3600"]
         if i % 4 == 3:
             argv.insert(1, "--gres=gpu:1")
         sh(argv, env)
-    submitted_s = time.monotonic() - t
+    return time.monotonic() - t
+
+
+def back_to_the_queue(env):
+    """Undoes every pin (both kinds), so the same pending jobs are placed again."""
+    ids = sh(["squeue", "--all", "-h", "-t", "PENDING", "-o", "%i"], env).stdout.split()
+    lines = "".join(f"update JobId={i} Partition=gpu NodeList= ExcNodeList= AdminComment=\n" for i in ids)
+    subprocess.run(["scontrol"], input=lines, env=env, capture_output=True, text=True, check=True)
+    return len(ids)
+
+
+def one_round(cluster, endpoint, variant, pin_mode, rep, args):
+    """Runs one bridge round on the jobs of its variant and returns its CSV row.
+
+    pins: the same pending jobs every round (submitted once, sent back to the queue after
+    each round), so every round sees exactly --jobs job records. start: jobs start and are
+    cancelled after the round, so each round submits new ones, and the records of cancelled
+    jobs stay listed until slurmctld purges them (MinJobAge)."""
+    env = cluster.env
+    if variant == "pins":
+        sh(["scontrol", "update", "PartitionName=gpu-run", "State=DOWN"], env)
+        pending = back_to_the_queue(env)
+        submitted_s = submit(env, argparse.Namespace(jobs=args.jobs - pending)) if pending < args.jobs else 0.0
+    else:
+        quiet(env)
+        sh(["scontrol", "update", "PartitionName=gpu-run", "State=UP"], env)
+        submitted_s = submit(env, args)
     one = os.path.join(cluster.work, "round.csv")
     if os.path.exists(one):
         os.remove(one)
@@ -68,9 +95,8 @@ def one_round(cluster, endpoint, variant, pin_mode, rep, args):
     with open(one) as f:
         row = {"variant": variant, "pin_mode": pin_mode, "rep": rep, **next(csv.DictReader(f))}
     print(f"{variant}/{pin_mode} rep {rep}: {row['placed']} placed, {row['pinned']} pinned in {row['total_s']} s "
-          f"(read {row['read_s']}, allocate {row['allocate_s']}, apply and read back {row['apply_s']}); "
-          f"{args.jobs} jobs submitted in {submitted_s:.1f} s", flush=True)
-    sh(["scontrol", "update", "PartitionName=gpu-run", "State=UP"], env)
+          f"(read {row['read_s']} with {row['listed']} job records listed, allocate {row['allocate_s']}, apply and "
+          f"read back {row['apply_s']}); jobs submitted in {submitted_s:.1f} s", flush=True)
     return row
 
 
@@ -102,8 +128,10 @@ def main():
                 time.sleep(0.1)
             variants = args.variants.split(",")
             modes = args.pin_modes.split(",")
-            for rep in range(args.reps):
-                for variant in variants:
+            # Every pins round before the first start round: only then do the pins rounds
+            # see no cancelled jobs' records.
+            for variant in variants:
+                for rep in range(args.reps):
                     # Alternate which pin mode goes first, so neither always follows the other.
                     for mode in (modes if rep % 2 == 0 else modes[::-1]):
                         rows.append(one_round(cluster, endpoint, variant, mode, rep, args))
@@ -117,13 +145,14 @@ def main():
         w.writerows(rows)
     lines = [f"{args.jobs} pending jobs, {args.nodes} nodes, {args.reps} rounds per variant, through sluice serve, "
              f"--max-pins {args.max_pins}",
-             "variant | pin mode | pinned per round | total p50 | total p95 | read p50 | allocate p50 | "
-             "apply + read back p50"]
+             "variant | pin mode | pinned per round | job records listed p50 | total p50 | total p95 | read p50 | "
+             "allocate p50 | apply + read back p50"]
     for variant in variants:
         for mode in modes:
             rs = [r for r in rows if r["variant"] == variant and r["pin_mode"] == mode]
             total = [float(r["total_s"]) for r in rs]
             lines.append(f"{variant} | {mode} | {statistics.median(int(r['pinned']) for r in rs):.0f} | "
+                         f"{statistics.median(int(r['listed']) for r in rs):.0f} | "
                          f"{statistics.median(total):.3f} s | {percentile(total, 95):.3f} s | "
                          f"{statistics.median(float(r['read_s']) for r in rs):.3f} s | "
                          f"{statistics.median(float(r['allocate_s']) for r in rs):.3f} s | "
@@ -131,6 +160,8 @@ def main():
     with open(os.path.join(args.out, "summary.txt"), "w") as f:
         f.write("\n".join(lines) + "\n")
     print("\n".join(lines))
+    subprocess.run([os.path.join(HERE, "plot_slurm_latency.py"), csv_path, os.path.join(args.out, "rounds.png")],
+                   check=True)
 
 
 if __name__ == "__main__":

@@ -92,6 +92,7 @@ struct RoundReport {
   std::int64_t unscheduled = 0;  // candidates the allocation did not place
   std::int64_t deferred = 0;     // placements not pinned this round (max_pins)
   std::int64_t skipped_records = 0;  // nodes or jobs Slurm described in a way we could not read
+  std::int64_t listed = 0;  // job records squeue listed, finished ones included (its time grows with them)
   double read_s = 0, allocate_s = 0, apply_s = 0, total_s = 0;
   std::vector<std::string> log;  // one line per event worth an operator's attention
 };

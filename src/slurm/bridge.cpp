@@ -53,18 +53,28 @@ struct SlurmView {
   Parsed<Job> jobs;
 };
 
+// sinfo and squeue side by side: squeue --json is most of the read (0.25 s for 1,000 jobs),
+// and sinfo and the parsing of its output fit in that time.
 std::string read_slurm(const BridgeOptions& o, SlurmView& view) {
   CommandLimits limits;
   limits.timeout_ms = o.command_timeout_ms;
-  const CommandResult sinfo = run_command({o.sinfo, "--json", "--all"}, {}, limits);
-  if (!sinfo.ok()) return "sinfo: " + (sinfo.error.empty() ? one_line(sinfo.err) : sinfo.error);
-  view.nodes = parse_sinfo_json(sinfo.out);
-  if (!view.nodes.ok()) return "sinfo: " + view.nodes.error;
-  const CommandResult squeue = run_command({o.squeue, "--json", "--all"}, {}, limits);
-  if (!squeue.ok()) return "squeue: " + (squeue.error.empty() ? one_line(squeue.err) : squeue.error);
-  view.jobs = parse_squeue_json(squeue.out);
-  if (!view.jobs.ok()) return "squeue: " + view.jobs.error;
-  return {};
+  std::string sinfo_error;
+  {
+    std::jthread nodes([&] {
+      const CommandResult sinfo = run_command({o.sinfo, "--json", "--all"}, {}, limits);
+      if (!sinfo.ok()) {
+        sinfo_error = "sinfo: " + (sinfo.error.empty() ? one_line(sinfo.err) : sinfo.error);
+        return;
+      }
+      view.nodes = parse_sinfo_json(sinfo.out);
+      if (!view.nodes.ok()) sinfo_error = "sinfo: " + view.nodes.error;
+    });
+    const CommandResult squeue = run_command({o.squeue, "--json", "--all"}, {}, limits);
+    if (!squeue.ok()) return "squeue: " + (squeue.error.empty() ? one_line(squeue.err) : squeue.error);
+    view.jobs = parse_squeue_json(squeue.out);
+    if (!view.jobs.ok()) return "squeue: " + view.jobs.error;
+  }
+  return sinfo_error;
 }
 
 // Where each job is now, as the read-back needs it: squeue's plain format (its fields have
@@ -226,6 +236,7 @@ RoundReport Bridge::round(const Allocator& allocate, std::int64_t now) {
   for (const std::string& s : view.nodes.skipped) r.log.push_back("skipped " + s);
   for (const std::string& s : view.jobs.skipped) r.log.push_back("skipped " + s);
   r.skipped_records = static_cast<std::int64_t>(view.nodes.skipped.size() + view.jobs.skipped.size());
+  r.listed = static_cast<std::int64_t>(view.jobs.items.size() + view.jobs.skipped.size());
 
   // 2. Classify.
   std::vector<const Job*> candidates;
