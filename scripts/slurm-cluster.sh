@@ -9,7 +9,8 @@
 #                                                 config and state under DIR, N nodes (4),
 #                                                 slurmctld on PORT (16817), slurmd on PORT+1…;
 #                                                 SHAPES: a file of 'COUNT CPUS MEMORY_MIB GPUS
-#                                                 TYPE' lines (N is then their total)
+#                                                 TYPE [SHARDS]' lines (N is then their total;
+#                                                 SHARDS: gres/shard per GPU, none if absent)
 #   scripts/slurm-cluster.sh stop DIR             stops what start started
 #
 # Then `export SLURM_CONF=DIR/slurm.conf` for sinfo, squeue, sbatch and scontrol.
@@ -20,7 +21,8 @@
 #   gpu-run  where the bridge's jobs run (hidden);
 #   slurm    Slurm's own scheduler, for comparison.
 # Node shapes cycle through 8 × a100 (64 CPUs, 512 GiB), 4 × v100 (32 CPUs, 256 GiB),
-# 4 × t4 (32 CPUs, 128 GiB) and no GPU (16 CPUs, 64 GiB).
+# 4 × t4 (32 CPUs, 128 GiB) and no GPU (16 CPUs, 64 GiB). The a100 and v100 GPUs also
+# carry 100 gres/shard each (GPU shares: `--gres=shard:a100:30`); the t4 none.
 set -euo pipefail
 
 die() { echo "slurm-cluster: $*" >&2; exit 1; }
@@ -37,28 +39,32 @@ install() {
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
 }
 
-node_line() {  # node_line INDEX PORT DIR: the NodeName line and, on stdout 3, its gres.conf line
-  local i=$1 port=$2 dir=$3 name="n$1"
+node_line() {  # node_line INDEX PORT DIR: the NodeName line and, on stdout 3, its gres.conf lines
+  local i=$1 port=$2 dir=$3 name="n$1" cpus mem gpus type shards
   if [ -n "${shape_of[$i]:-}" ]; then
-    local cpus mem gpus type
-    read -r cpus mem gpus type <<< "${shape_of[$i]}"
-    if [ "$gpus" -gt 0 ]; then
-      echo "NodeName=$name NodeHostname=localhost Port=$port CPUs=$cpus RealMemory=$mem Gres=gpu:$type:$gpus"
-      echo "NodeName=$name Name=gpu Type=$type File=$dir/dev/$name-gpu[0-$((gpus - 1))]" >&3
-    else
-      echo "NodeName=$name NodeHostname=localhost Port=$port CPUs=$cpus RealMemory=$mem"
-    fi
-    return
+    read -r cpus mem gpus type shards <<< "${shape_of[$i]}"
+  else
+    case $(( (i - 1) % 4 )) in
+      0) cpus=64 mem=524288 gpus=8 type=a100 shards=100 ;;
+      1) cpus=32 mem=262144 gpus=4 type=v100 shards=100 ;;
+      2) cpus=32 mem=131072 gpus=4 type=t4 shards=0 ;;
+      3) cpus=16 mem=65536 gpus=0 type=gpu shards=0 ;;
+    esac
   fi
-  case $(( (i - 1) % 4 )) in
-    0) echo "NodeName=$name NodeHostname=localhost Port=$port CPUs=64 RealMemory=524288 Gres=gpu:a100:8"
-       echo "NodeName=$name Name=gpu Type=a100 File=$dir/dev/$name-gpu[0-7]" >&3 ;;
-    1) echo "NodeName=$name NodeHostname=localhost Port=$port CPUs=32 RealMemory=262144 Gres=gpu:v100:4"
-       echo "NodeName=$name Name=gpu Type=v100 File=$dir/dev/$name-gpu[0-3]" >&3 ;;
-    2) echo "NodeName=$name NodeHostname=localhost Port=$port CPUs=32 RealMemory=131072 Gres=gpu:t4:4"
-       echo "NodeName=$name Name=gpu Type=t4 File=$dir/dev/$name-gpu[0-3]" >&3 ;;
-    3) echo "NodeName=$name NodeHostname=localhost Port=$port CPUs=16 RealMemory=65536" ;;
-  esac
+  local line="NodeName=$name NodeHostname=localhost Port=$port CPUs=$cpus RealMemory=$mem"
+  if [ "$gpus" -gt 0 ]; then
+    line+=" Gres=gpu:$type:$gpus"
+    echo "NodeName=$name Name=gpu Type=$type File=$dir/dev/$name-gpu[0-$((gpus - 1))]" >&3
+    if [ "${shards:-0}" -gt 0 ]; then
+      line+=",shard:$((gpus * shards))"
+      # One line a device: each GPU gets its own shards (a count over several files is
+      # split by Slurm as it likes).
+      for g in $(seq 0 $((gpus - 1))); do
+        echo "NodeName=$name Name=shard Count=$shards File=$dir/dev/$name-gpu$g" >&3
+      done
+    fi
+  fi
+  echo "$line"
 }
 
 declare -A shape_of=()
@@ -68,14 +74,16 @@ start() {
   if [ -n "$shapes" ]; then
     [ -r "$shapes" ] || die "cannot read the shapes file $shapes"
     n=0
-    local line count cpus mem gpus type
+    local line count cpus mem gpus type shards
     while read -r line; do
       line=${line%%#*}  # comments
-      read -r count cpus mem gpus type <<< "$line"
+      shards=0
+      read -r count cpus mem gpus type shards <<< "$line"
       [ -z "${count:-}" ] && continue
-      [[ "$count$cpus$mem$gpus" =~ ^[0-9]+$ ]] || die "$shapes: expected 'COUNT CPUS MEMORY_MIB GPUS TYPE', found '$count $cpus $mem $gpus $type'"
+      [[ "$count$cpus$mem$gpus${shards:-0}" =~ ^[0-9]+$ ]] ||
+        die "$shapes: expected 'COUNT CPUS MEMORY_MIB GPUS TYPE [SHARDS]', found '$line'"
       [ "$gpus" -le 8 ] || die "$shapes: at most 8 GPUs a node"
-      for _ in $(seq 1 "$count"); do n=$((n + 1)); shape_of[$n]="$cpus $mem $gpus ${type:-gpu}"; done
+      for _ in $(seq 1 "$count"); do n=$((n + 1)); shape_of[$n]="$cpus $mem $gpus ${type:-gpu} ${shards:-0}"; done
     done < "$shapes"
   fi
   [ "$n" -ge 1 ] && [ "$n" -le 256 ] || die "N must be 1..256, not '$n'"
@@ -107,7 +115,7 @@ SelectTypeParameters=CR_Core_Memory
 PriorityType=priority/multifactor
 PriorityWeightAge=1000
 PriorityWeightJobSize=0
-GresTypes=gpu
+GresTypes=gpu,shard
 SlurmdParameters=config_overrides
 ReturnToService=2
 MpiDefault=none

@@ -30,7 +30,11 @@ inline constexpr std::string_view kSchemaV0038 = "openapi/v0.0.38";  // Slurm 22
 struct NodeGpu {
   std::int32_t index = 0;
   std::string type;  // the gres type ("a100"), or "gpu" when the gres has none
-  bool used = false;
+  bool used = false;         // allocated whole (gres/gpu)
+  std::int32_t shards = 0;   // gres/shard configured on this device (the node's count split evenly
+                             // over the devices of its type: sinfo does not say more); 0: none
+  bool shards_in_use = false;  // gres_used lists it under shard (a GPU is whole or shared, not both)
+  std::int32_t shards_used = 0;  // held by the jobs on it (count_shards_in_use, from gres_detail)
 };
 
 struct Node {
@@ -69,12 +73,19 @@ struct Job {
   std::int64_t cpus = 0;        // on its one node (every node of a multi-node job)
   std::int64_t memory_mib = 0;  // per node
   std::int32_t gpus = 0;        // per node
-  std::string gpu_type;         // empty: any type
+  std::int32_t shards = 0;      // per node, gres/shard (22.05 takes them from one GPU)
+  std::string gpu_type;         // of the GPUs or shards; empty: any type
   std::vector<std::string> required_nodes;  // --nodelist, expanded
   std::vector<std::string> excluded_nodes;  // --exclude, expanded
   std::string features;                     // --constraint, as written
   std::vector<std::string> nodes;           // running: where, expanded
   std::vector<std::vector<std::int32_t>> gpu_indexes;  // running: per node of `nodes`
+  struct ShardUse {
+    std::string node;
+    std::int32_t device = 0;
+    std::int32_t shards = 0;
+  };
+  std::vector<ShardUse> shard_use;  // running: the shards it holds, per device (gres_detail)
   // Set when the request has parts the snapshot cannot carry (several nodes, GPUs per
   // task, a constraint expression with | or […]): the job is read but never placed.
   std::string unsupported;
@@ -117,6 +128,10 @@ struct BridgeSnapshot {
   std::vector<std::pair<std::uint32_t, std::string>> left_out;  // candidates not in it, why
 };
 
+// Adds up the shards each running job holds (Job::shard_use) into its nodes' devices
+// (NodeGpu::shards_used): sinfo says which devices are shared, only the jobs say how much.
+void count_shards_in_use(std::vector<Node>& nodes, const std::vector<Job>& jobs);
+
 // A pinned job that has not started yet, and the node it is pinned to.
 struct Reserved {
   const Job* job = nullptr;
@@ -135,6 +150,12 @@ struct Reserved {
 // schedulable or not, one exclude list too many) is left out with the reason; one whose
 // nodes are drained or down for now stays in. What runs is in the free amounts, not in
 // tasks: Slurm cannot move a running job, so the allocation is never asked to.
+// GPU shares (gres/shard): a device's free share is its shards not in use, in thousandths;
+// a job's N shards become a share of N × 1000 / S of one GPU, where S is the shards per
+// device of the GPUs it may use. So S must be the same on all of them and divide 1000, and
+// N at most S; otherwise the job is left out, saying which. Such a job only goes to nodes
+// whose GPUs of its type (any type: all their GPUs) have shards: label "shards.TYPE"
+// (or "shards") = "true". Slurm picks the device itself; each round reads back which one.
 inline constexpr std::size_t kMaxExcludeLists = 64;
 
 [[nodiscard]] BridgeSnapshot build_snapshot(const std::vector<Node>& nodes, const std::vector<const Job*>& candidates,

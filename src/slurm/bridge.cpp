@@ -233,6 +233,7 @@ RoundReport Bridge::round(const Allocator& allocate, std::int64_t now) {
     r.total_s = since(t0);
     return r;
   }
+  count_shards_in_use(view.nodes.items, view.jobs.items);
   for (const std::string& s : view.nodes.skipped) r.log.push_back("skipped " + s);
   for (const std::string& s : view.jobs.skipped) r.log.push_back("skipped " + s);
   r.skipped_records = static_cast<std::int64_t>(view.nodes.skipped.size() + view.jobs.skipped.size());

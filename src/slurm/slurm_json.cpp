@@ -200,19 +200,31 @@ bool read_node(const Value& v, Node& n, std::string& why) {
   if (!features.empty())
     for (const std::string_view f : split(features, ',')) n.features.emplace_back(f);
   // Devices in gres order: a node's GPU indexes count through its types as gres.conf lists them.
+  std::vector<GresItem> shard_items;
   for (const std::string_view item : gres_items(gres)) {
     const auto g = parse_gres_item(item);
     if (!g) {
       why = "gres '" + std::string(item) + "' is not name[:type]:count";
       return false;
     }
+    if (g->name == "shard") shard_items.push_back(*g);
     if (g->name != "gpu") continue;
     if (n.gpus.size() + static_cast<std::size_t>(g->count) > 1024) {
       why = "more than 1024 GPUs";
       return false;
     }
     for (std::int64_t k = 0; k < g->count; ++k)
-      n.gpus.push_back(NodeGpu{static_cast<std::int32_t>(n.gpus.size()), g->type.empty() ? "gpu" : g->type, false});
+      n.gpus.push_back(NodeGpu{static_cast<std::int32_t>(n.gpus.size()), g->type.empty() ? "gpu" : g->type});
+  }
+  // Shards ("shard:a100:800"): Slurm writes the node's count per type. Split evenly over
+  // that type's devices; a count that does not split evenly leaves them without shards
+  // here (sinfo does not say how gres.conf gave them out), so nothing is placed on them.
+  for (const GresItem& g : shard_items) {
+    const std::string type = g.type.empty() ? "gpu" : g.type;
+    const auto of_type = std::count_if(n.gpus.begin(), n.gpus.end(), [&](const NodeGpu& d) { return d.type == type; });
+    if (of_type == 0 || g.count % of_type != 0 || g.count / of_type > 1'000'000) continue;
+    for (NodeGpu& d : n.gpus)
+      if (d.type == type) d.shards = static_cast<std::int32_t>(g.count / of_type);
   }
   for (const std::string_view item : gres_items(gres_used)) {
     const auto g = parse_gres_item(item);
@@ -220,8 +232,10 @@ bool read_node(const Value& v, Node& n, std::string& why) {
       why = "gres_used '" + std::string(item) + "' is not name[:type]:count(IDX:…)";
       return false;
     }
-    if (g->name != "gpu" || g->count == 0) continue;
-    if (!g->has_indexes || static_cast<std::int64_t>(g->indexes.size()) != g->count) {
+    if ((g->name != "gpu" && g->name != "shard") || g->count == 0) continue;
+    // For gpu the count is the devices in use; for shard it is too in 22.05 (not the shards),
+    // but only the listed indexes are relied on.
+    if (!g->has_indexes || (g->name == "gpu" && static_cast<std::int64_t>(g->indexes.size()) != g->count)) {
       why = "gres_used '" + std::string(item) + "' does not say which devices are in use";
       return false;
     }
@@ -230,7 +244,8 @@ bool read_node(const Value& v, Node& n, std::string& why) {
         why = "gres_used names GPU " + std::to_string(i) + ", the node lists " + std::to_string(n.gpus.size());
         return false;
       }
-      n.gpus[static_cast<std::size_t>(i)].used = true;
+      NodeGpu& d = n.gpus[static_cast<std::size_t>(i)];
+      (g->name == "gpu" ? d.used : d.shards_in_use) = true;
     }
   }
   if (n.alloc_cpus > n.cpus || n.alloc_memory_mib > n.memory_mib) {
@@ -262,15 +277,15 @@ bool read_gpu_request(const std::string& tres, Job& j, std::string& why) {
     why = "GPU request '" + tres + "' is not gres:name[:type]:count";
     return false;
   }
-  if (g->name != "gpu") {
-    set_unsupported(j, "asks for gres " + g->name + " (only gpu is placed)");
+  if (g->name != "gpu" && g->name != "shard") {
+    set_unsupported(j, "asks for gres " + g->name + " (only gpu and shard are placed)");
     return true;
   }
-  if (g->count > 1024) {
-    why = "asks for " + std::to_string(g->count) + " GPUs";
+  if (g->count > (g->name == "gpu" ? 1024 : 1'000'000)) {
+    why = "asks for " + std::to_string(g->count) + " " + g->name + "s";
     return false;
   }
-  j.gpus = static_cast<std::int32_t>(g->count);
+  (g->name == "gpu" ? j.gpus : j.shards) = static_cast<std::int32_t>(g->count);
   j.gpu_type = g->type;
   return true;
 }
@@ -337,7 +352,7 @@ bool read_job(const Value& v, Job& j, std::string& why) {
   }
   // GPUs: per node, or per job for a one-node job (--gpus).
   if (!read_gpu_request(tres_per_node, j, why)) return false;
-  if (j.gpus == 0 && !tres_per_job.empty()) {
+  if (j.gpus == 0 && j.shards == 0 && !tres_per_job.empty()) {
     if (j.node_count > 1) {
       set_unsupported(j, "asks for GPUs per job over several nodes");
     } else if (!read_gpu_request(tres_per_job, j, why)) {
@@ -361,6 +376,7 @@ bool read_job(const Value& v, Job& j, std::string& why) {
     // The devices it holds, per node, in the order of `nodes` (gres_detail).
     const Value* detail = field(v, "gres_detail");
     if (detail != nullptr && detail->IsArray()) {
+      std::size_t node = 0;
       for (const Value& d : detail->GetArray()) {
         std::vector<std::int32_t> held;
         if (!d.IsString()) {
@@ -374,8 +390,14 @@ bool read_job(const Value& v, Job& j, std::string& why) {
             return false;
           }
           if (g->name == "gpu") held.insert(held.end(), g->indexes.begin(), g->indexes.end());
+          // "shard:30(IDX:0)": 22.05 takes a job's shards from one device. Were several
+          // listed, each is counted with all of them: more in use than true, never less.
+          if (g->name == "shard" && node < j.nodes.size())
+            for (const std::int32_t i : g->indexes)
+              j.shard_use.push_back(Job::ShardUse{j.nodes[node], i, static_cast<std::int32_t>(std::min<std::int64_t>(g->count, 1'000'000))});
         }
         j.gpu_indexes.push_back(std::move(held));
+        ++node;
       }
     }
   }

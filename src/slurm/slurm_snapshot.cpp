@@ -36,8 +36,9 @@ bool in_partitions(const SnapshotOptions& o, const Node& n) {
 }
 
 // Takes a pinned, not yet started job's demand off its node: CPUs, memory and, for GPUs,
-// free devices of its type (Slurm will choose which; the count is what matters now).
-void reserve(Machine& m, const Job& j) {
+// free devices of its type, for shards a device with room for them (Slurm will choose
+// which; what matters now is that the room is taken somewhere).
+void reserve(Machine& m, const Node& n, const Job& j) {
   m.free_cpu_milli = std::max<std::int64_t>(0, m.free_cpu_milli - j.cpus * 1000);
   m.free_memory_mib = std::max<std::int64_t>(0, m.free_memory_mib - j.memory_mib);
   std::int32_t left = j.gpus;
@@ -48,9 +49,52 @@ void reserve(Machine& m, const Job& j) {
       --left;
     }
   }
+  if (j.shards == 0) return;
+  for (std::size_t k = 0; k < m.gpus.size(); ++k) {
+    Gpu& g = m.gpus[k];
+    const std::int32_t per = n.gpus[k].shards;
+    if (per == 0 || (!j.gpu_type.empty() && g.model != j.gpu_type)) continue;
+    const std::int32_t share = static_cast<std::int32_t>((std::int64_t{j.shards} * kGpuMilliWhole + per - 1) / per);
+    if (g.free_milli >= share) {
+      g.free_milli -= share;
+      return;
+    }
+  }
+}
+
+// A device's free share in thousandths: whole or nothing for a device without shards,
+// else its shards not in use (rounded down: never more room than Slurm counts).
+std::int32_t free_milli(const NodeGpu& d) {
+  if (d.used) return 0;
+  if (d.shards == 0) return d.shards_in_use ? 0 : kGpuMilliWhole;
+  const std::int32_t used = std::min(d.shards, std::max(d.shards_used, d.shards_in_use ? 1 : 0));
+  return static_cast<std::int32_t>(std::int64_t{d.shards - used} * kGpuMilliWhole / d.shards);
+}
+
+// The shards per device (S) of the GPUs a shard request may use: those of its type (any
+// type when it names none) on the partitions' nodes. Empty: none has shards.
+std::set<std::int32_t> shards_per_device(const std::vector<Node>& nodes, const SnapshotOptions& o, const std::string& type) {
+  std::set<std::int32_t> out;
+  for (const Node& n : nodes)
+    if (in_partitions(o, n))
+      for (const NodeGpu& g : n.gpus)
+        if (g.shards > 0 && (type.empty() || g.type == type)) out.insert(g.shards);
+  return out;
 }
 
 }  // namespace
+
+void count_shards_in_use(std::vector<Node>& nodes, const std::vector<Job>& jobs) {
+  std::unordered_map<std::string, Node*> by_name;
+  for (Node& n : nodes) by_name.try_emplace(n.name, &n);
+  for (const Job& j : jobs)
+    for (const Job::ShardUse& u : j.shard_use) {
+      const auto it = by_name.find(u.node);
+      if (it == by_name.end() || u.device < 0 || static_cast<std::size_t>(u.device) >= it->second->gpus.size()) continue;
+      std::int32_t& used = it->second->gpus[static_cast<std::size_t>(u.device)].shards_used;
+      used = static_cast<std::int32_t>(std::min<std::int64_t>(std::int64_t{used} + u.shards, 1'000'000'000));
+    }
+}
 
 BridgeSnapshot build_snapshot(const std::vector<Node>& nodes, const std::vector<const Job*>& candidates,
                               const std::vector<Reserved>& reserved, const SnapshotOptions& options) {
@@ -75,15 +119,30 @@ BridgeSnapshot build_snapshot(const std::vector<Node>& nodes, const std::vector<
     m.memory_mib = n.memory_mib;
     m.free_cpu_milli = (n.cpus - n.alloc_cpus) * 1000;
     m.free_memory_mib = n.memory_mib - n.alloc_memory_mib;
-    for (const NodeGpu& g : n.gpus) m.gpus.push_back(Gpu{g.index, g.type, g.used ? 0 : kGpuMilliWhole});
+    for (const NodeGpu& g : n.gpus) m.gpus.push_back(Gpu{g.index, g.type, free_milli(g)});
+    // Where shard requests may go: every GPU of a type has shards ("shards.TYPE"), every
+    // GPU of the node has ("shards").
+    std::map<std::string, bool> all_of_type;
+    for (const NodeGpu& g : n.gpus) {
+      const auto [it, fresh] = all_of_type.try_emplace(g.type, true);
+      it->second = it->second && g.shards > 0;
+    }
+    bool all = !n.gpus.empty();
+    for (const auto& [type, yes] : all_of_type) {
+      if (yes) m.labels["shards." + type] = "true";
+      all = all && yes;
+    }
+    if (all) m.labels["shards"] = "true";
     m.labels["node"] = n.name;
     for (const std::string& p : n.partitions) m.labels["partition." + p] = "true";
     for (const std::string& f : n.features) m.labels["feature." + f] = "true";
     s.machines.push_back(std::move(m));
   }
+  std::unordered_map<std::string, const Node*> node_named;
+  for (const Node& n : nodes) node_named.try_emplace(n.name, &n);
   for (const Reserved& r : reserved) {
     const auto at = machine_at.find(r.node);
-    if (at != machine_at.end()) reserve(s.machines[at->second], *r.job);
+    if (at != machine_at.end()) reserve(s.machines[at->second], *node_named.at(r.node), *r.job);
   }
   // Each distinct --exclude list, as the label its outside nodes carry.
   std::map<std::vector<std::string>, std::string> exclude_label;
@@ -125,6 +184,33 @@ BridgeSnapshot build_snapshot(const std::vector<Node>& nodes, const std::vector<
       continue;
     }
     Task t;
+    if (j.shards > 0) {
+      const std::set<std::int32_t> per = shards_per_device(nodes, options, j.gpu_type);
+      const std::string what = j.gpu_type.empty() ? std::string("GPU") : "'" + j.gpu_type + "' GPU";
+      if (per.empty()) {
+        leave_out("asks for shards, which no " + what + " of the partition has");
+        continue;
+      }
+      if (per.size() > 1) {
+        std::string list;
+        for (const std::int32_t k : per) list += (list.empty() ? "" : ", ") + std::to_string(k);
+        leave_out("asks for shards of " + what + "s that have different shards per device (" + list + ")" +
+                  (j.gpu_type.empty() ? ": name a type (--gres=shard:TYPE:N)" : ""));
+        continue;
+      }
+      const std::int32_t S = *per.begin();
+      if (j.shards > S) {
+        leave_out("asks for " + std::to_string(j.shards) + " shards, more than one GPU's " + std::to_string(S) +
+                  " (Slurm 22.05 takes a job's shards from one GPU)");
+        continue;
+      }
+      if (kGpuMilliWhole % S != 0) {
+        leave_out(std::to_string(S) + " shards per GPU do not divide a GPU into thousandths");
+        continue;
+      }
+      t.gpu_milli = j.shards * (kGpuMilliWhole / S);
+      t.selector[j.gpu_type.empty() ? std::string("shards") : "shards." + j.gpu_type] = "true";
+    }
     t.id = std::to_string(j.id);
     t.cpu_milli = j.cpus * 1000;
     t.memory_mib = j.memory_mib;

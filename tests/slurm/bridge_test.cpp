@@ -374,6 +374,41 @@ TEST_F(SlurmBridge, NodeListsAreKeptThroughPinAndUnpin) {
   }));
 }
 
+// GPU shares: n1's eight a100 carry 100 shards each. Six are taken whole; of three jobs
+// asking 60 shards, two fit (one on each GPU left), the third waits. Slurm picks the
+// devices; the next round reads back which, and a 30-shard job fits beside a 60.
+TEST_F(SlurmBridge, ShardJobsShareGpusAsSlurmCountsThem) {
+  const std::uint32_t whole = submit({"--gres=gpu:a100:6", "-c", "1", "--mem=100"});
+  std::vector<std::uint32_t> sixty;
+  for (int i = 0; i < 3; ++i) sixty.push_back(submit({"--gres=shard:a100:60", "-c", "1", "--mem=100"}));
+  Recorder rec;
+  Bridge bridge(options());
+  const RoundReport first = bridge.round(rec.allocator());
+  ASSERT_TRUE(first.ok) << first.error;
+  EXPECT_EQ(first.pinned, 3) << lines(first);
+  EXPECT_EQ(first.unscheduled, 1) << lines(first);
+  EXPECT_TRUE(rec.placed.contains(std::to_string(whole)));
+  // Both placed shard jobs run, on different devices, and the third is still queued.
+  std::vector<std::int32_t> devices;
+  ASSERT_TRUE(eventually([&] {
+    devices.clear();
+    int queued = 0;
+    for (const std::uint32_t id : sixty) {
+      const Job j = jobs_now().at(id);
+      if (j.partition == "gpu" && j.state == JobState::kPending) ++queued;
+      if (j.state == JobState::kRunning && j.shard_use.size() == 1) devices.push_back(j.shard_use[0].device);
+    }
+    return queued == 1 && devices.size() == 2;
+  }));
+  EXPECT_NE(devices[0], devices[1]);
+  const std::uint32_t thirty = submit({"--gres=shard:a100:30", "-c", "1", "--mem=100"});
+  const RoundReport second = bridge.round(rec.allocator());
+  EXPECT_EQ(second.pinned, 1) << lines(second);
+  EXPECT_EQ(second.unscheduled, 1) << lines(second);  // the third 60 still has no room
+  EXPECT_EQ(rec.placed.at(std::to_string(thirty)), "n1");
+  EXPECT_TRUE(eventually([&] { return jobs_now().at(thirty).state == JobState::kRunning; }));
+}
+
 TEST_F(SlurmBridge, BadInputFromSlurmIsLoggedAndTheRoundGoesOn) {
   submit({"-N", "2", "-c", "1", "--mem=100"});  // two nodes: handed to Slurm, with the reason
   submit({"-n", "1", "--gpus-per-task=1", "-c", "1", "--mem=100"});  // GPUs per task: likewise

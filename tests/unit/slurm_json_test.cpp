@@ -212,6 +212,89 @@ TEST(SlurmSnapshot, ExcludeListsAreBounded) {
   EXPECT_TRUE(validate(b.snapshot).ok()) << validate(b.snapshot).message;
 }
 
+// GPU shares as a real 22.05 wrote them (datasets/slurm/22.05/README.md): shards per device
+// from the node's gres, which devices are shared from gres_used, how many shards each holds
+// from the running jobs; a shard request becomes a share of one GPU.
+TEST(SlurmShards, DevicesSharesAndRequestsAsRecorded) {
+  Parsed<Node> nodes = parse_sinfo_json(sample("sinfo_shards.json"));
+  const Parsed<Job> jobs = parse_squeue_json(sample("squeue_shards.json"));
+  ASSERT_TRUE(nodes.ok() && jobs.ok() && nodes.skipped.empty() && jobs.skipped.empty());
+  std::map<std::uint32_t, const Job*> by_id;
+  for (const Job& j : jobs.items) by_id[j.id] = &j;
+  EXPECT_EQ(by_id.at(6)->shards, 20);
+  EXPECT_EQ(by_id.at(6)->gpu_type, "a100");
+  EXPECT_EQ(by_id.at(7)->shards, 10);
+  ASSERT_EQ(by_id.at(2)->shard_use.size(), 1u);
+  EXPECT_EQ(by_id.at(2)->shard_use[0].node, "n1");
+  EXPECT_EQ(by_id.at(2)->shard_use[0].device, 1);
+  EXPECT_EQ(by_id.at(2)->shard_use[0].shards, 80);
+  count_shards_in_use(nodes.items, jobs.items);
+  const Node& n1 = nodes.items.at(0);
+  ASSERT_EQ(n1.name, "n1");
+  ASSERT_EQ(n1.gpus.size(), 8u);
+  for (const NodeGpu& g : n1.gpus) EXPECT_EQ(g.shards, 100);
+  EXPECT_TRUE(n1.gpus[0].shards_in_use && n1.gpus[1].shards_in_use && !n1.gpus[4].shards_in_use);
+  EXPECT_TRUE(n1.gpus[2].used && n1.gpus[3].used && !n1.gpus[0].used);
+  EXPECT_EQ(n1.gpus[0].shards_used, 30);
+  EXPECT_EQ(n1.gpus[1].shards_used, 80);
+
+  std::vector<const Job*> candidates = {by_id.at(5), by_id.at(6), by_id.at(7)};
+  const BridgeSnapshot b = build_snapshot(nodes.items, candidates, {}, SnapshotOptions{{"gpu"}, 100, 1});
+  ASSERT_EQ(b.snapshot.machines.size(), 2u);
+  const Machine& m1 = b.snapshot.machines[0];
+  std::vector<std::int32_t> free;
+  for (const Gpu& g : m1.gpus) free.push_back(g.free_milli);
+  EXPECT_EQ(free, (std::vector<std::int32_t>{700, 200, 0, 0, 1000, 1000, 1000, 1000}));
+  EXPECT_EQ(b.snapshot.machines[1].gpus[0].free_milli, 500);  // v100: 10 shards a device, 5 in use
+  EXPECT_EQ(m1.labels.at("shards.a100"), "true");
+  EXPECT_EQ(m1.labels.at("shards"), "true");
+  ASSERT_EQ(b.snapshot.jobs.size(), 1u);  // job 6
+  const Task& six = b.snapshot.jobs[0].tasks[0];
+  EXPECT_EQ(six.gpu_milli, 200);
+  EXPECT_EQ(six.gpus, 0);
+  EXPECT_EQ(six.gpu_models, std::vector<std::string>{"a100"});
+  EXPECT_EQ(six.selector.at("shards.a100"), "true");
+  std::map<std::uint32_t, std::string> why(b.left_out.begin(), b.left_out.end());
+  ASSERT_EQ(why.size(), 2u);  // 5 and 7 name no type, and a100 and v100 split differently
+  EXPECT_NE(why[7].find("different shards per device (10, 100)"), std::string::npos) << why[7];
+  EXPECT_NE(why[5].find("name a type"), std::string::npos) << why[5];
+  EXPECT_TRUE(validate(b.snapshot).ok()) << validate(b.snapshot).message;
+}
+
+// Shard requests a snapshot cannot carry, each with its reason; a pinned shard job not
+// started yet takes its share off a device with room.
+TEST(SlurmShards, RequestsThatCannotBeCarriedAndPinnedShares) {
+  Parsed<Node> nodes = parse_sinfo_json(sample("sinfo_shards.json"));
+  const Parsed<Job> jobs = parse_squeue_json(sample("squeue_shards.json"));
+  count_shards_in_use(nodes.items, jobs.items);
+  Job base;
+  for (const Job& j : jobs.items)
+    if (j.id == 6) base = j;
+  std::vector<Job> asks;
+  const auto ask = [&](std::uint32_t id, std::int32_t shards, const std::string& type) {
+    Job j = base;
+    j.id = id;
+    j.shards = shards;
+    j.gpu_type = type;
+    asks.push_back(j);
+  };
+  ask(101, 150, "a100");  // more than one GPU's 100
+  ask(102, 5, "t4");      // no t4 here
+  ask(103, 100, "a100");  // a whole GPU's worth: carried
+  std::vector<const Job*> candidates;
+  for (const Job& j : asks) candidates.push_back(&j);
+  const BridgeSnapshot b = build_snapshot(nodes.items, candidates, {}, {});
+  std::map<std::uint32_t, std::string> why(b.left_out.begin(), b.left_out.end());
+  EXPECT_NE(why[101].find("more than one GPU's 100"), std::string::npos) << why[101];
+  EXPECT_NE(why[102].find("'t4'"), std::string::npos) << why[102];  // no t4 in the partition
+  ASSERT_EQ(b.snapshot.jobs.size(), 1u);
+  EXPECT_EQ(b.snapshot.jobs[0].tasks[0].gpu_milli, 1000);
+
+  // Job 6 (20 a100 shards) pinned to n1: the first device with 200 thousandths free gives them.
+  const BridgeSnapshot pinned = build_snapshot(nodes.items, {}, {Reserved{&base, "n1"}}, {});
+  EXPECT_EQ(pinned.snapshot.machines[0].gpus[0].free_milli, 500);
+}
+
 // A job pinned to n3 that has not started yet holds room Slurm does not count: the
 // snapshot takes it off n3 (CPUs, memory, one free v100).
 TEST(SlurmSnapshot, PinnedJobsNotStartedYetTakeTheirRoom) {
