@@ -192,13 +192,13 @@ def run_on(cluster, mode, seed, port, args, timeline, summary):
                 p.kill()
 
 
-def plot(timeline, summary, path):
+def plot(timeline, summary, path, model):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     fig, ax = plt.subplots(figsize=(8, 5))
     colors = {"bridge": "#1f77b4", "slurm": "#d62728"}
-    names = {"bridge": "Sluice bridge (alloc)", "slurm": "Slurm (backfill, cons_tres)"}
+    names = {"bridge": f"Sluice bridge ({model})", "slurm": "Slurm (backfill, cons_tres)"}
     for mode in ("bridge", "slurm"):
         seeds = sorted({r["seed"] for r in timeline if r["scheduler"] == mode})
         for i, seed in enumerate(seeds):
@@ -249,7 +249,7 @@ def main():
         w = csv.DictWriter(f, fieldnames=list(summary[0].keys()))
         w.writeheader()
         w.writerows(summary)
-    plot(timeline, summary, os.path.join(args.out, "slurm_compare.png"))
+    plot(timeline, summary, os.path.join(args.out, "slurm_compare.png"), args.model)
     print("\nscheduler | seeds | allocated GPU % at 100% asked | unallocated | pending | allocated at the end | "
           "pending at the end | busy round p50 / p95 s")
     for mode in args.schedulers.split(","):
