@@ -116,10 +116,16 @@ std::unordered_map<std::string, JobPlace> read_places(const BridgeOptions& o, st
 }
 
 // The ExcNodeList of an exclusion pin to each node: every other node of the run partition
-// (whatever its state: a drained node must stay excluded), as one hostlist; none when that
+// (whatever its state: a drained node must stay excluded), as one hostlist, and the names
+// themselves (sorted), which the read-back compares with squeue's; none when the hostlist
 // is longer than the limit. Computed once per target node a round.
 class ExclusionPins {
  public:
+  struct List {
+    std::string hostlist;
+    std::vector<std::string> names;  // sorted
+  };
+
   ExclusionPins(const std::vector<Node>& nodes, const std::string& partition, std::size_t max_chars)
       : max_chars_(max_chars) {
     for (const Node& n : nodes)
@@ -132,35 +138,24 @@ class ExclusionPins {
   }
 
   // nullptr: pin by NodeList instead.
-  const std::string* of(const std::string& node) {
+  const List* of(const std::string& node) {
     if (names_.empty() || !std::binary_search(names_.begin(), names_.end(), node)) return nullptr;
     auto [it, fresh] = by_node_.try_emplace(node);
+    List& l = it->second;
     if (fresh) {
-      std::vector<std::string> others;
-      others.reserve(names_.size() - 1);
+      l.names.reserve(names_.size() - 1);
       for (const std::string& n : names_)
-        if (n != node) others.push_back(n);
-      it->second = compress_hostlist(std::move(others));
-      if (it->second.empty() || it->second.size() > max_chars_) it->second.clear();  // the only node, or too long
+        if (n != node) l.names.push_back(n);
+      l.hostlist = compress_hostlist(l.names);
+      if (l.hostlist.empty() || l.hostlist.size() > max_chars_) l.hostlist.clear();  // the only node, or too long
     }
-    return it->second.empty() ? nullptr : &it->second;
-  }
-
-  // A pin's list as the sorted names squeue's %x is compared with.
-  const std::vector<std::string>& sorted_names(const std::string& list) {
-    auto [it, fresh] = expanded_.try_emplace(list);
-    if (fresh) {
-      it->second = expand_hostlist(list).value_or(std::vector<std::string>{});
-      std::sort(it->second.begin(), it->second.end());
-    }
-    return it->second;
+    return l.hostlist.empty() ? nullptr : &l;
   }
 
  private:
   std::size_t max_chars_;
   std::vector<std::string> names_;  // sorted
-  std::unordered_map<std::string, std::string> by_node_;
-  std::unordered_map<std::string, std::vector<std::string>> expanded_;
+  std::unordered_map<std::string, List> by_node_;
 };
 
 }  // namespace
@@ -324,7 +319,7 @@ RoundReport Bridge::round(const Allocator& allocate, std::int64_t now) {
                     std::to_string(o_.max_pins) + " pins a round)");
   }
   ExclusionPins exclusion(view.nodes.items, o_.run_partition, o_.exclusion_pin_max_chars);
-  std::vector<std::string> expected_exclusion(pins.size());  // per pin: its ExcNodeList, sorted
+  std::vector<const ExclusionPins::List*> expected_exclusion(pins.size());  // per pin; nullptr: by NodeList
   for (std::size_t i = 0; i < pins.size(); ++i) {
     const auto& [job, node] = pins[i];
     const Job& j = *candidate_by_id.at(job);
@@ -333,10 +328,10 @@ RoundReport Bridge::round(const Allocator& allocate, std::int64_t now) {
     if (j.required_nodes.size() == 1) {  // the snapshot placed it on that node
       pin.how = PinHow::kOwn;
       where.clear();
-    } else if (const std::string* others = j.excluded_nodes.empty() ? exclusion.of(node) : nullptr) {
+    } else if (const ExclusionPins::List* others = j.excluded_nodes.empty() ? exclusion.of(node) : nullptr) {
       pin.how = PinHow::kExclude;
-      where = " ExcNodeList=" + *others;
-      expected_exclusion[i] = *others;
+      where = " ExcNodeList=" + others->hostlist;
+      expected_exclusion[i] = others;
     }
     commands.push_back("update JobId=" + job + " Partition=" + o_.run_partition + where + " AdminComment=" +
                        pin_comment(pin));
@@ -355,8 +350,8 @@ RoundReport Bridge::round(const Allocator& allocate, std::int64_t now) {
       const JobPlace* j = it == after.end() ? nullptr : &it->second;
       const std::vector<std::string> there{node};
       const bool pending_as_pinned =
-          expected_exclusion[i].empty() ? j != nullptr && j->required == there
-                                        : j != nullptr && j->excluded == exclusion.sorted_names(expected_exclusion[i]);
+          expected_exclusion[i] == nullptr ? j != nullptr && j->required == there
+                                           : j != nullptr && j->excluded == expected_exclusion[i]->names;
       const bool took = err.empty() && j != nullptr && j->partition == o_.run_partition &&
                         ((j->state == "PENDING" && pending_as_pinned) || (j->state == "RUNNING" && j->nodes == there));
       if (took) {

@@ -144,6 +144,8 @@ BridgeSnapshot build_snapshot(const std::vector<Node>& nodes, const std::vector<
     const auto at = machine_at.find(r.node);
     if (at != machine_at.end()) reserve(s.machines[at->second], *node_named.at(r.node), *r.job);
   }
+  // S per device for each GPU type shard requests name ("": any), found once a round.
+  std::map<std::string, std::set<std::int32_t>> shards_per_type;
   // Each distinct --exclude list, as the label its outside nodes carry.
   std::map<std::vector<std::string>, std::string> exclude_label;
 
@@ -185,7 +187,9 @@ BridgeSnapshot build_snapshot(const std::vector<Node>& nodes, const std::vector<
     }
     Task t;
     if (j.shards > 0) {
-      const std::set<std::int32_t> per = shards_per_device(nodes, options, j.gpu_type);
+      auto [found, fresh] = shards_per_type.try_emplace(j.gpu_type);
+      if (fresh) found->second = shards_per_device(nodes, options, j.gpu_type);
+      const std::set<std::int32_t>& per = found->second;
       const std::string what = j.gpu_type.empty() ? std::string("GPU") : "'" + j.gpu_type + "' GPU";
       if (per.empty()) {
         leave_out("asks for shards, which no " + what + " of the partition has");
