@@ -91,9 +91,10 @@ int run_solve(const SolveArgs& args) {
   if (!result.message.empty()) std::printf("c message: %s\n", result.message.c_str());
   std::printf("c solver: %s (%s)\n", result.backend ? std::string(sluice::to_string(*result.backend)).c_str() : "(none)",
               result.algorithm.c_str());
-  if (!result.fallback_reason.empty()) {
-    std::printf("c %s: %s\n", result.fell_back ? "fell back to cpu" : "gpu not used",
-                result.fallback_reason.c_str());
+  if (result.fell_back) {
+    std::printf("c fell back to cpu: %s\n", result.fallback_reason.c_str());
+  } else if (!result.backend_reason.empty()) {
+    std::printf("c backend chosen: %s\n", result.backend_reason.c_str());
   }
   std::printf("c time: total %.3f s (validate %.3f, setup %.3f, solve %.3f, potentials %.3f, verify %.3f)\n",
               result.timings.total_s, result.timings.validate_s, result.timings.setup_s,

@@ -51,7 +51,13 @@ struct DeviceGraphView {
   std::int64_t* rescap = nullptr;       // m2
   std::int64_t* excess = nullptr;       // n
   std::int64_t* price = nullptr;        // n
+  // Arc fixing (distance_ops.cuh): arcs whose flow can no longer change, skipped by every
+  // scan. Null: none fixed.
+  const std::uint8_t* fixed = nullptr;  // m2
 };
+
+// True when arc e is fixed (its flow is final) and no step may use it.
+SLUICE_HD inline bool arc_fixed(const DeviceGraphView& g, std::int32_t e) { return g.fixed != nullptr && g.fixed[e] != 0; }
 
 enum class StepResult : std::int32_t {
   kIdle = 0,  // nothing to do in this phase (not active, or the other phase's work)
@@ -59,6 +65,7 @@ enum class StepResult : std::int32_t {
   kRelabeled = 2,
   kNoResidualArc = 3,  // active node without any residual arc: infeasible or corrupted state
   kPriceOverflow = 4,  // the new price would fall below -2^62
+  kCutOff = 5,         // max flow: an active node's height reached n (no path to any demand)
 };
 
 constexpr std::int64_t kOpsPriceFloor = -(std::int64_t{1} << 62);
@@ -77,7 +84,7 @@ SLUICE_HD inline ArcScan scan_arcs(const DeviceGraphView& g, const std::int64_t*
   ArcScan s;
   const std::int64_t pv = g.price[v];
   for (std::int32_t e = g.first[v]; e < g.first[v + 1]; ++e) {
-    if (g.rescap[e] <= 0) continue;
+    if (g.rescap[e] <= 0 || arc_fixed(g, e)) continue;
     const std::int64_t pw = read_price[g.head[e]];
     const std::int64_t val = pw - g.cost[e];
     const std::int64_t rc = pv - val;  // cost + p(v) - p(w)
@@ -135,6 +142,23 @@ SLUICE_HD inline StepResult push_step(const DeviceGraphView& g, const std::int64
   return StepResult::kPushed;
 }
 
+// Push phase, all arcs: push along every admissible arc of v, in arc order, until its
+// excess is gone. As safe as push_step (prices are fixed in the phase); it moves more flow
+// per round, which is what a round-bound device needs (bench/results/gpu_projection/).
+template <class Atomics>
+SLUICE_HD inline StepResult push_all_step(const DeviceGraphView& g, const std::int64_t* read_price, std::int32_t v) {
+  if (g.excess[v] <= 0) return StepResult::kIdle;
+  const std::int64_t pv = g.price[v];
+  StepResult r = StepResult::kIdle;
+  for (std::int32_t e = g.first[v]; e < g.first[v + 1] && g.excess[v] > 0; ++e) {
+    if (g.rescap[e] <= 0 || arc_fixed(g, e)) continue;
+    if (g.cost[e] + pv - read_price[g.head[e]] >= 0) continue;
+    push_along<Atomics>(g, v, e);
+    r = StepResult::kPushed;
+  }
+  return r;
+}
+
 // Combined step (Hong's form): push if an admissible arc exists, else relabel. Correct
 // only when the step sees the current state (see the header comment).
 template <class Atomics>
@@ -157,7 +181,7 @@ SLUICE_HD inline void saturate_step(const DeviceGraphView& g, std::int32_t v) {
   const std::int64_t pv = g.price[v];
   for (std::int32_t e = g.first[v]; e < g.first[v + 1]; ++e) {
     const std::int64_t r = g.rescap[e];
-    if (r <= 0) continue;
+    if (r <= 0 || arc_fixed(g, e)) continue;
     const std::int32_t w = g.head[e];
     if (g.cost[e] + pv - g.price[w] >= 0) continue;
     Atomics::add(&g.rescap[e], -r);

@@ -59,8 +59,8 @@ struct SolveOptions {
   // Raised by another thread to stop a solve early (the service's deadlines): the solve
   // returns kCancelled at its next check (every phase and every few thousand discharges).
   const std::atomic<bool>* cancel = nullptr;
-  // kAuto runs the GPU solver from this many arcs on, when a device is present. < 0: no
-  // crossover has been measured on a device yet (issue 5), so kAuto stays on the CPU;
+  // kAuto runs the GPU solver from this many arcs on, when a device is present and the
+  // network fits in its memory. < 0: the projected crossover (src/host/gpu_dispatch.hpp).
   // kGpu always tries the device and falls back to the CPU on any CUDA error.
   std::int64_t gpu_min_arcs = -1;
 };
@@ -91,6 +91,7 @@ struct SolveResult {
   std::string algorithm;    // e.g. "cost-scaling push-relabel"
   bool fell_back = false;   // a backend was requested or preferred but another ran
   std::string fallback_reason;
+  std::string backend_reason;  // why this backend ran (the GPU dispatch rule's words)
   std::int64_t total_cost = 0;          // Σ cost(a)·flow(a), valid when optimal
   std::vector<std::int64_t> flow;       // per arc, in the network's arc order
   std::vector<std::int64_t> potential;  // per node: reduced cost = cost + p[tail] - p[head]

@@ -6,6 +6,7 @@
 #include "cost_scaling.hpp"
 #include "cost_scaling_gpu.hpp"
 #include "cuda_device.hpp"
+#include "gpu_dispatch.hpp"
 #include "lemon_reference.hpp"
 #include "residual_graph.hpp"
 #include "solve_residual.hpp"
@@ -41,35 +42,63 @@ SolveResult solve_cpu(const Network& network, const SolveOptions& options) {
                         });
 }
 
-// The CUDA kernels (kernels/cost_scaling_solver.cu); their potentials are approximate and
-// made exact here on the host, as the certificate needs.
+// The CUDA solver (kernels/cost_scaling_solver.cu): it settles feasibility itself (its
+// max-flow stage) and its potentials are approximate, made exact here on the host. Its
+// flow is checked before anything reads it: balanced and within capacities, or the
+// result is a backend error (and solve() re-solves on the CPU).
 SolveResult solve_gpu(const Network& network, const SolveOptions& options) {
   cuda::CostScalingGpuParams params;
   if (options.scale_factor > 0) params.alpha = options.scale_factor;
-  return solve_residual(network, Backend::kGpu, "cost-scaling push-relabel (CUDA, two-phase lock-free rounds)",
-                        [&](detail::ResidualGraph& g, SolverStats& stats) {
-                          cuda::SolveOutcome gpu = cuda::solve_cost_scaling_gpu(g, params);
-                          stats.phases += gpu.phases;
-                          detail::EngineOutcome out;
-                          out.status = gpu.status;
-                          out.message = std::move(gpu.message);
-                          if (out.status != Status::kOptimal) return out;
-                          out.potential = std::move(gpu.potential);
-                          if (!detail::compute_exact_potentials(g, out.potential)) {
-                            out.status = Status::kBackendError;
-                            out.message = "the GPU's flow admits a negative residual cycle (not optimal)";
-                          }
-                          return out;
-                        });
+  params.price_refinement = options.price_refinement;
+  params.global_updates = options.global_updates;
+  params.early_exit = options.early_exit;
+  SolveResult result;
+  result.backend = Backend::kGpu;
+  result.algorithm = "cost-scaling push-relabel (CUDA, two-phase lock-free rounds)";
+  const auto t = Clock::now();
+  detail::ResidualGraph g = detail::build_residual_graph(network);
+  result.timings.setup_s = seconds_since(t);
+  detail::solve_on_residual(
+      network, g,
+      [&](detail::ResidualGraph& rg, SolverStats& stats) {
+        cuda::SolveOutcome gpu = cuda::solve_cost_scaling_gpu(rg, params);
+        stats.phases += gpu.phases;
+        stats.skipped_phases += gpu.skipped_phases;
+        stats.global_updates += gpu.global_updates;
+        detail::EngineOutcome out;
+        out.status = gpu.status;
+        out.message = std::move(gpu.message);
+        if (out.status != Status::kOptimal) return out;
+        for (const std::int64_t x : rg.excess) {
+          if (x != 0) {
+            out.status = Status::kBackendError;
+            out.message = "the GPU's flow leaves a node unbalanced";
+            return out;
+          }
+        }
+        for (const std::int64_t r : rg.rescap) {
+          if (r < 0) {
+            out.status = Status::kBackendError;
+            out.message = "the GPU's flow exceeds an arc's capacity";
+            return out;
+          }
+        }
+        out.potential = std::move(gpu.potential);
+        if (!detail::compute_exact_potentials(rg, out.potential)) {
+          out.status = Status::kBackendError;
+          out.message = "the GPU's flow admits a negative residual cycle (not optimal)";
+        }
+        return out;
+      },
+      result, detail::Feasibility::kEngineDecides);
+  return result;
 }
 
-// Why the GPU cannot serve this request, or empty when it can. Devices are queried once
-// per process: with a driver present the first query initialises the CUDA runtime, which
-// no solve should pay for again.
-std::string gpu_unavailable_reason() {
+// The devices, queried once per process: with a driver present the first query
+// initialises the CUDA runtime, which no solve should pay for again.
+const cuda::DeviceQuery& devices() {
   static const cuda::DeviceQuery query = cuda::query_devices();
-  if (!query.built_with_cuda || query.devices.empty()) return query.error;
-  return {};
+  return query;
 }
 
 }  // namespace
@@ -130,22 +159,17 @@ SolveResult solve(const Network& network, const SolveOptions& options) {
       break;
     case Backend::kGpu:
     case Backend::kAuto: {
-      std::string reason = gpu_unavailable_reason();
-      if (reason.empty() && options.backend == Backend::kAuto &&
-          (options.gpu_min_arcs < 0 || network.num_arcs() < options.gpu_min_arcs)) {
-        reason = options.gpu_min_arcs < 0
-                     ? "auto does not choose the GPU until a crossover size has been measured on a device "
-                       "(SolveOptions::gpu_min_arcs); ask for --solver gpu"
-                     : "the network has fewer arcs than gpu_min_arcs (" + std::to_string(options.gpu_min_arcs) + ")";
-      }
-      if (reason.empty()) {
+      const detail::GpuDecision gpu = detail::decide_gpu(network.num_nodes(), network.num_arcs(), options, devices());
+      if (gpu.use_gpu) {
         result = solve_gpu(network, options);
+        result.backend_reason = gpu.reason;
         if (result.status == Status::kBackendError) {
           // Any CUDA failure: solve again on the CPU and say so, never fail the request.
           const std::string why = "the GPU solver failed: " + result.message;
           result = solve_cpu(network, options);
           result.fell_back = true;
           result.fallback_reason = why;
+          result.backend_reason = why;
         }
         break;
       }
@@ -153,11 +177,13 @@ SolveResult solve(const Network& network, const SolveOptions& options) {
       // An explicit GPU request that the CPU served is a fallback; kAuto choosing the CPU
       // is the normal path and records the reason only.
       result.fell_back = options.backend == Backend::kGpu;
-      result.fallback_reason = reason;
+      result.fallback_reason = gpu.reason;
+      result.backend_reason = gpu.reason;
       break;
     }
     case Backend::kCpu:
       result = solve_cpu(network, options);
+      result.backend_reason = "asked for the CPU";
       break;
   }
   result.timings.validate_s = validate_s;

@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -13,6 +15,7 @@
 #include "feasibility.hpp"
 #include "residual_graph.hpp"
 #include "sluice/certificate.hpp"
+#include "sluice/dimacs.hpp"
 #include "sluice/network.hpp"
 #include "sluice/solver.hpp"
 #include "support/random_network.hpp"
@@ -52,6 +55,54 @@ TEST(CudaSolver, MatchesCpuSolverWhenADeviceExists) {
     EXPECT_EQ(total, cpu.total_cost) << "seed " << seed;
     const Certificate cert = check_optimality(net, flow, out.potential);
     EXPECT_TRUE(cert.valid()) << "seed " << seed << ": " << cert.message;
+  }
+#endif
+}
+
+
+// Through solve(): the device settles feasibility itself (its max-flow stage), so
+// infeasible instances must come back infeasible from the GPU, not from a fallback; every
+// optimal result carries a valid certificate; nothing falls back. Random instances and the
+// dataset instances with their known optima.
+TEST(CudaSolver, SolveOnTheDeviceMatchesCpuWithoutFallingBack) {
+#ifndef SLUICE_WITH_CUDA
+  GTEST_SKIP() << "built without CUDA: the device solver is a stub";
+#else
+  const cuda::DeviceQuery query = cuda::query_devices();
+  if (query.devices.empty()) GTEST_SKIP() << "no CUDA device: " << query.error;
+  SolveOptions gpu_options;
+  gpu_options.backend = Backend::kGpu;
+  gpu_options.verify = true;
+  int infeasible = 0;
+  for (std::uint64_t seed = 30000; seed < 30300; ++seed) {
+    const Network net = random_network(seed, 60);
+    const SolveResult cpu = solve(net, SolveOptions{.backend = Backend::kCpu});
+    const SolveResult gpu = solve(net, gpu_options);
+    ASSERT_EQ(gpu.status, cpu.status) << "seed " << seed << ": " << gpu.message;
+    EXPECT_FALSE(gpu.fell_back) << "seed " << seed << ": " << gpu.fallback_reason;
+    if (gpu.status == Status::kInfeasible) ++infeasible;
+    if (gpu.status != Status::kOptimal) continue;
+    EXPECT_EQ(gpu.total_cost, cpu.total_cost) << "seed " << seed;
+    ASSERT_TRUE(gpu.certificate.has_value());
+    EXPECT_TRUE(gpu.certificate->valid()) << "seed " << seed << ": " << gpu.certificate->message;
+  }
+  EXPECT_GT(infeasible, 0);
+  std::ifstream in(std::string(SLUICE_TEST_DATA_DIR) + "/mcf/EXPECTED.tsv");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    std::istringstream fields(line);
+    std::string file;
+    std::int64_t nodes = 0, arcs = 0, cost = 0;
+    fields >> file >> nodes >> arcs >> cost;
+    if (!fields) continue;
+    const DimacsReadResult read = read_dimacs_file(std::string(SLUICE_TEST_DATA_DIR) + "/mcf/" + file);
+    ASSERT_TRUE(read.ok) << file;
+    const SolveResult gpu = solve(read.network, gpu_options);
+    ASSERT_EQ(gpu.status, Status::kOptimal) << file << ": " << gpu.message;
+    EXPECT_FALSE(gpu.fell_back) << file << ": " << gpu.fallback_reason;
+    EXPECT_EQ(gpu.total_cost, cost) << file;
+    EXPECT_TRUE(gpu.certificate.has_value() && gpu.certificate->valid()) << file;
   }
 #endif
 }

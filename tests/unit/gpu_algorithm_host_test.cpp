@@ -9,6 +9,9 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <utility>
 #include <random>
 #include <string>
 #include <vector>
@@ -18,6 +21,8 @@
 #include "feasibility.hpp"
 #include "residual_graph.hpp"
 #include "sluice/certificate.hpp"
+#include "sluice/dimacs.hpp"
+#include "sluice/generators.hpp"
 #include "sluice/network.hpp"
 #include "sluice/solver.hpp"
 #include "sluice/status.hpp"
@@ -229,6 +234,126 @@ TEST(GpuAlgorithmHost, CombinedRacyNeverReturnsAWrongOptimum) {
   }
   std::printf("[gpu-host combined-racy] 150 instances: %d optimal, %d invariant violations caught\n", optimal,
               detected);
+}
+
+
+// Every step the device runs, switched on and off one at a time (and all off), on random
+// instances: feasibility by the device max flow or the CPU's, global price updates, price
+// refinement, the early optimality exit and arc fixing. Each combination must give the CPU
+// solver's status and cost with a valid certificate.
+TEST(GpuAlgorithmHost, EveryStepCombinationMatchesCpuSolver) {
+  struct Variant {
+    const char* name;
+    void (*apply)(GpuHostParams&);
+  };
+  const Variant variants[] = {
+      {"all steps", [](GpuHostParams&) {}},
+      {"cpu feasibility", [](GpuHostParams& p) { p.device_max_flow = false; }},
+      {"no price updates", [](GpuHostParams& p) { p.global_updates = false; }},
+      {"no price refinement", [](GpuHostParams& p) { p.price_refinement = false; }},
+      {"no early exit", [](GpuHostParams& p) { p.early_exit = false; }},
+      {"no arc fixing", [](GpuHostParams& p) { p.arc_fixing = false; }},
+      {"update after every relabel", [](GpuHostParams& p) { p.update_frequency = 0; }},
+      {"one tightening sweep", [](GpuHostParams& p) { p.tighten_max_sweeps = 1; }},
+      // Far below the theorem's 2nε: arcs are fixed that must move again, so the check at
+      // the end of each refine has to find and free them.
+      {"reckless arc fixing", [](GpuHostParams& p) { p.fixing_percent = 1; }},
+      {"all off",
+       [](GpuHostParams& p) {
+         p.device_max_flow = p.global_updates = p.price_refinement = p.early_exit = p.arc_fixing = false;
+       }},
+  };
+  std::int64_t freed = 0;
+  for (std::uint64_t seed = 40000; seed < 40150; ++seed) {
+    const Network net = random_network(seed, 40);
+    const SolveResult cpu = solve(net, SolveOptions{.backend = Backend::kCpu});
+    for (const Variant& v : variants) {
+      GpuHostParams params;
+      params.seed = seed;
+      v.apply(params);
+      detail::GpuHostStats stats;
+      const SolveResult got = detail::solve_gpu_algorithm_on_host(net, params, &stats);
+      freed += stats.freed_arcs;
+      ASSERT_EQ(got.status, cpu.status) << "seed " << seed << ", " << v.name << ": " << got.message;
+      if (got.status != Status::kOptimal) continue;
+      ASSERT_EQ(got.total_cost, cpu.total_cost) << "seed " << seed << ", " << v.name;
+      const Certificate cert = check_optimality(net, got.flow, got.potential);
+      ASSERT_TRUE(cert.valid()) << "seed " << seed << ", " << v.name << ": " << cert.message;
+    }
+  }
+  EXPECT_GT(freed, 0) << "no fixed arc was ever freed: the verification after each refine went untested";
+}
+
+// Runs the executor (two-phase racy reads, every step on, invariants checked every round
+// up to 3,000 nodes)
+// on `net` and checks cost and certificate; adds what the steps did to `total`.
+void expect_executor_optimal(const Network& net, std::int64_t want_cost, const std::string& what,
+                             detail::GpuHostStats& total, std::uint64_t seed) {
+  GpuHostParams params;
+  params.seed = seed;
+  // The per-round invariant check is O(arcs) per round; on the largest instances the
+  // certificate of the result is the check (CI time).
+  params.check_invariants = net.num_nodes() <= 3000;
+  detail::GpuHostStats stats;
+  const SolveResult got = detail::solve_gpu_algorithm_on_host(net, params, &stats);
+  ASSERT_EQ(got.status, Status::kOptimal) << what << ": " << got.message;
+  EXPECT_EQ(got.total_cost, want_cost) << what;
+  const Certificate cert = check_optimality(net, got.flow, got.potential);
+  EXPECT_TRUE(cert.valid()) << what << ": " << cert.message;
+  total.phases += stats.phases;
+  total.skipped_phases += stats.skipped_phases;
+  total.global_updates += stats.global_updates;
+  total.fixed_arcs += stats.fixed_arcs;
+  total.max_flow_rounds += stats.max_flow_rounds;
+  total.early_exit = total.early_exit || stats.early_exit;
+  EXPECT_GT(stats.work.launches(), 0) << what;
+  EXPECT_GT(stats.work.bytes(), 0) << what;
+}
+
+// The dataset instances (datasets/mcf/EXPECTED.tsv: Firmament graphs, NETGEN, dumped
+// allocation networks of every cost model) reach their known optimum. The steps must
+// actually have run: phases skipped by refinement, arcs fixed, the early exit taken.
+TEST(GpuAlgorithmHost, DatasetInstancesReachTheirKnownOptimum) {
+  std::ifstream in(std::string(SLUICE_TEST_DATA_DIR) + "/mcf/EXPECTED.tsv");
+  std::string line;
+  int instances = 0;
+  detail::GpuHostStats total;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    std::istringstream fields(line);
+    std::string file;
+    std::int64_t nodes = 0, arcs = 0, cost = 0;
+    fields >> file >> nodes >> arcs >> cost;
+    if (!fields) continue;
+    const DimacsReadResult read = read_dimacs_file(std::string(SLUICE_TEST_DATA_DIR) + "/mcf/" + file);
+    ASSERT_TRUE(read.ok) << file << ": " << read.error;
+    expect_executor_optimal(read.network, cost, file, total, 11);
+    ++instances;
+  }
+  EXPECT_GE(instances, 10);
+  EXPECT_GT(total.skipped_phases, 0);
+  EXPECT_GT(total.fixed_arcs, 0);
+  EXPECT_GT(total.global_updates, 0);
+  EXPECT_GT(total.max_flow_rounds, 0);
+  EXPECT_TRUE(total.early_exit);
+}
+
+// Seeded instances of every generator family, against the CPU solver.
+TEST(GpuAlgorithmHost, SeededFamiliesMatchCpuSolver) {
+  detail::GpuHostStats total;
+  for (std::uint64_t seed = 1; seed <= 6; ++seed) {
+    std::vector<std::pair<std::string, Network>> nets;
+    nets.emplace_back("quincy", generate_quincy(QuincyParams{.machines = 20, .tasks = 150, .seed = seed}));
+    nets.emplace_back("netgen", generate_netgen(NetgenParams{.nodes = 64, .arcs = 512, .sources = 6, .sinks = 6,
+                                                             .total_supply = 500, .seed = seed}));
+    nets.emplace_back("grid", generate_grid(GridParams{.rows = 8, .cols = 8, .supply = 100, .seed = seed}));
+    nets.emplace_back("assignment", generate_assignment(AssignmentParams{.n = 40, .degree = 5, .seed = seed}));
+    for (const auto& [family, net] : nets) {
+      const SolveResult cpu = solve(net, SolveOptions{.backend = Backend::kCpu});
+      ASSERT_EQ(cpu.status, Status::kOptimal) << family << " seed " << seed;
+      expect_executor_optimal(net, cpu.total_cost, family + " seed " + std::to_string(seed), total, seed);
+    }
+  }
 }
 
 }  // namespace
