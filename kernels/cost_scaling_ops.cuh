@@ -1,6 +1,6 @@
 // Per-node steps of lock-free cost-scaling push-relabel, written once for the GPU kernels
 // (cost_scaling_kernels.cuh) and the host executor that tests them
-// (src/cpu_fallback/gpu_algorithm_host.hpp). Plain C++ outside nvcc: no CUDA types.
+// (host_executor/gpu_algorithm_host.hpp). Plain C++ outside nvcc: no CUDA types.
 //
 // Problem: min-cost flow on the CSR residual graph of residual_graph.hpp (paired reverse
 // arcs, costs already multiplied by n + 1), one refine of ε-scaling at a time.

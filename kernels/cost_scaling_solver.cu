@@ -23,6 +23,7 @@
 
 #include "cost_scaling_gpu.hpp"
 #include "cost_scaling_kernels.cuh"
+#include "eps_scaling_phases.hpp"
 #include "residual_graph.hpp"
 
 namespace sluice::cuda {
@@ -66,11 +67,18 @@ struct RoundSlots {
 
 inline std::int64_t floor_div(std::int64_t a, std::int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
 
-// Thrown nowhere: every step returns false with `out` filled, and the caller returns out.
+// One solve's device state and steps. Nothing throws: a step that fails fills `out` and
+// returns false, and every caller passes the false up.
 class DeviceSolver {
  public:
   DeviceSolver(detail::ResidualGraph& g, const CostScalingGpuParams& params, SolveOutcome& out)
       : g_(g), params_(params), out_(out) {}
+  DeviceSolver(const DeviceSolver&) = delete;
+  DeviceSolver& operator=(const DeviceSolver&) = delete;
+  ~DeviceSolver() {
+    if (start_ != nullptr) (void)cudaEventDestroy(start_);
+    if (stop_ != nullptr) (void)cudaEventDestroy(stop_);
+  }
 
   bool run() {
     const std::int32_t n = g_.n;
@@ -82,39 +90,31 @@ class DeviceSolver {
     if (!setup()) return false;
     if (params_.device_max_flow && !max_flow()) return false;
 
-    std::int64_t eps = g_.max_abs_cost * k;
-    const std::int64_t alpha = std::max(2, params_.alpha);
-    bool done = false;
-    while (eps > 1 && n > 0 && !done) {
-      const std::int64_t prev = eps;
-      eps = std::max<std::int64_t>(1, eps / alpha);
-      ++out_.phases;
-      if (params_.arc_fixing) {
-        fix_arcs_kernel<<<grid(n), block()>>>(view_, fixed_.as<std::uint8_t>(), detail::fixing_threshold(n, prev));
-        if (!launched("fix_arcs_kernel")) return false;
-      }
-      bool tightened = false;
-      if (params_.price_refinement && !tighten(eps, tightened)) return false;
-      std::int64_t freed = 0;
-      if (tightened && !free_violated(eps, freed)) return false;
-      if (tightened && freed == 0) {
-        ++out_.skipped_phases;
-        continue;
-      }
-      do {
-        if (!refine(eps)) return false;
-        if (!free_violated(eps, freed)) return false;
-      } while (freed > 0);
-      if (params_.early_exit && eps > 1 && eps < k) {
-        bool optimal = false;
-        if (!tighten(0, optimal)) return false;
-        done = optimal;
-      }
-    }
+    detail::PhaseSwitches on;
+    on.arc_fixing = params_.arc_fixing;
+    on.price_refinement = params_.price_refinement;
+    on.early_exit = params_.early_exit;
+    detail::PhaseCounts counts;
+    const bool ok = n == 0 || detail::run_eps_scaling(*this, g_.max_abs_cost * k, k, params_.alpha, on, counts);
+    out_.phases = counts.phases;
+    out_.skipped_phases = counts.skipped_phases;
+    if (!ok) return false;
     return finish(k);
   }
 
  private:
+  // The phase driver calls the steps: fix_arcs, tighten, free_violated, refine, phase_done.
+  template <class Steps>
+  friend bool detail::run_eps_scaling(Steps&, std::int64_t, std::int64_t, int, const detail::PhaseSwitches&,
+                                      detail::PhaseCounts&);
+
+  // ---- The steps run_eps_scaling (eps_scaling_phases.hpp) drives. ----
+  bool fix_arcs(std::int64_t prev_eps) {
+    fix_arcs_kernel<<<grid(g_.n), block()>>>(view_, fixed_.as<std::uint8_t>(), detail::fixing_threshold(g_.n, prev_eps));
+    return launched("fix_arcs_kernel");
+  }
+  bool phase_done(std::int64_t /*eps*/) { return true; }  // the executor checks ε-optimality here
+
   // ---- Buffers and copies. ----
   bool setup() {
     const std::size_t nz = static_cast<std::size_t>(g_.n);
@@ -412,13 +412,6 @@ class DeviceSolver {
     return false;
   }
 
- public:
-  ~DeviceSolver() {
-    if (start_ != nullptr) (void)cudaEventDestroy(start_);
-    if (stop_ != nullptr) (void)cudaEventDestroy(stop_);
-  }
-
- private:
   detail::ResidualGraph& g_;
   CostScalingGpuParams params_;
   SolveOutcome& out_;

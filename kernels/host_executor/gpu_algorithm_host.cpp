@@ -9,6 +9,7 @@
 #include "cost_scaling.hpp"
 #include "cost_scaling_ops.cuh"
 #include "distance_ops.cuh"
+#include "eps_scaling_phases.hpp"
 #include "feasibility.hpp"
 #include "max_flow_ops.cuh"
 #include "residual_graph.hpp"
@@ -100,29 +101,36 @@ class Executor {
   }
 
   // ---- Cost scaling. ----
-  // One phase at ε (the flow is feasible and prev_eps-optimal on entry). Sets done_ when
-  // the early exit proved the flow optimal.
-  bool phase(std::int64_t eps, std::int64_t prev_eps, std::int64_t k) {
-    ++stats_.phases;
-    if (params_.arc_fixing && prev_eps > 0) fix_arcs(prev_eps);
-    if (params_.price_refinement && tighten(eps) && freed_fixed_arcs(eps) == 0) {
-      ++stats_.skipped_phases;
-      return !params_.check_invariants || check(eps, true);
+  // ---- Cost scaling: the steps run_eps_scaling (eps_scaling_phases.hpp) drives. ----
+  bool fix_arcs(std::int64_t prev_eps) {
+    const std::int64_t threshold = fixing_threshold(g_.n, prev_eps, params_.fixing_percent);
+    std::int64_t arcs = 0;
+    for (std::int32_t v = 0; v < g_.n; ++v) {
+      stats_.fixed_arcs += fix_arcs_step(g_, fixed_.data(), v, threshold);
+      arcs += degree(g_, v);
     }
-    // Refine until no fixed arc breaks ε-optimality (each pass frees the ones that do).
-    do {
-      if (!refine(eps)) return false;
-    } while (params_.arc_fixing && freed_fixed_arcs(eps) > 0);
-    if (params_.check_invariants && !check(eps, true)) return false;
-    // Tightening with slack 0 succeeds only on an optimal flow (and leaves the old prices
-    // when it does not).
-    if (params_.early_exit && eps > 1 && eps < k && tighten(0)) {
-      stats_.early_exit = true;
-      done_ = true;
-    }
+    stats_.work.launch(LaunchKind::kFixArcs, g_.n, arcs);
     return true;
   }
-  bool done() const { return done_; }
+  bool tighten(std::int64_t slack, bool& settled) {
+    settled = tighten_sweeps(slack);
+    return true;
+  }
+  // Frees the fixed residual arcs with c_p < -ε, counting them in `freed`.
+  bool free_violated(std::int64_t eps, std::int64_t& freed) {
+    freed = 0;
+    if (!params_.arc_fixing) return true;
+    std::int64_t arcs = 0;
+    for (std::int32_t v = 0; v < g_.n; ++v) {
+      freed += unfix_violated_step(g_, fixed_.data(), v, eps);
+      arcs += degree(g_, v);
+    }
+    stats_.work.launch(LaunchKind::kFixArcs, g_.n, arcs);
+    ++stats_.work.host_syncs;  // the count decides whether to refine again
+    stats_.freed_arcs += freed;
+    return true;
+  }
+  bool phase_done(std::int64_t eps) { return !params_.check_invariants || check(eps, true); }
 
   // For tests: one distance computation (eps > 0: price-update lengths; 0: hops).
   bool distances_for_test(std::int64_t eps, std::int64_t limit) {
@@ -336,7 +344,7 @@ class Executor {
 
   // The largest prices below the current ones under which the flow is slack-optimal, by
   // frontier sweeps; false (prices restored) when they do not settle within the budget.
-  bool tighten(std::int64_t slack) {
+  bool tighten_sweeps(std::int64_t slack) {
     const std::int32_t n = g_.n;
     const std::vector<std::int64_t> kept(g_.price, g_.price + n);
     std::fill(next_.begin(), next_.end(), 1);
@@ -362,31 +370,6 @@ class Executor {
     }
     std::copy(kept.begin(), kept.end(), g_.price);
     return false;
-  }
-
-  void fix_arcs(std::int64_t prev_eps) {
-    const std::int64_t threshold = fixing_threshold(g_.n, prev_eps, params_.fixing_percent);
-    std::int64_t arcs = 0;
-    for (std::int32_t v = 0; v < g_.n; ++v) {
-      stats_.fixed_arcs += fix_arcs_step(g_, fixed_.data(), v, threshold);
-      arcs += degree(g_, v);
-    }
-    stats_.work.launch(LaunchKind::kFixArcs, g_.n, arcs);
-  }
-
-  // Frees the fixed residual arcs with c_p < -ε; returns how many.
-  std::int64_t freed_fixed_arcs(std::int64_t eps) {
-    if (!params_.arc_fixing) return 0;
-    std::int64_t freed = 0;
-    std::int64_t arcs = 0;
-    for (std::int32_t v = 0; v < g_.n; ++v) {
-      freed += unfix_violated_step(g_, fixed_.data(), v, eps);
-      arcs += degree(g_, v);
-    }
-    stats_.work.launch(LaunchKind::kFixArcs, g_.n, arcs);
-    ++stats_.work.host_syncs;  // the count decides whether to refine again
-    stats_.freed_arcs += freed;
-    return freed;
   }
 
   bool record(StepResult r, std::int32_t v) {
@@ -481,7 +464,6 @@ class Executor {
   std::vector<std::int64_t> label_;
   std::vector<std::uint8_t> fixed_;
   std::int64_t relabels_since_update_ = 0;
-  bool done_ = false;
 };
 
 DeviceGraphView view_of(ResidualGraph& g, std::vector<std::int64_t>& price) {
@@ -495,6 +477,20 @@ DeviceGraphView view_of(ResidualGraph& g, std::vector<std::int64_t>& price) {
   v.rescap = g.rescap.data();
   v.excess = g.excess.data();
   v.price = price.data();
+  return v;
+}
+
+DeviceGraphView view_of(RoundState& s) {
+  DeviceGraphView v;
+  v.n = static_cast<std::int32_t>(s.excess.size());
+  v.m2 = static_cast<std::int32_t>(s.head.size());
+  v.first = s.first.data();
+  v.head = s.head.data();
+  v.rev = s.rev.data();
+  v.cost = s.cost.data();
+  v.rescap = s.rescap.data();
+  v.excess = s.excess.data();
+  v.price = s.price.data();
   return v;
 }
 
@@ -553,17 +549,19 @@ SolveResult solve_gpu_algorithm_on_host(const Network& network, const GpuHostPar
   for (std::int64_t& c : g.cost) c *= k;
 
   // 3. ε-scaling phases.
-  std::int64_t eps = g.max_abs_cost * k;
-  std::int64_t prev_eps = 0;
-  const std::int64_t alpha = std::max(2, params.alpha);
-  while (eps > 1 && !exec.done()) {
-    prev_eps = eps;
-    eps = std::max<std::int64_t>(1, eps / alpha);
-    if (!exec.phase(eps, prev_eps, k)) {
-      result.status = exec.status();
-      result.message = exec.message();
-      return result;
-    }
+  PhaseSwitches on;
+  on.arc_fixing = params.arc_fixing;
+  on.price_refinement = params.price_refinement;
+  on.early_exit = params.early_exit;
+  PhaseCounts counts;
+  const bool ok = run_eps_scaling(exec, g.max_abs_cost * k, k, params.alpha, on, counts);
+  stats.phases = counts.phases;
+  stats.skipped_phases = counts.skipped_phases;
+  stats.early_exit = counts.early_exit;
+  if (!ok) {
+    result.status = exec.status();
+    result.message = exec.message();
+    return result;
   }
 
   // 4. Original costs; exact potentials from the scaled prices; the flow.
@@ -589,16 +587,7 @@ SolveResult solve_gpu_algorithm_on_host(const Network& network, const GpuHostPar
 }
 
 std::string run_one_round(RoundState& s, std::int64_t eps, const GpuHostParams& params) {
-  DeviceGraphView v;
-  v.n = static_cast<std::int32_t>(s.excess.size());
-  v.m2 = static_cast<std::int32_t>(s.head.size());
-  v.first = s.first.data();
-  v.head = s.head.data();
-  v.rev = s.rev.data();
-  v.cost = s.cost.data();
-  v.rescap = s.rescap.data();
-  v.excess = s.excess.data();
-  v.price = s.price.data();
+  const DeviceGraphView v = view_of(s);
   GpuHostStats stats;
   GpuHostParams p = params;
   p.check_invariants = true;
@@ -610,16 +599,7 @@ std::string run_one_round(RoundState& s, std::int64_t eps, const GpuHostParams& 
 
 std::vector<std::int64_t> run_distances(RoundState& s, std::int64_t eps, std::int64_t limit,
                                         const GpuHostParams& params) {
-  DeviceGraphView v;
-  v.n = static_cast<std::int32_t>(s.excess.size());
-  v.m2 = static_cast<std::int32_t>(s.head.size());
-  v.first = s.first.data();
-  v.head = s.head.data();
-  v.rev = s.rev.data();
-  v.cost = s.cost.data();
-  v.rescap = s.rescap.data();
-  v.excess = s.excess.data();
-  v.price = s.price.data();
+  const DeviceGraphView v = view_of(s);
   GpuHostStats stats;
   GpuHostParams p = params;
   p.arc_fixing = false;

@@ -10,10 +10,8 @@
 
 #include <cstdint>
 #include <iterator>
-#include <fstream>
 #include <functional>
 #include <random>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -23,6 +21,7 @@
 #include "sluice/solver.hpp"
 #include "sluice/status.hpp"
 #include "sluice/warm_solver.hpp"
+#include "support/mcf_datasets.hpp"
 
 namespace sluice {
 namespace {
@@ -233,17 +232,11 @@ TEST(WarmResolveProperty, GeneratorFamilies) {
 }
 
 TEST(WarmResolveProperty, DatasetsAndAllocationNetworks) {
-  std::ifstream in(std::string(SLUICE_TEST_DATA_DIR) + "/mcf/EXPECTED.tsv");
-  std::string line;
   Counts counts;
   int files = 0;
-  while (std::getline(in, line)) {
-    if (line.empty() || line[0] == '#') continue;
-    std::istringstream fields(line);
-    std::string file;
-    fields >> file;
-    SCOPED_TRACE(file);
-    const DimacsReadResult r = read_dimacs_file(std::string(SLUICE_TEST_DATA_DIR) + "/mcf/" + file);
+  for (const test::McfDataset& d : test::mcf_datasets()) {
+    SCOPED_TRACE(d.file);
+    const DimacsReadResult r = read_dimacs_file(d.path);
     ASSERT_TRUE(r.ok) << r.error;
     std::int64_t max_cost = 1;
     for (const std::int64_t c : r.network.costs()) max_cost = std::max(max_cost, c < 0 ? -c : c);

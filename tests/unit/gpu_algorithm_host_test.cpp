@@ -9,14 +9,13 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
-#include <fstream>
-#include <sstream>
 #include <utility>
 #include <random>
 #include <string>
 #include <vector>
 
 #include "cost_scaling.hpp"
+#include "support/mcf_datasets.hpp"
 #include "support/random_network.hpp"
 #include "feasibility.hpp"
 #include "residual_graph.hpp"
@@ -314,20 +313,12 @@ void expect_executor_optimal(const Network& net, std::int64_t want_cost, const s
 // allocation networks of every cost model) reach their known optimum. The steps must
 // actually have run: phases skipped by refinement, arcs fixed, the early exit taken.
 TEST(GpuAlgorithmHost, DatasetInstancesReachTheirKnownOptimum) {
-  std::ifstream in(std::string(SLUICE_TEST_DATA_DIR) + "/mcf/EXPECTED.tsv");
-  std::string line;
   int instances = 0;
   detail::GpuHostStats total;
-  while (std::getline(in, line)) {
-    if (line.empty() || line[0] == '#') continue;
-    std::istringstream fields(line);
-    std::string file;
-    std::int64_t nodes = 0, arcs = 0, cost = 0;
-    fields >> file >> nodes >> arcs >> cost;
-    if (!fields) continue;
-    const DimacsReadResult read = read_dimacs_file(std::string(SLUICE_TEST_DATA_DIR) + "/mcf/" + file);
-    ASSERT_TRUE(read.ok) << file << ": " << read.error;
-    expect_executor_optimal(read.network, cost, file, total, 11);
+  for (const test::McfDataset& d : test::mcf_datasets()) {
+    const DimacsReadResult read = read_dimacs_file(d.path);
+    ASSERT_TRUE(read.ok) << d.file << ": " << read.error;
+    expect_executor_optimal(read.network, d.optimal_cost, d.file, total, 11);
     ++instances;
   }
   EXPECT_GE(instances, 10);

@@ -7,9 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
-#include <fstream>
 #include <limits>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -19,6 +17,7 @@
 #include "sluice/network.hpp"
 #include "sluice/solver.hpp"
 #include "sluice/status.hpp"
+#include "support/mcf_datasets.hpp"
 
 namespace sluice {
 namespace {
@@ -562,37 +561,16 @@ TEST(SolverOverflow, LargeButFittingCapacitiesAreFine) {
 // ---------------------------------------------------------------------------------------
 // The sample datasets against their recorded optima
 
-struct Expected {
-  std::string file;
-  std::int64_t cost = 0;
-};
-
-std::vector<Expected> read_expected() {
-  std::vector<Expected> rows;
-  std::ifstream in(std::string(SLUICE_TEST_DATA_DIR) + "/mcf/EXPECTED.tsv");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.empty() || line[0] == '#') continue;
-    std::istringstream fields(line);
-    Expected e;
-    std::int64_t nodes = 0;
-    std::int64_t arcs = 0;
-    fields >> e.file >> nodes >> arcs >> e.cost;
-    if (fields) rows.push_back(e);
-  }
-  return rows;
-}
-
 TEST(SolverDatasets, AllMatchExpectedOptimum) {
-  const std::vector<Expected> rows = read_expected();
+  const std::vector<test::McfDataset> rows = test::mcf_datasets();
   ASSERT_GE(rows.size(), 6u) << "EXPECTED.tsv missing or unreadable";
-  for (const Expected& e : rows) {
+  for (const test::McfDataset& e : rows) {
     SCOPED_TRACE(e.file);
-    const DimacsReadResult in = read_dimacs_file(std::string(SLUICE_TEST_DATA_DIR) + "/mcf/" + e.file);
+    const DimacsReadResult in = read_dimacs_file(e.path);
     ASSERT_TRUE(in.ok) << in.error;
     for (const Backend b : {Backend::kCpu, Backend::kAuto}) {
       SCOPED_TRACE(std::string("backend ") + std::string(to_string(b)));
-      expect_optimal(run(in.network, b), e.cost);
+      expect_optimal(run(in.network, b), e.optimal_cost);
     }
     // Every algorithm the CPU backend may select.
     for (const CpuAlgorithm a : {CpuAlgorithm::kCostScaling, CpuAlgorithm::kNetworkSimplex}) {
@@ -601,16 +579,16 @@ TEST(SolverDatasets, AllMatchExpectedOptimum) {
       o.backend = Backend::kCpu;
       o.cpu_algorithm = a;
       o.verify = true;
-      expect_optimal(solve(in.network, o), e.cost);
+      expect_optimal(solve(in.network, o), e.optimal_cost);
     }
   }
 }
 
 TEST(SolverDatasets, CpuOptionVariantsAgree) {
-  const std::vector<Expected> rows = read_expected();
-  for (const Expected& e : rows) {
+  const std::vector<test::McfDataset> rows = test::mcf_datasets();
+  for (const test::McfDataset& e : rows) {
     SCOPED_TRACE(e.file);
-    const DimacsReadResult in = read_dimacs_file(std::string(SLUICE_TEST_DATA_DIR) + "/mcf/" + e.file);
+    const DimacsReadResult in = read_dimacs_file(e.path);
     ASSERT_TRUE(in.ok) << in.error;
     for (int variant = 0; variant < 7; ++variant) {
       SCOPED_TRACE("variant " + std::to_string(variant));
@@ -624,7 +602,7 @@ TEST(SolverDatasets, CpuOptionVariantsAgree) {
       o.push_lookahead = variant != 3;
       o.global_updates = variant != 4;
       o.early_exit = variant != 6;
-      expect_optimal(solve(in.network, o), e.cost);
+      expect_optimal(solve(in.network, o), e.optimal_cost);
     }
   }
 }
