@@ -13,11 +13,11 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <filesystem>
 #include <fstream>
 #include <string>
 #include <vector>
 
+#include "dimacs_files.hpp"
 #include "gpu_algorithm_host.hpp"
 #include "sluice/dimacs.hpp"
 #include "sluice/generators.hpp"
@@ -66,17 +66,7 @@ int main(int argc, char** argv) {
       inst.name = "quincy-" + spec.substr(0, colon) + "m-" + spec.substr(colon + 1) + "t";
       instances.push_back(inst);
     } else if (arg == "--file") {
-      const std::string path = next();
-      std::vector<std::string> files;
-      std::error_code ec;
-      if (std::filesystem::is_directory(path, ec)) {
-        for (const auto& entry : std::filesystem::directory_iterator(path, ec)) {
-          if (entry.path().extension() == ".min") files.push_back(entry.path().string());
-        }
-        std::sort(files.begin(), files.end());
-      } else {
-        files.push_back(path);
-      }
+      const std::vector<std::string> files = sluice::bench::dimacs_files(next());
       for (const std::string& f : files) instances.push_back(Instance{f.substr(f.find_last_of('/') + 1), f, {}});
     } else if (arg == "--seed") {
       seed = std::strtoull(next().c_str(), nullptr, 10);

@@ -15,7 +15,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <filesystem>
 #include <fstream>
 #include <map>
 #include <optional>
@@ -24,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "dimacs_files.hpp"
 #include "sluice/dimacs.hpp"
 #include "sluice/generators.hpp"
 #include "sluice/solver.hpp"
@@ -243,21 +243,11 @@ int main(int argc, char** argv) {
       inst.name = arg.substr(2) + "-" + spec;
       instances.push_back(inst);
     } else if (arg == "--file") {
-      // A directory stands for every DIMACS file (*.min) in it, in name order.
       const std::string path = next();
-      std::vector<std::string> files;
-      std::error_code ec;
-      if (std::filesystem::is_directory(path, ec)) {
-        for (const auto& entry : std::filesystem::directory_iterator(path, ec)) {
-          if (entry.path().extension() == ".min") files.push_back(entry.path().string());
-        }
-        std::sort(files.begin(), files.end());
-        if (files.empty()) {
-          std::fprintf(stderr, "sluice_bench_mcf: %s holds no .min file\n", path.c_str());
-          std::exit(2);
-        }
-      } else {
-        files.push_back(path);
+      const std::vector<std::string> files = sluice::bench::dimacs_files(path);
+      if (files.empty()) {
+        std::fprintf(stderr, "sluice_bench_mcf: %s holds no .min file\n", path.c_str());
+        std::exit(2);
       }
       for (const std::string& file : files) {
         Instance inst;

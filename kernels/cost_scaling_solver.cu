@@ -23,13 +23,11 @@
 
 #include "cost_scaling_gpu.hpp"
 #include "cost_scaling_kernels.cuh"
-#include "eps_scaling_phases.hpp"
+#include "eps_scaling.hpp"
 #include "residual_graph.hpp"
 
 namespace sluice::cuda {
 namespace {
-
-constexpr std::int64_t kMaxScaledCost = std::int64_t{1} << 61;
 
 // Owns one device allocation.
 class DeviceBuffer {
@@ -83,7 +81,7 @@ class DeviceSolver {
   bool run() {
     const std::int32_t n = g_.n;
     const std::int64_t k = static_cast<std::int64_t>(n) + 1;
-    if (static_cast<__int128>(g_.max_abs_cost) * k > kMaxScaledCost) {
+    if (!detail::scaled_costs_fit(g_.max_abs_cost, k)) {
       return status(Status::kCostOverflow, "max |cost| " + std::to_string(g_.max_abs_cost) +
                                                " times (n+1) exceeds 2^61");
     }
@@ -103,17 +101,22 @@ class DeviceSolver {
   }
 
  private:
-  // The phase driver calls the steps: fix_arcs, tighten, free_violated, refine, phase_done.
+  // The phase driver calls the steps (begin_phase, fix_arcs, refine_prices, free_violated,
+  // refine, phase_done, prove_optimal).
   template <class Steps>
   friend bool detail::run_eps_scaling(Steps&, std::int64_t, std::int64_t, int, const detail::PhaseSwitches&,
                                       detail::PhaseCounts&);
 
-  // ---- The steps run_eps_scaling (eps_scaling_phases.hpp) drives. ----
+  // ---- The steps run_eps_scaling (src/core/eps_scaling.hpp) drives. ----
   bool fix_arcs(std::int64_t prev_eps) {
     fix_arcs_kernel<<<grid(g_.n), block()>>>(view_, fixed_.as<std::uint8_t>(), detail::fixing_threshold(g_.n, prev_eps));
     return launched("fix_arcs_kernel");
   }
+  bool begin_phase(std::int64_t /*eps*/) { return true; }
   bool phase_done(std::int64_t /*eps*/) { return true; }  // the executor checks ε-optimality here
+  bool refine_prices(std::int64_t eps, bool& found) { return tighten(eps, found); }
+  // Tightening with slack 0 settles only on an optimal flow (costs are scaled by n + 1).
+  bool prove_optimal(std::int64_t /*eps*/, bool& optimal) { return tighten(0, optimal); }
 
   // ---- Buffers and copies. ----
   bool setup() {

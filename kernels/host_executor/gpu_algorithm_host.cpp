@@ -9,7 +9,7 @@
 #include "cost_scaling.hpp"
 #include "cost_scaling_ops.cuh"
 #include "distance_ops.cuh"
-#include "eps_scaling_phases.hpp"
+#include "eps_scaling.hpp"
 #include "feasibility.hpp"
 #include "max_flow_ops.cuh"
 #include "residual_graph.hpp"
@@ -18,8 +18,6 @@
 
 namespace sluice::detail {
 namespace {
-
-constexpr std::int64_t kMaxScaledCost = std::int64_t{1} << 61;
 
 // The executor runs on one thread; each step's updates are applied as one unit, which is
 // what the device's atomicAdd / atomicMin give per word.
@@ -101,7 +99,7 @@ class Executor {
   }
 
   // ---- Cost scaling. ----
-  // ---- Cost scaling: the steps run_eps_scaling (eps_scaling_phases.hpp) drives. ----
+  // ---- Cost scaling: the steps run_eps_scaling (src/core/eps_scaling.hpp) drives. ----
   bool fix_arcs(std::int64_t prev_eps) {
     const std::int64_t threshold = fixing_threshold(g_.n, prev_eps, params_.fixing_percent);
     std::int64_t arcs = 0;
@@ -112,8 +110,14 @@ class Executor {
     stats_.work.launch(LaunchKind::kFixArcs, g_.n, arcs);
     return true;
   }
-  bool tighten(std::int64_t slack, bool& settled) {
-    settled = tighten_sweeps(slack);
+  bool begin_phase(std::int64_t /*eps*/) { return true; }
+  bool refine_prices(std::int64_t eps, bool& found) {
+    found = tighten_sweeps(eps);
+    return true;
+  }
+  // Tightening with slack 0 settles only on an optimal flow (costs are scaled by n + 1).
+  bool prove_optimal(std::int64_t /*eps*/, bool& optimal) {
+    optimal = tighten_sweeps(0);
     return true;
   }
   // Frees the fixed residual arcs with c_p < -ε, counting them in `freed`.
@@ -540,7 +544,7 @@ SolveResult solve_gpu_algorithm_on_host(const Network& network, const GpuHostPar
 
   // 2. Scale costs by K = n + 1.
   const std::int64_t k = static_cast<std::int64_t>(g.n) + 1;
-  if (static_cast<__int128>(g.max_abs_cost) * k > kMaxScaledCost) {
+  if (!scaled_costs_fit(g.max_abs_cost, k)) {
     result.status = Status::kCostOverflow;
     result.message =
         "max |cost| " + std::to_string(g.max_abs_cost) + " times (n+1) = " + std::to_string(k) + " exceeds 2^61";

@@ -7,10 +7,11 @@
 #include <deque>
 #include <limits>
 
+#include "eps_scaling.hpp"
+
 namespace sluice::detail {
 namespace {
 
-constexpr std::int64_t kMaxScaledCost = std::int64_t{1} << 61;
 constexpr std::int64_t kPriceFloor = -(std::int64_t{1} << 62);
 constexpr std::int32_t kNone = -1;
 
@@ -55,7 +56,7 @@ class CostScaling {
     EngineOutcome out;
     // 1. Scale costs by K = n + 1, after checking that they fit.
     const std::int64_t k = static_cast<std::int64_t>(n_) + 1;
-    if (static_cast<__int128>(g_.max_abs_cost) * k > kMaxScaledCost) {
+    if (!scaled_costs_fit(g_.max_abs_cost, k)) {
       out.status = Status::kCostOverflow;
       out.message = "max |cost| " + std::to_string(g_.max_abs_cost) + " times (n+1) = " +
                     std::to_string(k) + " exceeds 2^61; costs up to " +
@@ -70,66 +71,21 @@ class CostScaling {
       eps = std::min<std::int64_t>(eps, params_.start_eps * k * alpha);
     }
 
-    // 2. ε-scaling phases.
-    std::vector<std::int64_t> exact;  // set when the early exit proved the flow optimal
-    bool balanced = std::none_of(g_.excess.begin(), g_.excess.end(), [](std::int64_t x) { return x != 0; });
-    while (eps > 1) {
-      eps = std::max<std::int64_t>(1, eps / alpha);
-      ++stats_.phases;
-      if (cancelled()) {
-        out.status = status_;
-        out.message = message_;
-        return out;
-      }
-      // Price refinement keeps the flow as it is, so it may only skip a refine once no
-      // excess is left (a warm start begins with the edits' imbalance still in place).
-      if (params_.price_refinement && balanced && price_refine(eps)) {
-        ++stats_.skipped_phases;
-        continue;
-      }
-      const auto t0 = std::chrono::steady_clock::now();
-      const SolverStats before = stats_;
-      if (!refine(eps)) {
-        out.status = status_;
-        out.message = message_;
-        return out;
-      }
-      balanced = true;
-      if (trace_) {
-        std::fprintf(stderr, "[cost-scaling] eps %lld: %.3f s, %lld pushes, %lld relabels, %lld updates\n",
-                     static_cast<long long>(eps),
-                     std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(),
-                     static_cast<long long>(stats_.pushes - before.pushes),
-                     static_cast<long long>(stats_.relabels - before.relabels),
-                     static_cast<long long>(stats_.global_updates - before.global_updates));
-      }
-      // Early exit: below one original cost unit the flow is often optimal already. Test
-      // it exactly (integer potentials with every residual reduced cost >= 0, searched from
-      // the rounded prices, giving up after early_exit_budget passes over the arcs) and stop
-      // if it holds.
-      if (params_.early_exit && eps > 1 && eps < k) {
-        std::vector<std::int64_t> guess(static_cast<std::size_t>(n_));
-        for (std::int32_t v = 0; v < n_; ++v) guess[static_cast<std::size_t>(v)] = floor_div(p_[v], k);
-        const auto t_test = std::chrono::steady_clock::now();
-        const auto budget = static_cast<std::int64_t>(params_.early_exit_budget * g_.m2);
-        const PotentialSearch found = search_exact_potentials(g_, k, budget, guess);
-        if (trace_) {
-          std::fprintf(stderr, "[cost-scaling] optimality test after eps %lld: %s in %.3f s\n",
-                       static_cast<long long>(eps),
-                       found == PotentialSearch::kFound           ? "optimal"
-                       : found == PotentialSearch::kNegativeCycle ? "not optimal"
-                                                                  : "gave up",
-                       std::chrono::duration<double>(std::chrono::steady_clock::now() - t_test).count());
-        }
-        if (found == PotentialSearch::kFound) {
-          exact = std::move(guess);
-          for (std::int64_t rest = eps; rest > 1; rest = std::max<std::int64_t>(1, rest / alpha)) {
-            ++stats_.skipped_phases;
-          }
-          break;
-        }
-      }
+    // 2. ε-scaling phases (the driver: src/core/eps_scaling.hpp; the steps below).
+    balanced_ = std::none_of(g_.excess.begin(), g_.excess.end(), [](std::int64_t x) { return x != 0; });
+    k_ = k;
+    PhaseSwitches on;
+    on.price_refinement = params_.price_refinement;
+    on.early_exit = params_.early_exit;
+    PhaseCounts counts;
+    const bool ok = run_eps_scaling(*this, eps, k, params_.alpha, on, counts);
+    stats_.skipped_phases += counts.skipped_phases;
+    if (!ok) {
+      out.status = status_;
+      out.message = message_;
+      return out;
     }
+    std::vector<std::int64_t> exact = std::move(exact_);  // set when the early exit proved the flow optimal
 
     // 3. Back to original costs; exact potentials from the scaled prices.
     for (std::int32_t e = 0; e < g_.m2; ++e) cost_[e] /= k;
@@ -145,6 +101,71 @@ class CostScaling {
       }
     }
     return out;
+  }
+
+  // ---- The steps run_eps_scaling drives (src/core/eps_scaling.hpp). ----
+  bool begin_phase(std::int64_t /*eps*/) {
+    ++stats_.phases;  // here, not from the driver's count: the cancellation message names it
+    refined_ = false;
+    return !cancelled();
+  }
+  bool fix_arcs(std::int64_t /*prev_eps*/) { return true; }  // not used on the CPU
+  bool free_violated(std::int64_t /*eps*/, std::int64_t& freed) {
+    freed = 0;
+    return true;
+  }
+  // Price refinement keeps the flow as it is, so it may only skip a refine once no excess
+  // is left (a warm start begins with the edits' imbalance still in place).
+  bool refine_prices(std::int64_t eps, bool& found) {
+    found = balanced_ && price_refine(eps);
+    return true;
+  }
+  bool refine(std::int64_t eps) {
+    phase_start_ = std::chrono::steady_clock::now();
+    phase_before_ = stats_;
+    if (!refine_once(eps)) return false;
+    balanced_ = true;
+    refined_ = true;
+    return true;
+  }
+  bool phase_done(std::int64_t eps) {
+    if (trace_ && refined_) {
+      std::fprintf(stderr, "[cost-scaling] eps %lld: %.3f s, %lld pushes, %lld relabels, %lld updates\n",
+                   static_cast<long long>(eps),
+                   std::chrono::duration<double>(std::chrono::steady_clock::now() - phase_start_).count(),
+                   static_cast<long long>(stats_.pushes - phase_before_.pushes),
+                   static_cast<long long>(stats_.relabels - phase_before_.relabels),
+                   static_cast<long long>(stats_.global_updates - phase_before_.global_updates));
+    }
+    return true;
+  }
+  // Below one original cost unit the flow is often optimal already. Test it exactly
+  // (integer potentials with every residual reduced cost >= 0, searched from the rounded
+  // prices, giving up after early_exit_budget passes over the arcs); the phases it saves
+  // count as skipped.
+  bool prove_optimal(std::int64_t eps, bool& optimal) {
+    std::vector<std::int64_t> guess(static_cast<std::size_t>(n_));
+    for (std::int32_t v = 0; v < n_; ++v) guess[static_cast<std::size_t>(v)] = floor_div(p_[v], k_);
+    const auto t_test = std::chrono::steady_clock::now();
+    const auto budget = static_cast<std::int64_t>(params_.early_exit_budget * g_.m2);
+    const PotentialSearch found = search_exact_potentials(g_, k_, budget, guess);
+    if (trace_) {
+      std::fprintf(stderr, "[cost-scaling] optimality test after eps %lld: %s in %.3f s\n",
+                   static_cast<long long>(eps),
+                   found == PotentialSearch::kFound           ? "optimal"
+                   : found == PotentialSearch::kNegativeCycle ? "not optimal"
+                                                              : "gave up",
+                   std::chrono::duration<double>(std::chrono::steady_clock::now() - t_test).count());
+    }
+    optimal = found == PotentialSearch::kFound;
+    if (optimal) {
+      exact_ = std::move(guess);
+      const std::int64_t alpha = std::max(2, params_.alpha);
+      for (std::int64_t rest = eps; rest > 1; rest = std::max<std::int64_t>(1, rest / alpha)) {
+        ++stats_.skipped_phases;
+      }
+    }
+    return true;
   }
 
  private:
@@ -360,7 +381,7 @@ class CostScaling {
     return true;
   }
 
-  bool refine(std::int64_t eps) {
+  bool refine_once(std::int64_t eps) {
     // Saturate every residual arc of negative reduced cost: the pseudoflow becomes
     // 0-optimal, hence ε-optimal for any ε.
     for (std::int32_t v = 0; v < n_; ++v) {
@@ -525,6 +546,14 @@ class CostScaling {
   std::vector<std::uint8_t> rev_open_bytes_;  // rev_open_[e] == open_[rev_[e]], for updates
   std::int64_t relabels_since_update_ = 0;
   bool trace_ = false;  // params.progress: per-phase figures on stderr
+  // The driver's phase state: no excess left (price refinement may skip a refine), a refine
+  // ran this phase (its progress line), K, and the potentials the optimality test proved.
+  bool balanced_ = false;
+  bool refined_ = false;
+  std::int64_t k_ = 1;
+  std::vector<std::int64_t> exact_;
+  std::chrono::steady_clock::time_point phase_start_;
+  SolverStats phase_before_;
 
   const std::int32_t* first_ = nullptr;
   const std::int32_t* head_ = nullptr;
