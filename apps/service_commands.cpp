@@ -1,4 +1,7 @@
 // sluice serve | submit: the allocation service and a command-line client of it.
+//
+// Over 700 lines because `serve` exposes every ServiceOptions limit as a flag with its help
+// text, and `submit` every request option; the flag tables are most of the file.
 #include "service_commands.hpp"
 
 #include <signal.h>

@@ -14,6 +14,9 @@
 // `c nd ID NAME` (ID an integer, e.g. a job id of 0); in the second form the leading
 // integer is dropped. A `c nd` line not followed by an `n` line (before the next `c nd`
 // or `a` line) names nothing. Names are metadata: they never make a file fail.
+//
+// Over 700 lines because the streaming reader and the three writers (solution, flows,
+// network) share the dialect's details; each is one function here.
 #include "sluice/dimacs.hpp"
 
 #include "text_excerpt.hpp"

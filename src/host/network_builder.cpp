@@ -2,6 +2,10 @@
 // Cost: O(shapes × evaluated classes) evaluations (fit and
 // cost computed once per shape and group of classes with the same resources), O(arcs) to
 // emit. Deterministic: every choice follows snapshot order or a total order.
+//
+// Over 700 lines because candidate search, the per-class arcs and the running tasks' arcs
+// share one builder's state (the classes, the candidate lists, the id tables); split apart
+// they would pass that state around.
 #include "network_builder.hpp"
 
 #include <algorithm>

@@ -1,6 +1,9 @@
 // The wire protocol's codecs (sluice/protocol.hpp, docs/protocol.md): the fixed 48-byte
 // envelope, request options, allocation replies, health and stats records.
 //
+// Over 700 lines because it is every body's JSON and binary codec in one place: each record's
+// readers and writers sit side by side so a field added to one is seen missing in the other.
+//
 // Every decoder treats its input as hostile, like the snapshot codec: nothing throws out,
 // binary lengths are checked against the bytes that remain before anything is allocated
 // (the snapshot schema's helpers in snapshot_cereal.hpp do this), JSON goes through

@@ -10,6 +10,10 @@
 // once its snapshot validated, raise the epoch fence (under a mutex, after the state file
 // holds it); the I/O thread only reads the fence.
 //
+// Files: what a worker does with one request (decode, validate, fence, allocate, encode)
+// is serve_allocate.cpp, socket-free; the request digest and the state file are their own
+// files. This one holds the sockets, the queue, the reply cache, auth, metrics and drain.
+//
 // Memory under hostile input: ZMQ_MAXMSGSIZE caps each frame (ZeroMQ drops the connection
 // of a peer that sends more), frames past max_frames are thrown away one by one, the queue
 // is bounded in requests and bytes, the reply cache in entries and bytes, and the decoders
@@ -26,23 +30,18 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
-#include <fcntl.h>
 #include <sodium.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <array>
 #include <atomic>
-#include <cerrno>
-#include <charconv>
 #include <cmath>
 #include <cstring>
-#include <filesystem>
 #include <system_error>
 #include <chrono>
 #include <condition_variable>
@@ -58,6 +57,9 @@
 #include <unordered_set>
 
 #include "cuda_device.hpp"
+#include "request_digest.hpp"
+#include "serve_allocate.hpp"
+#include "state_file.hpp"
 #include "sluice/allocate.hpp"
 #include "sluice/keys.hpp"
 #include "sluice/process_memory.hpp"
@@ -68,6 +70,10 @@ namespace sluice {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+using detail::Digest;
+using detail::read_state_file;
+using detail::request_digest;
+using detail::write_state_file;
 
 double seconds_between(Clock::time_point a, Clock::time_point b) {
   return std::chrono::duration<double>(b - a).count();
@@ -99,13 +105,6 @@ struct Route {
   bool delimiter = false;
 };
 
-// What the cache and the in-flight table compare a retried request id with: a BLAKE2b
-// digest (libsodium's crypto_generichash, 256 bits) of everything that makes the request
-// what it is: the envelope fields the reply depends on and every byte of the options and the
-// snapshot, each part length-prefixed so no two requests share an input. Two requests with
-// the same digest are the same request (a collision is as hard as breaking BLAKE2b).
-using Digest = std::array<unsigned char, crypto_generichash_BYTES>;
-
 // The request's two body frames, shared by the queue (then the worker) and, weakly, by the
 // in-flight table, which compares a retry's bytes with them while the worker holds them.
 struct RequestBytes {
@@ -120,32 +119,6 @@ struct RequestBytes {
   [[nodiscard]] std::int64_t size() const { return static_cast<std::int64_t>(options.size() + snapshot.size()); }
 };
 
-Digest request_digest(const Envelope& e, std::string_view options, std::string_view snapshot) {
-  crypto_generichash_state state;
-  crypto_generichash_init(&state, nullptr, 0, crypto_generichash_BYTES);
-  const auto put = [&state](const void* data, std::size_t n) {
-    crypto_generichash_update(&state, static_cast<const unsigned char*>(data), n);
-  };
-  const auto put_u64 = [&put](std::uint64_t v) {
-    unsigned char le[8];
-    for (int i = 0; i < 8; ++i) le[i] = static_cast<unsigned char>(v >> (8 * i));
-    put(le, sizeof le);
-  };
-  constexpr std::string_view kDomain = "sluice request v1";
-  put(kDomain.data(), kDomain.size());
-  put_u64(static_cast<std::uint64_t>(e.type));
-  put_u64(static_cast<std::uint64_t>(e.format));
-  put_u64(static_cast<std::uint64_t>(e.snapshot_version));
-  put_u64(e.flags);
-  put_u64(options.size());
-  put(options.data(), options.size());
-  put_u64(snapshot.size());
-  put(snapshot.data(), snapshot.size());
-  Digest out{};
-  crypto_generichash_final(&state, out.data(), out.size());
-  return out;
-}
-
 // True when a retry carries exactly the request held in `held` (same envelope fields the
 // digest covers, same bytes).
 bool same_request(const Envelope& a, const Envelope& b, const RequestBytes& held, std::string_view options,
@@ -154,102 +127,6 @@ bool same_request(const Envelope& a, const Envelope& b, const RequestBytes& held
          a.flags == b.flags && held.options_view() == options && held.snapshot_view() == snapshot;
 }
 
-// ---- The state file: the epoch fence, kept across restarts ----------------------------
-// Two lines of text, "sluice-state 1" and "highest_epoch N". Written atomically: a temporary
-// file in the same directory, fsync, rename over the old one, fsync of the directory; so
-// after a crash the file holds the old or the new fence, whole.
-
-constexpr std::string_view kStateHeader = "sluice-state 1\n";
-
-// The fence stored at `path`; 0 when no file is there yet. False, with the reason, when the
-// file exists but cannot be read or is not a state file (the service then refuses to start:
-// starting from 0 would let a stale master back in).
-bool read_state_file(const std::string& path, std::uint64_t* epoch, std::string* error) {
-  *epoch = 0;
-  struct stat st{};
-  if (::lstat(path.c_str(), &st) != 0) {
-    if (errno == ENOENT) return true;
-    *error = "cannot read the state file " + path + ": " + std::strerror(errno);
-    return false;
-  }
-  if (!S_ISREG(st.st_mode)) {
-    *error = "the state file " + path + " is not a regular file";
-    return false;
-  }
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-  if (fd < 0) {
-    *error = "cannot open the state file " + path + ": " + std::strerror(errno);
-    return false;
-  }
-  char buffer[256];
-  std::size_t size = 0;
-  while (size < sizeof buffer) {
-    const ssize_t n = ::read(fd, buffer + size, sizeof buffer - size);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    size += static_cast<std::size_t>(n);
-  }
-  ::close(fd);
-  const std::string_view text(buffer, size);
-  constexpr std::string_view kKey = "highest_epoch ";
-  std::uint64_t value = 0;
-  const bool shaped = size < sizeof buffer && text.substr(0, kStateHeader.size()) == kStateHeader &&
-                      text.substr(kStateHeader.size(), kKey.size()) == kKey && text.back() == '\n';
-  const char* digits = buffer + kStateHeader.size() + kKey.size();
-  const char* end = buffer + size - 1;
-  if (!shaped || digits >= end || std::from_chars(digits, end, value).ptr != end) {
-    *error = "the state file " + path +
-             " is damaged (expected \"sluice-state 1\" and \"highest_epoch N\"); restore it, or remove it to "
-             "start with no epoch fence";
-    return false;
-  }
-  *epoch = value;
-  return true;
-}
-
-// Writes the fence to `path` atomically and durably; false, with the reason, when any step
-// fails (the old file is then left as it was).
-bool write_state_file(const std::string& path, std::uint64_t epoch, std::string* error) {
-  const std::string text = std::string(kStateHeader) + "highest_epoch " + std::to_string(epoch) + "\n";
-  const std::string temporary = path + ".tmp";
-  const auto fail = [&](const std::string& step) {
-    *error = step + ": " + std::strerror(errno);
-    ::unlink(temporary.c_str());
-    return false;
-  };
-  const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd < 0) return fail("cannot create " + temporary);
-  std::size_t written = 0;
-  while (written < text.size()) {
-    const ssize_t n = ::write(fd, text.data() + written, text.size() - written);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      ::close(fd);
-      return fail("cannot write " + temporary);
-    }
-    written += static_cast<std::size_t>(n);
-  }
-  if (::fsync(fd) != 0) {
-    ::close(fd);
-    return fail("cannot fsync " + temporary);
-  }
-  if (::close(fd) != 0) return fail("cannot close " + temporary);
-  if (::rename(temporary.c_str(), path.c_str()) != 0) return fail("cannot rename " + temporary + " to " + path);
-  const std::string directory = std::filesystem::path(path).parent_path().string();
-  const int dir = ::open(directory.empty() ? "." : directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir < 0) {
-    *error = "cannot open the directory of " + path + " to fsync it: " + std::strerror(errno);
-    return false;
-  }
-  const bool synced = ::fsync(dir) == 0;
-  const int saved = errno;
-  ::close(dir);
-  if (!synced) {
-    *error = "cannot fsync the directory of " + path + ": " + std::strerror(saved);
-    return false;
-  }
-  return true;
-}
 
 // Shared by a job's worker and the I/O thread: the cancel flag the solver polls, and the
 // deadline (steady-clock nanoseconds) that the worker tightens once it has read the
@@ -275,11 +152,7 @@ struct QueuedRequest {
   std::shared_ptr<Control> control = std::make_shared<Control>();
 };
 
-struct Reply {
-  Envelope envelope;
-  std::string body;
-  bool cacheable = false;
-};
+using Reply = detail::ServedReply;
 
 // A finished job, from a worker back to the I/O thread.
 struct Done {
@@ -709,23 +582,6 @@ struct Service::Impl {
     return ReplyCode::kOk;
   }
 
-  static Reply error_reply(const Envelope& request, ReplyCode code, std::string message) {
-    Reply r;
-    // In the request's version when it is one this service speaks, so its client can read it.
-    if (request.version >= kOldestProtocolVersion && request.version <= kProtocolVersion) {
-      r.envelope.version = request.version;
-    }
-    r.envelope.type = MessageType::kError;
-    r.envelope.format = request.format;
-    r.envelope.request_id = request.request_id;
-    r.envelope.epoch = request.epoch;
-    r.envelope.snapshot_version = request.snapshot_version;
-    r.envelope.code = code;
-    r.body = std::move(message);
-    r.envelope.body_bytes = r.body.size();
-    return r;
-  }
-
   void count_code(ReplyCode code) {
     switch (code) {
       case ReplyCode::kOk: break;
@@ -748,7 +604,7 @@ struct Service::Impl {
     log_event(spdlog::level::info, "refused",
               "\"request_id\":" + std::to_string(request.request_id) + ",\"epoch\":" + std::to_string(request.epoch) +
                   ",\"code\":\"" + std::string(to_string(code)) + "\",\"message\":\"" + json_escape(message) + "\"");
-    send_reply(route, error_reply(request, code, std::move(message)));
+    send_reply(route, detail::error_reply(request, code, std::move(message)));
   }
 
   // Whether the CURVE key that authenticated the connection a frame came from (the ZAP
@@ -1050,7 +906,7 @@ struct Service::Impl {
     for (const QueuedRequest& job : expired) {
       const auto it = in_flight.find(job.envelope.request_id);
       if (it == in_flight.end()) continue;
-      const Reply r = error_reply(job.envelope, ReplyCode::kDeadlineExceeded,
+      const Reply r = detail::error_reply(job.envelope, ReplyCode::kDeadlineExceeded,
                                   "deadline of " + std::to_string(job.deadline_ms) +
                                       " ms passed while the request waited for a worker");
       count_code(r.envelope.code);
@@ -1121,133 +977,54 @@ struct Service::Impl {
     Allocation allocation;
   };
 
+  // Serves one queued request (serve_allocate.hpp) and records its timings and metrics.
   Done work(const QueuedRequest& job, Leftovers& leftovers) {
     Done d;
     d.request_id = job.envelope.request_id;
     const auto t0 = Clock::now();
     d.queue_s = seconds_between(job.received, t0);
     const Envelope& e = job.envelope;
-    auto fail = [&](ReplyCode code, std::string message, bool cacheable) {
-      d.reply = error_reply(e, code, std::move(message));
-      d.reply.cacheable = cacheable;
-      return d;
-    };
     // 0. The digest that retries of this request id are compared with (first: see InFlight).
     job.control->digest = request_digest(e, job.bytes->options_view(), job.bytes->snapshot_view());
     job.control->digest_ready.store(true, std::memory_order_release);
-    try {
-      // 1. Still within the deadline?
-      const std::int64_t deadline_ms = job.deadline_ms;
-      if (job.control->past(t0) || job.control->cancel.load()) {
-        return fail(ReplyCode::kDeadlineExceeded,
-                    "deadline of " + std::to_string(deadline_ms) + " ms passed after " +
-                        std::to_string(static_cast<long long>(d.queue_s * 1000)) + " ms in the queue",
-                    false);
-      }
 
-      // 2. Snapshot.
-      const SnapshotFormat format = e.format == BodyFormat::kJson ? SnapshotFormat::kJson : SnapshotFormat::kBinary;
-      // Validated in step 3 (the reply's validate time), so the fence rises only for valid ones.
-      SnapshotDecodeResult snap = decode_snapshot_unvalidated(
-          job.bytes->snapshot_view(), format,
-          options.limits);
-      const auto t1 = Clock::now();
-      d.decode_s = seconds_between(t0, t1);
+    detail::ServeRequest request;
+    request.envelope = e;
+    request.snapshot = job.bytes->snapshot_view();
+    request.options = job.request;
+    request.deadline_ms = job.deadline_ms;
+    request.queued_s = d.queue_s;
+    request.past_deadline = job.control->past(t0);
+    request.cancel = &job.control->cancel;
+    request.shutdown = &job.control->shutdown;
+    detail::ServeConfig config;
+    config.limits = options.limits;
+    config.trace = options.trace;
+    config.raise_fence = [this](std::uint64_t epoch, std::string* message) { return raise_fence(epoch, message); };
+    detail::Served served = detail::serve_allocate(request, config);
+
+    d.reply = std::move(served.reply);
+    d.backend = served.backend;
+    d.decode_s = served.decode_s;
+    d.solve_s = served.solve_s;
+    d.encode_s = served.encode_s;
+    if (served.decoded) {
       decode_hist->Observe(d.decode_s);
-      {
-        std::lock_guard lock(stats_mutex);
-        stats.decode_seconds_total += d.decode_s;
-      }
-      if (!snap.ok) return fail(ReplyCode::kMalformed, "snapshot: " + snap.error, true);
-      if (snap.snapshot.version != e.snapshot_version) {
-        return fail(ReplyCode::kMalformed,
-                    "envelope names snapshot version " + std::to_string(e.snapshot_version) +
-                        " but the snapshot is version " + std::to_string(snap.snapshot.version),
-                    true);
-      }
-
-      // 3. Validate, then fence: only a request that decoded and validated may raise the
-      //    epoch fence, and one that a newer master's request overtook is refused here.
-      const Validation valid = validate(snap.snapshot, options.limits);
-      const double validate_s = seconds_between(t1, Clock::now());
-      if (!valid.ok()) return fail(ReplyCode::kInvalidSnapshot, "snapshot: invalid snapshot: " + valid.message, true);
-      {
-        std::string message;
-        const ReplyCode fenced = raise_fence(e.epoch, &message);
-        if (fenced != ReplyCode::kOk) return fail(fenced, std::move(message), false);
-      }
-
-      // 4. Allocate.
-      const AllocateRequestOptions& req = job.request;
-      AllocateOptions ao = to_allocate_options(req);
-      ao.solve.cancel = &job.control->cancel;
-      ao.validate = false;  // done above
-      ao.limits = options.limits;
-      ao.trace = options.trace;
-      // Indexed replies (docs/protocol.md): positions instead of ids, binary only.
-      const bool indexed = (e.flags & kFlagIndexedReply) != 0;
-      if (indexed && e.format != BodyFormat::kBinary) {
-        return fail(ReplyCode::kMalformed, "indexed replies (envelope flag 1) come in the binary body format only",
-                    true);
-      }
-      IndexedAllocation indexed_result;
-      Allocation ids_result;
-      if (indexed) {
-        indexed_result = allocate_indexed(snap.snapshot, ao);
-      } else {
-        ids_result = allocate(snap.snapshot, ao);
-      }
-      Allocation& a = indexed ? indexed_result.summary : ids_result;
-      a.timings.decode_s = d.decode_s;
-      a.timings.validate_s = validate_s;
-      const auto t2 = Clock::now();
-      d.solve_s = seconds_between(t1, t2);
-      // allocate()'s own total stops before it frees its network; the caller waits for
-      // that too, so the reply reports the wall time of the call.
-      a.timings.total_s = d.solve_s;
-      solve_hist->Observe(d.solve_s);
-      {
-        std::lock_guard lock(stats_mutex);
-        stats.solve_seconds_total += d.solve_s;
-      }
-      d.backend = a.backend;
-      if (a.status == Status::kCancelled && job.control->shutdown.load()) {
-        return fail(ReplyCode::kShuttingDown,
-                    "cancelled: the service shut down before this allocation finished (drain timeout)", false);
-      }
-      if (a.status == Status::kCancelled) {
-        return fail(ReplyCode::kDeadlineExceeded,
-                    "deadline of " + std::to_string(deadline_ms) + " ms passed during the allocation (" +
-                        a.message + ")",
-                    false);
-      }
-      if (a.status != Status::kOptimal) {
-        return fail(ReplyCode::kSolveFailed,
-                    std::string("allocation failed: ") + std::string(to_string(a.status)) + ": " + a.message, true);
-      }
-      if (!a.backend.empty()) backend_family->Add({{"backend", a.backend}}).Increment();
-
-      // 5. Encode.
-      d.reply.envelope = e;
-      d.reply.envelope.type = MessageType::kAllocateReply;
-      d.reply.envelope.code = ReplyCode::kOk;
-      d.reply.body =
-          indexed ? encode_indexed_allocation(indexed_result, e.version) : encode_allocation(a, e.format, e.version);
-      if (d.reply.body.empty()) return fail(ReplyCode::kInternal, "encoding the allocation failed", false);
-      d.reply.envelope.body_bytes = d.reply.body.size();
-      d.reply.cacheable = true;
-      d.encode_s = seconds_between(t2, Clock::now());
-      leftovers.snapshot = std::move(snap.snapshot);
-      leftovers.allocation = std::move(a);
-      request_hist->Observe(seconds_between(job.received, Clock::now()));
-      return d;
-    } catch (const std::bad_alloc&) {
-      return fail(ReplyCode::kInternal, "out of memory while serving this request", false);
-    } catch (const std::exception& ex) {
-      return fail(ReplyCode::kInternal, std::string("internal error: ") + ex.what(), false);
-    } catch (...) {
-      return fail(ReplyCode::kInternal, "internal error", false);
+      std::lock_guard lock(stats_mutex);
+      stats.decode_seconds_total += d.decode_s;
     }
+    if (served.allocated) {
+      solve_hist->Observe(d.solve_s);
+      std::lock_guard lock(stats_mutex);
+      stats.solve_seconds_total += d.solve_s;
+    }
+    if (d.reply.envelope.code == ReplyCode::kOk) {
+      if (!d.backend.empty()) backend_family->Add({{"backend", d.backend}}).Increment();
+      request_hist->Observe(seconds_between(job.received, Clock::now()));
+    }
+    leftovers.snapshot = std::move(served.snapshot);
+    leftovers.allocation = std::move(served.allocation);
+    return d;
   }
 
   // ---- Drain ----
@@ -1264,7 +1041,7 @@ struct Service::Impl {
     for (const QueuedRequest& job : left) {
       const auto it = in_flight.find(job.envelope.request_id);
       if (it == in_flight.end()) continue;
-      const Reply r = error_reply(job.envelope, ReplyCode::kShuttingDown,
+      const Reply r = detail::error_reply(job.envelope, ReplyCode::kShuttingDown,
                                   "the service shut down before this request started (drain timeout)");
       count_code(r.envelope.code);
       for (const Route& route : it->second.routes) send_reply(route, r);
