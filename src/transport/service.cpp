@@ -59,6 +59,8 @@
 #include "cuda_device.hpp"
 #include "request_digest.hpp"
 #include "serve_allocate.hpp"
+#include "service_metrics.hpp"
+#include "zap_auth.hpp"
 #include "state_file.hpp"
 #include "sluice/allocate.hpp"
 #include "sluice/keys.hpp"
@@ -198,8 +200,6 @@ struct Service::Impl {
   std::uint64_t connections_dropped = 0;
   Clock::time_point last_drop_log{};
   std::uint64_t drops_since_log = 0;
-  std::thread zap_thread;
-  std::atomic<bool> zap_stop{false};
   std::atomic<std::uint64_t> denied{0};
   std::string bound;
   std::shared_ptr<spdlog::logger> log;
@@ -238,138 +238,15 @@ struct Service::Impl {
   std::mutex stats_mutex;  // the seconds totals are also written by workers
 
   // Metrics.
-  std::shared_ptr<prometheus::Registry> registry = std::make_shared<prometheus::Registry>();
+  detail::ServiceMetrics metrics;  // registered at construction (service_metrics.hpp)
   std::unique_ptr<prometheus::Exposer> exposer;
   std::string metrics_bound;
-  prometheus::Family<prometheus::Counter>* requests_family = nullptr;
-  prometheus::Family<prometheus::Counter>* backend_family = nullptr;
-  prometheus::Histogram* decode_hist = nullptr;
-  prometheus::Histogram* solve_hist = nullptr;
-  prometheus::Histogram* request_hist = nullptr;
-  prometheus::Histogram* snapshot_bytes_hist = nullptr;
-  prometheus::Gauge* queue_gauge = nullptr;
-  prometheus::Gauge* in_flight_gauge = nullptr;
-  prometheus::Counter* denied_counter = nullptr;
-  prometheus::Counter* dropped_connections_counter = nullptr;
-  prometheus::Family<prometheus::Counter>* dropped_family = nullptr;
   std::uint64_t dropped_unlogged = 0;  // dropped replies not yet in a log line
   Clock::time_point dropped_logged_at;
 
-  void setup_metrics() {
-    using prometheus::BuildCounter;
-    using prometheus::BuildGauge;
-    using prometheus::BuildHistogram;
-    requests_family = &BuildCounter()
-                           .Name("sluice_requests_total")
-                           .Help("Replies sent, by request type and result code")
-                           .Register(*registry);
-    backend_family = &BuildCounter()
-                          .Name("sluice_solves_total")
-                          .Help("Allocations solved, by the backend that ran")
-                          .Register(*registry);
-    const prometheus::Histogram::BucketBoundaries seconds{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
-                                                          0.25,  0.5,    1,     2.5,  5,     10,   30, 60};
-    decode_hist = &BuildHistogram()
-                       .Name("sluice_decode_seconds")
-                       .Help("Time to decode and validate a request")
-                       .Register(*registry)
-                       .Add({}, seconds);
-    solve_hist = &BuildHistogram()
-                      .Name("sluice_solve_seconds")
-                      .Help("Time in allocate(): build, solve, repair, extract")
-                      .Register(*registry)
-                      .Add({}, seconds);
-    request_hist = &BuildHistogram()
-                        .Name("sluice_request_seconds")
-                        .Help("Time from receiving an allocate request to sending its reply")
-                        .Register(*registry)
-                        .Add({}, seconds);
-    snapshot_bytes_hist = &BuildHistogram()
-                               .Name("sluice_snapshot_bytes")
-                               .Help("Size of the snapshot frame of allocate requests")
-                               .Register(*registry)
-                               .Add({}, prometheus::Histogram::BucketBoundaries{1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9});
-    queue_gauge = &BuildGauge().Name("sluice_queue_depth").Help("Requests waiting for a worker").Register(*registry).Add({});
-    in_flight_gauge =
-        &BuildGauge().Name("sluice_in_flight").Help("Requests being solved").Register(*registry).Add({});
-    dropped_family = &BuildCounter()
-                          .Name("sluice_replies_dropped_total")
-                          .Help("Replies that could not be sent, by reason: peer-full (the client does not read), "
-                                "peer-gone, send-error")
-                          .Register(*registry);
-    denied_counter = &BuildCounter()
-                          .Name("sluice_connections_denied_total")
-                          .Help("Connections refused by authentication")
-                          .Register(*registry)
-                          .Add({});
-    dropped_connections_counter = &BuildCounter()
-                                       .Name("sluice_connections_dropped_total")
-                                       .Help("Connections dropped as more than max_connections were open")
-                                       .Register(*registry)
-                                       .Add({});
-  }
-
-  // ---- Authentication -------------------------------------------------------------
-  // The allow-list, shared by the ZAP thread (each handshake), the I/O thread (each request
-  // on a CURVE connection) and reload_allowed_clients(); replaced whole, never changed.
-  using AllowList = std::unordered_set<std::string>;
-  std::mutex allowed_mutex;
-  std::shared_ptr<const AllowList> allowed_keys = std::make_shared<const AllowList>();
+  // ---- Authentication (zap_auth.hpp) -----------------------------------------------
+  detail::ZapAuthenticator auth;
   bool curve = false;
-  std::shared_ptr<const AllowList> allow_list() {
-    std::lock_guard lock(allowed_mutex);
-    return allowed_keys;
-  }
-
-  // The ZAP handler (RFC 27): libzmq asks it, over inproc://zeromq.zap.01, whether each
-  // CURVE client may connect. It answers 200 for an allowed public key, 400 otherwise. It
-  // is bound before the ROUTER socket, and ZMQ_ZAP_ENFORCE_DOMAIN on the ROUTER refuses
-  // every client should the handler be missing (libzmq 4.3 would otherwise let them in).
-  void start_zap_handler(zmq::socket_t handler) {
-    zap_thread = std::thread([this, handler = std::move(handler)]() mutable {
-      while (!zap_stop.load()) {
-        zmq::pollitem_t item{handler.handle(), 0, ZMQ_POLLIN, 0};
-        zmq::poll(&item, 1, std::chrono::milliseconds(100));
-        if (!(item.revents & ZMQ_POLLIN)) continue;
-        std::vector<zmq::message_t> request;
-        while (true) {
-          zmq::message_t part;
-          if (!handler.recv(part, zmq::recv_flags::none)) break;
-          const bool more = part.more();
-          if (request.size() < 16) request.push_back(std::move(part));
-          if (!more) break;
-        }
-        // version, request id, domain, address, identity, mechanism, credentials...
-        const std::string request_id = request.size() > 1 ? request[1].to_string() : std::string();
-        std::string status = "400", text = "denied", key_text, address;
-        if (request.size() >= 7 && request[0].to_string_view() == "1.0" && request[5].to_string_view() == "CURVE" &&
-            request[6].size() == 32) {
-          char z85[41] = {};
-          zmq_z85_encode(z85, static_cast<const std::uint8_t*>(request[6].data()), 32);
-          key_text = z85;
-          address = request[3].to_string();
-          if (allow_list()->count(key_text) != 0) {
-            status = "200";
-            text = "OK";
-          }
-        }
-        if (status != "200") {
-          log_event(spdlog::level::warn, "denied",
-                    "\"address\":\"" + json_escape(address) + "\",\"client_key\":\"" + json_escape(key_text) +
-                        "\",\"reason\":\"public key not in the allow-list\"");
-        }
-        try {
-          handler.send(zmq::str_buffer("1.0"), zmq::send_flags::sndmore);
-          handler.send(zmq::buffer(request_id), zmq::send_flags::sndmore);
-          handler.send(zmq::buffer(status), zmq::send_flags::sndmore);
-          handler.send(zmq::buffer(text), zmq::send_flags::sndmore);
-          handler.send(zmq::buffer(key_text), zmq::send_flags::sndmore);  // user id
-          handler.send(zmq::message_t(), zmq::send_flags::none);           // metadata
-        } catch (const zmq::error_t&) {
-        }
-      }
-    });
-  }
 
   // A connection opened (ZMQ_EVENT_ACCEPTED) or closed (ZMQ_EVENT_DISCONNECTED), by fd.
   void connection_opened(int fd) {
@@ -409,7 +286,7 @@ struct Service::Impl {
       ::shutdown(fd, SHUT_RDWR);
       ++connections_dropped;
       ++drops_since_log;
-      dropped_connections_counter->Increment();
+      metrics.dropped_connections_counter->Increment();
       log_dropped_connections(Clock::now());
     }
   }
@@ -455,7 +332,7 @@ struct Service::Impl {
                         : id == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL ? "protocol error (e.g. a plaintext client)"
                                                                     : "handshake failed";
       ++denied;
-      denied_counter->Increment();
+      metrics.denied_counter->Increment();
       log_event(spdlog::level::warn, "connection_denied",
                 "\"peer\":\"" + json_escape(address.to_string()) + "\",\"reason\":\"" + why +
                     "\",\"code\":" + std::to_string(value));
@@ -520,10 +397,10 @@ struct Service::Impl {
     const std::string code(to_string(reply.envelope.code));
     if (dropped != nullptr) {
       note_dropped(reply, dropped, error);
-      requests_family->Add({{"type", type}, {"result", "dropped"}}).Increment();
+      metrics.requests_family->Add({{"type", type}, {"result", "dropped"}}).Increment();
       return;
     }
-    requests_family->Add({{"type", type}, {"result", code}}).Increment();
+    metrics.requests_family->Add({{"type", type}, {"result", code}}).Increment();
   }
 
   // Counts a dropped reply and logs it: the first one of a burst at once, then at most one
@@ -531,7 +408,7 @@ struct Service::Impl {
   // never reads can make thousands a second).
   void note_dropped(const Reply& reply, const char* reason, const std::string& error) {
     ++stats.replies_dropped;
-    dropped_family->Add({{"reason", reason}}).Increment();
+    metrics.dropped_family->Add({{"reason", reason}}).Increment();
     ++dropped_unlogged;
     const auto now = Clock::now();
     if (dropped_unlogged > 1 && now - dropped_logged_at < std::chrono::seconds(1)) return;
@@ -611,7 +488,7 @@ struct Service::Impl {
   // handler's user id) is still on the allow-list.
   bool still_allowed(zmq::message_t& frame) {
     const char* user = zmq_msg_gets(frame.handle(), "User-Id");
-    return user != nullptr && allow_list()->count(user) != 0;
+    return user != nullptr && auth.allowed(user);
   }
 
   // ---- Receiving ----
@@ -653,7 +530,7 @@ struct Service::Impl {
           decode_envelope(std::string_view(static_cast<const char*>(frames[std::min(first, frames.size() - 1)].data()),
                                            frames[std::min(first, frames.size() - 1)].size()));
       ++denied;
-      denied_counter->Increment();
+      metrics.denied_counter->Increment();
       refuse(route, peek.ok ? peek.envelope : unknown, ReplyCode::kUnauthorized,
              "this connection's CURVE key is no longer on the service's allow-list");
       return;
@@ -818,10 +695,10 @@ struct Service::Impl {
         entry.routes.push_back(route);
         entry.control = job.control;
         in_flight.emplace(e.request_id, std::move(entry));
-        snapshot_bytes_hist->Observe(static_cast<double>(job.bytes->snapshot.size()));
+        metrics.snapshot_bytes_hist->Observe(static_cast<double>(job.bytes->snapshot.size()));
         queued_bytes += bytes;
         queue.push_back(std::move(job));
-        queue_gauge->Set(static_cast<double>(queue.size()));
+        metrics.queue_gauge->Set(static_cast<double>(queue.size()));
         queue_cv.notify_one();
         return;
       }
@@ -861,7 +738,7 @@ struct Service::Impl {
       }
       in_flight.erase(it);
     }
-    in_flight_gauge->Set(static_cast<double>(solving.load()));
+    metrics.in_flight_gauge->Set(static_cast<double>(solving.load()));
   }
 
   void remember(std::uint64_t id, const Digest& digest, std::shared_ptr<const Reply> reply) {
@@ -901,7 +778,7 @@ struct Service::Impl {
           ++it;
         }
       }
-      queue_gauge->Set(static_cast<double>(queue.size()));
+      metrics.queue_gauge->Set(static_cast<double>(queue.size()));
     }
     for (const QueuedRequest& job : expired) {
       const auto it = in_flight.find(job.envelope.request_id);
@@ -947,7 +824,7 @@ struct Service::Impl {
         job = std::move(queue.front());
         queue.pop_front();
         queued_bytes -= job.bytes->size();
-        queue_gauge->Set(static_cast<double>(queue.size()));
+        metrics.queue_gauge->Set(static_cast<double>(queue.size()));
         ++solving;
       }
       Leftovers leftovers;
@@ -1009,18 +886,18 @@ struct Service::Impl {
     d.solve_s = served.solve_s;
     d.encode_s = served.encode_s;
     if (served.decoded) {
-      decode_hist->Observe(d.decode_s);
+      metrics.decode_hist->Observe(d.decode_s);
       std::lock_guard lock(stats_mutex);
       stats.decode_seconds_total += d.decode_s;
     }
     if (served.allocated) {
-      solve_hist->Observe(d.solve_s);
+      metrics.solve_hist->Observe(d.solve_s);
       std::lock_guard lock(stats_mutex);
       stats.solve_seconds_total += d.solve_s;
     }
     if (d.reply.envelope.code == ReplyCode::kOk) {
-      if (!d.backend.empty()) backend_family->Add({{"backend", d.backend}}).Increment();
-      request_hist->Observe(seconds_between(job.received, Clock::now()));
+      if (!d.backend.empty()) metrics.backend_family->Add({{"backend", d.backend}}).Increment();
+      metrics.request_hist->Observe(seconds_between(job.received, Clock::now()));
     }
     leftovers.snapshot = std::move(served.snapshot);
     leftovers.allocation = std::move(served.allocation);
@@ -1036,7 +913,7 @@ struct Service::Impl {
       std::lock_guard lock(queue_mutex);
       left.swap(queue);
       queued_bytes = 0;
-      queue_gauge->Set(0);
+      metrics.queue_gauge->Set(0);
     }
     for (const QueuedRequest& job : left) {
       const auto it = in_flight.find(job.envelope.request_id);
@@ -1056,10 +933,7 @@ struct Service::Impl {
 
 Service::Service(ServiceOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
 Service::~Service() {
-  if (impl_) {
-    impl_->zap_stop = true;
-    if (impl_->zap_thread.joinable()) impl_->zap_thread.join();
-  }
+  if (impl_) impl_->auth.stop();
   if (impl_ && !impl_->workers.empty()) {
     {
       std::lock_guard lock(impl_->queue_mutex);
@@ -1184,8 +1058,7 @@ bool Service::start(std::string* error) {
   }
   const bool curve = !s.options.curve_secret_key.empty();
   s.curve = curve;
-  s.allowed_keys = std::make_shared<const Impl::AllowList>(s.options.allowed_clients.begin(),
-                                                            s.options.allowed_clients.end());
+  (void)s.auth.replace(s.options.allowed_clients);
   if (curve) {
     if (!is_z85_key(s.options.curve_secret_key)) return fail("the CURVE secret key is not a 40-character Z85 key");
     if (s.options.allowed_clients.empty()) {
@@ -1200,7 +1073,6 @@ bool Service::start(std::string* error) {
                 " without CURVE keys would let anyone on the network allocate: give --curve-secret and "
                 "--allowed-clients, or --insecure to accept that");
   }
-  s.setup_metrics();
   {
     const cuda::DeviceQuery devices = cuda::query_devices();
     s.gpu_description = devices.devices.empty() ? "none: " + devices.error : devices.devices.front().name;
@@ -1210,7 +1082,11 @@ bool Service::start(std::string* error) {
       zmq::socket_t handler(s.context, zmq::socket_type::rep);
       handler.set(zmq::sockopt::linger, 0);
       handler.bind("inproc://zeromq.zap.01");
-      s.start_zap_handler(std::move(handler));
+      s.auth.start(std::move(handler), [&s](const std::string& address, const std::string& key) {
+        s.log_event(spdlog::level::warn, "denied",
+                    "\"address\":\"" + json_escape(address) + "\",\"client_key\":\"" + json_escape(key) +
+                        "\",\"reason\":\"public key not in the allow-list\"");
+      });
     }
     s.router = std::make_unique<zmq::socket_t>(s.context, zmq::socket_type::router);
     if (curve) {
@@ -1259,7 +1135,7 @@ bool Service::start(std::string* error) {
       // and never finishes it (or a few) can no longer hold /metrics for everyone.
       s.exposer = std::make_unique<prometheus::Exposer>(std::vector<std::string>{
           "listening_ports", s.options.metrics_address, "num_threads", "4", "request_timeout_ms", "2000"});
-      s.exposer->RegisterCollectable(s.registry);
+      s.exposer->RegisterCollectable(s.metrics.registry);
       const auto ports = s.exposer->GetListeningPorts();
       const std::string host = s.options.metrics_address.substr(0, s.options.metrics_address.rfind(':'));
       s.metrics_bound = "http://" + host + ":" + (ports.empty() ? std::string("?") : std::to_string(ports.front())) +
@@ -1339,8 +1215,7 @@ int Service::run() {
   s.monitor->close();
   s.router->close();  // lingers up to 2 s so the last replies leave
   s.wake->close();
-  s.zap_stop = true;
-  if (s.zap_thread.joinable()) s.zap_thread.join();
+  s.auth.stop();
   return 0;
 }
 
@@ -1358,21 +1233,17 @@ bool Service::reload_allowed_clients(const std::vector<std::string>& keys, std::
   for (const std::string& k : keys) {
     if (!is_z85_key(k)) return fail("allowed client key '" + k.substr(0, 48) + "' is not a 40-character Z85 key");
   }
-  auto next = std::make_shared<const Impl::AllowList>(keys.begin(), keys.end());
-  std::shared_ptr<const Impl::AllowList> previous;
-  {
-    std::lock_guard lock(s.allowed_mutex);
-    previous = std::exchange(s.allowed_keys, next);
-  }
+  const std::shared_ptr<const detail::ZapAuthenticator::AllowList> previous = s.auth.replace(keys);
+  const detail::ZapAuthenticator::AllowList next(keys.begin(), keys.end());
   std::string added, removed;
-  for (const std::string& k : *next) {
+  for (const std::string& k : next) {
     if (previous->count(k) == 0) added += (added.empty() ? "\"" : ",\"") + k + "\"";
   }
   for (const std::string& k : *previous) {
-    if (next->count(k) == 0) removed += (removed.empty() ? "\"" : ",\"") + k + "\"";
+    if (next.count(k) == 0) removed += (removed.empty() ? "\"" : ",\"") + k + "\"";
   }
   s.log_event(spdlog::level::warn, "allow_list_reloaded",
-              "\"allowed_clients\":" + std::to_string(next->size()) + ",\"added\":[" + added + "],\"removed\":[" +
+              "\"allowed_clients\":" + std::to_string(next.size()) + ",\"added\":[" + added + "],\"removed\":[" +
                   removed + "]");
   return true;
 }
