@@ -11,8 +11,10 @@
 // holds it); the I/O thread only reads the fence.
 //
 // Files: what a worker does with one request (decode, validate, fence, allocate, encode)
-// is serve_allocate.cpp, socket-free; the request digest and the state file are their own
-// files. This one holds the sockets, the queue, the reply cache, auth, metrics and drain.
+// is serve_allocate.cpp, socket-free; the reply cache, the request digest, the state file,
+// the metrics and CURVE authentication are their own files. This one is the I/O thread and
+// the workers around them: sockets, routing, the queue, in-flight requests, deadlines,
+// connections and drain; over 700 lines because those share the I/O thread's state.
 //
 // Memory under hostile input: ZMQ_MAXMSGSIZE caps each frame (ZeroMQ drops the connection
 // of a peer that sends more), frames past max_frames are thrown away one by one, the queue
@@ -57,6 +59,7 @@
 #include <unordered_set>
 
 #include "cuda_device.hpp"
+#include "reply_cache.hpp"
 #include "request_digest.hpp"
 #include "serve_allocate.hpp"
 #include "service_metrics.hpp"
@@ -175,11 +178,6 @@ struct InFlight {
   std::shared_ptr<Control> control;
 };
 
-struct CacheEntry {
-  Digest digest{};
-  std::shared_ptr<const Reply> reply;
-  std::list<std::uint64_t>::iterator lru;
-};
 
 }  // namespace
 
@@ -226,9 +224,7 @@ struct Service::Impl {
 
   // I/O thread only.
   std::unordered_map<std::uint64_t, InFlight> in_flight;
-  std::unordered_map<std::uint64_t, CacheEntry> cache;
-  std::list<std::uint64_t> cache_lru;  // most recent first
-  std::int64_t cache_bytes = 0;
+  detail::ReplyCache cache{options.cache_entries, options.cache_bytes};
   // The epoch fence: the highest epoch of a request that decoded and validated. Read by
   // the I/O thread to refuse stale requests at once; raised only by workers, under
   // fence_mutex, after the state file (if any) holds the new value.
@@ -624,17 +620,20 @@ struct Service::Impl {
     const std::string_view snapshot_bytes(static_cast<const char*>(snapshot_frame.data()), snapshot_frame.size());
     // A retry: answer from the cache, or join the request already in flight. Only a request
     // identical to the first (every byte) may; the same id with anything else is refused.
-    if (const auto hit = cache.find(e.request_id); hit != cache.end()) {
-      if (hit->second.digest != request_digest(e, options_bytes, snapshot_bytes)) {
+    std::shared_ptr<const Reply> cached;
+    switch (cache.lookup(
+        e.request_id, [&] { return request_digest(e, options_bytes, snapshot_bytes); }, &cached)) {
+      case detail::ReplyCache::Lookup::kDifferentRequest:
         refuse(route, e, ReplyCode::kMalformed,
                "request id " + std::to_string(e.request_id) + " was already used for a different request");
         return;
-      }
-      ++stats.cache_hits;
-      cache_lru.splice(cache_lru.begin(), cache_lru, hit->second.lru);
-      log_event(spdlog::level::info, "cache_hit", "\"request_id\":" + std::to_string(e.request_id));
-      send_reply(route, hit->second.reply);
-      return;
+      case detail::ReplyCache::Lookup::kHit:
+        ++stats.cache_hits;
+        log_event(spdlog::level::info, "cache_hit", "\"request_id\":" + std::to_string(e.request_id));
+        send_reply(route, cached);
+        return;
+      case detail::ReplyCache::Lookup::kMiss:
+        break;
     }
     if (const auto running = in_flight.find(e.request_id); running != in_flight.end()) {
       const InFlight& first = running->second;
@@ -734,26 +733,11 @@ struct Service::Impl {
                     ",\"waiters\":" + std::to_string(it->second.routes.size()));
       // A cacheable reply's worker computed the digest first thing.
       if (reply->cacheable && it->second.control->digest_ready.load(std::memory_order_acquire)) {
-        remember(d.request_id, it->second.control->digest, reply);
+        cache.remember(d.request_id, it->second.control->digest, reply);
       }
       in_flight.erase(it);
     }
     metrics.in_flight_gauge->Set(static_cast<double>(solving.load()));
-  }
-
-  void remember(std::uint64_t id, const Digest& digest, std::shared_ptr<const Reply> reply) {
-    const auto size = static_cast<std::int64_t>(reply->body.size() + kEnvelopeBytes);
-    if (options.cache_entries <= 0 || size > options.cache_bytes) return;
-    cache_lru.push_front(id);
-    cache.emplace(id, CacheEntry{digest, std::move(reply), cache_lru.begin()});
-    cache_bytes += size;
-    while (static_cast<std::int64_t>(cache.size()) > options.cache_entries || cache_bytes > options.cache_bytes) {
-      const std::uint64_t oldest = cache_lru.back();
-      cache_lru.pop_back();
-      const auto it = cache.find(oldest);
-      cache_bytes -= static_cast<std::int64_t>(it->second.reply->body.size() + kEnvelopeBytes);
-      cache.erase(it);
-    }
   }
 
   // Raises the cancel flag of requests past their deadline (their worker then answers
