@@ -34,10 +34,10 @@ def main():
         left.text(max(proj[i], cpu[i]) * 1.1, i, f"{proj[i] / cpu[i]:.2f}x / {loop[i] / cpu[i]:.2f}x",
                   va="center", fontsize=7)
     left.set_xscale("log")
-    left.set_xlabel("seconds (log); labels: projected / CPU, host-driven and device loop")
+    left.set_title("seconds (log); labels: projected / CPU, host-driven and device loop", fontsize=9)
     left.set_yticks(y)
     left.set_yticklabels(names, fontsize=8)
-    left.legend(fontsize=8, loc="lower right")
+    left.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.09), ncol=2, frameon=False)
     left.set_xlim(right=max(max(proj), max(cpu)) * 12)
 
     parts = [("proj_launch_s", "launch latency", "#4c72b0"), ("proj_sync_s", "host syncs", "#8172b2"),
@@ -50,8 +50,8 @@ def main():
     right.set_yticks(y)
     right.set_yticklabels([])
     right.set_xlim(0, 1)
-    right.set_xlabel("share of the projected time (host-driven rounds)")
-    right.legend(fontsize=8, loc="lower right")
+    right.set_title("share of the projected time (host-driven rounds)", fontsize=9)
+    right.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.09), ncol=4, frameon=False)
     fig.suptitle("GPU solver: projected device time from the host executor's work model (a projection, no device used)",
                  fontsize=11)
     fig.tight_layout()

@@ -7,6 +7,7 @@
 // snapshot, as the master accounts them.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -106,5 +107,9 @@ struct SnapshotLimits {
   std::int64_t max_preference_weight = 1'000'000;
 };
 [[nodiscard]] Validation validate(const Snapshot& snapshot, const SnapshotLimits& limits);
+// The same, looking at `cancel` every few thousand machines and tasks: when it is raised the
+// result is Status::kCancelled ("cancelled during validation"), for the service's deadlines.
+[[nodiscard]] Validation validate(const Snapshot& snapshot, const SnapshotLimits& limits,
+                                  const std::atomic<bool>* cancel);
 
 }  // namespace sluice

@@ -4,6 +4,7 @@
 // bytes that remain before anything is allocated. A decoded snapshot is also validated.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -16,6 +17,7 @@ enum class SnapshotFormat { kJson, kBinary };
 
 struct SnapshotDecodeResult {
   bool ok = false;
+  bool cancelled = false;  // stopped because the caller's cancel flag was raised
   std::string error;  // what is wrong and where (JSON: the field path; binary: the offset)
   Snapshot snapshot;
 };
@@ -25,10 +27,12 @@ struct SnapshotDecodeResult {
                                                    const SnapshotLimits& limits = {});
 
 // The same without validate(): for callers that validate next themselves (the service
-// lets allocate() do it, so its timings show decoding and validation apart). Every
-// decoding defence (lengths, limits, types) still applies.
+// does, so its timings show decoding and validation apart). Every decoding defence
+// (lengths, limits, types) still applies. `cancel`, when given, is looked at every MiB of
+// JSON text and every few thousand records: once raised, decoding stops with `cancelled`.
 [[nodiscard]] SnapshotDecodeResult decode_snapshot_unvalidated(std::string_view bytes, SnapshotFormat format,
-                                                               const SnapshotLimits& limits = {});
+                                                               const SnapshotLimits& limits = {},
+                                                               const std::atomic<bool>* cancel = nullptr);
 
 // Files: the format follows the extension (.json, else binary).
 [[nodiscard]] SnapshotDecodeResult read_snapshot_file(const std::string& path,

@@ -16,10 +16,12 @@
 
 namespace sluice::detail {
 
-// The projected crossover, in network arcs. From bench/results/gpu_projection/: the host
-// executor's launch and byte counts, priced with H100 constants (work_model.hpp), against
-// our CPU solver timed in the same run on the Quincy family; the projection is below the
-// CPU time from here on. A projection, not a device measurement: replace it with the
+// The projected crossover, in network arcs. From bench/results/gpu_projection*/: the host
+// executor's launch and byte counts priced with H100 constants (work_model.hpp), against
+// our CPU solver timed in the same run. Projected / CPU: 2.2 at 0.10M arcs (Quincy, 10k
+// tasks), 1.6-2.6 at 0.19-0.20M (allocation networks, 150k tasks); 0.59-0.81 at 1.17-1.22M
+// (allocation networks, 1M tasks), 0.54 at 1.54M (Quincy, 150k tasks). The GPU pays from
+// about a million arcs. A projection, not a device measurement: replace it with the
 // measured crossover once a device has run the kernels.
 inline constexpr std::int64_t kProjectedGpuCrossoverArcs = 1'000'000;
 

@@ -383,8 +383,15 @@ std::string encode_snapshot_binary(const Snapshot& s) {
   return encode_exact([&](ByteWriter& w) { write_snapshot(w, s); });
 }
 
-void decode_snapshot_binary(std::string_view bytes, const SnapshotLimits& limits, Snapshot& s) {
+void decode_snapshot_binary(std::string_view bytes, const SnapshotLimits& limits, Snapshot& s,
+                            const std::atomic<bool>* cancel) {
   ByteReader r(bytes, limits);
+  std::size_t records = 0;
+  const auto check_cancel = [&] {
+    if ((++records & 4095) == 0 && cancel != nullptr && cancel->load(std::memory_order_relaxed)) {
+      throw DecodeCancelled{};
+    }
+  };
   field("format", [&] {
     const auto format = r.get<std::int32_t>();
     if (format != kSnapshotFormat) {
@@ -397,13 +404,17 @@ void decode_snapshot_binary(std::string_view bytes, const SnapshotLimits& limits
   field("machines", [&] {
     const std::size_t n = r.length(MinBytes<Machine>::value, CountLimit{limits.max_machines, "max_machines"});
     s.machines.resize(n);
-    for (std::size_t i = 0; i < n; ++i) element(i, [&] { read_machine(r, s.machines[i]); });
+    for (std::size_t i = 0; i < n; ++i) {
+      check_cancel();
+      element(i, [&] { read_machine(r, s.machines[i]); });
+    }
   });
   std::int64_t tasks_seen = 0;
   field("jobs", [&] {
     const std::size_t n = r.length(MinBytes<Job>::value, CountLimit{limits.max_jobs, "max_jobs"});
     s.jobs.resize(n);
     for (std::size_t j = 0; j < n; ++j) {
+      check_cancel();
       element(j, [&] {
         Job& job = s.jobs[j];
         field("id", [&] { r.string(job.id); });
@@ -417,7 +428,10 @@ void decode_snapshot_binary(std::string_view bytes, const SnapshotLimits& limits
                               ", above max_tasks (" + std::to_string(limits.max_tasks) + ")");
           }
           job.tasks.resize(k);
-          for (std::size_t i = 0; i < k; ++i) element(i, [&] { read_task(r, job.tasks[i]); });
+          for (std::size_t i = 0; i < k; ++i) {
+            check_cancel();
+            element(i, [&] { read_task(r, job.tasks[i]); });
+          }
         });
       });
     }

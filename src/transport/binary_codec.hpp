@@ -23,9 +23,11 @@
 namespace sluice::detail {
 
 [[nodiscard]] std::string encode_snapshot_binary(const Snapshot& snapshot);
-// Throws DecodeError (snapshot_cereal.hpp) naming the field and offset; never anything else
-// but std::bad_alloc.
-void decode_snapshot_binary(std::string_view bytes, const SnapshotLimits& limits, Snapshot& out);
+// Throws DecodeError (snapshot_cereal.hpp) naming the field and offset, DecodeCancelled once
+// `cancel` is raised (looked at every 4096 machines and tasks); nothing else but
+// std::bad_alloc.
+void decode_snapshot_binary(std::string_view bytes, const SnapshotLimits& limits, Snapshot& out,
+                            const std::atomic<bool>* cancel = nullptr);
 
 // `version`: the protocol version of the message (protocol.hpp); the allocation record
 // gained fields in version 2.

@@ -25,6 +25,18 @@ void serve(const ServeRequest& request, const ServeConfig& config, Served& out) 
     out.reply.cacheable = cacheable;
   };
   const auto cancelled = [](const std::atomic<bool>* flag) { return flag != nullptr && flag->load(); };
+  // The flag was raised while `step` ran: by the drain (shutting down) or the deadline.
+  auto cut_short = [&](const char* step) {
+    if (cancelled(request.shutdown)) {
+      return fail(ReplyCode::kShuttingDown,
+                  std::string("the service shut down before this request was served (drain timeout; cancelled during ") +
+                      step + ")",
+                  false);
+    }
+    return fail(ReplyCode::kDeadlineExceeded,
+                "deadline of " + std::to_string(request.deadline_ms) + " ms passed (cancelled during " + step + ")",
+                false);
+  };
 
   // 1. Still within the deadline?
   if (request.past_deadline || cancelled(request.cancel)) {
@@ -37,10 +49,11 @@ void serve(const ServeRequest& request, const ServeConfig& config, Served& out) 
   // 2. Snapshot (validated in step 3, so the fence rises only for valid ones).
   const auto t0 = Clock::now();
   const SnapshotFormat format = e.format == BodyFormat::kJson ? SnapshotFormat::kJson : SnapshotFormat::kBinary;
-  SnapshotDecodeResult snap = decode_snapshot_unvalidated(request.snapshot, format, config.limits);
+  SnapshotDecodeResult snap = decode_snapshot_unvalidated(request.snapshot, format, config.limits, request.cancel);
   const auto t1 = Clock::now();
   out.decoded = true;
   out.decode_s = seconds_between(t0, t1);
+  if (snap.cancelled) return cut_short("decoding");
   if (!snap.ok) return fail(ReplyCode::kMalformed, "snapshot: " + snap.error, true);
   if (snap.snapshot.version != e.snapshot_version) {
     return fail(ReplyCode::kMalformed,
@@ -51,8 +64,9 @@ void serve(const ServeRequest& request, const ServeConfig& config, Served& out) 
 
   // 3. Validate, then fence: only a request that decoded and validated may raise the
   //    epoch fence, and one that a newer master's request overtook is refused here.
-  const Validation valid = validate(snap.snapshot, config.limits);
+  const Validation valid = validate(snap.snapshot, config.limits, request.cancel);
   out.validate_s = seconds_between(t1, Clock::now());
+  if (valid.status == Status::kCancelled) return cut_short("validation");
   if (!valid.ok()) return fail(ReplyCode::kInvalidSnapshot, "snapshot: invalid snapshot: " + valid.message, true);
   if (config.raise_fence) {
     std::string message;

@@ -31,6 +31,8 @@
 #include <cereal/archives/portable_binary.hpp>
 #include <cereal/cereal.hpp>
 
+#include <algorithm>
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <exception>
@@ -59,15 +61,51 @@ class InputView : public std::streambuf {
     char* begin = const_cast<char*>(bytes.data());  // never written through: get area only
     setg(begin, begin, begin + bytes.size());
   }
+  // Chunked: the bytes are handed out a chunk at a time, and before each chunk the cancel
+  // flag is looked at; once it is raised the input ends there (cancelled() says why).
+  InputView(std::string_view bytes, std::size_t chunk, const std::atomic<bool>* cancel)
+      : bytes_(bytes), chunk_(chunk), cancel_(cancel) {
+    char* begin = const_cast<char*>(bytes.data());
+    setg(begin, begin, begin + std::min(chunk, bytes.size()));
+  }
   [[nodiscard]] std::size_t remaining() const { return static_cast<std::size_t>(egptr() - gptr()); }
   [[nodiscard]] std::size_t offset() const { return static_cast<std::size_t>(gptr() - eback()); }
+  [[nodiscard]] bool cancelled() const { return cancelled_; }
+
+ protected:
+  int_type underflow() override {
+    if (chunk_ == 0 || egptr() == bytes_.data() + bytes_.size()) return traits_type::eof();
+    if (cancel_ != nullptr && cancel_->load(std::memory_order_relaxed)) {
+      cancelled_ = true;
+      return traits_type::eof();
+    }
+    char* next = egptr();
+    const std::size_t left = static_cast<std::size_t>(bytes_.data() + bytes_.size() - next);
+    setg(const_cast<char*>(bytes_.data()), next, next + std::min(chunk_, left));
+    return traits_type::to_int_type(*gptr());
+  }
+
+ private:
+  std::string_view bytes_;
+  std::size_t chunk_ = 0;  // 0: one get area over everything
+  const std::atomic<bool>* cancel_ = nullptr;
+  bool cancelled_ = false;
 };
 
-// What the loads need besides the archive: the limits, and for binary the input view.
+// Thrown by a decoder that saw the caller's cancel flag raised; not a DecodeError, so no
+// field path is added on its way out.
+struct DecodeCancelled {};
+
+// What the loads need besides the archive: the limits, for binary the input view, and the
+// caller's cancel flag (looked at every 4096 array elements).
 struct DecodeContext {
   SnapshotLimits limits;
   const InputView* input = nullptr;  // binary only
   std::int64_t tasks_seen = 0;       // across all jobs, against limits.max_tasks
+  const std::atomic<bool>* cancel = nullptr;
+  void check_cancel(std::size_t i) const {
+    if ((i & 4095) == 0 && cancel != nullptr && cancel->load(std::memory_order_relaxed)) throw DecodeCancelled{};
+  }
 };
 
 // A decoding failure with the path of the field it happened in, built innermost first.
@@ -372,6 +410,7 @@ void read_field(Archive& ar, DecodeContext& ctx, const char* name, std::vector<T
     values.clear();
     values.resize(n);
     for (std::size_t i = 0; i < n; ++i) {
+      ctx.check_cancel(i);
       named_step(ar, i, expected_kind<T>(), [&] { read_value(ar, ctx, values[i]); });
     }
     if constexpr (kJsonArchive<Archive>) ar.finishNode();

@@ -300,8 +300,27 @@ class JsonShapeCheck : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, Js
   std::string error_;
 };
 
+// rapidjson's MemoryStream, looking at the caller's cancel flag once per MiB taken: a
+// raised flag throws DecodeCancelled out of the parse.
+class CancellableStream : public rapidjson::MemoryStream {
+ public:
+  CancellableStream(const char* data, std::size_t size, const std::atomic<bool>* cancel)
+      : rapidjson::MemoryStream(data, size), cancel_(cancel) {}
+  Ch Take() {
+    if ((++taken_ & ((std::size_t{1} << 20) - 1)) == 0 && cancel_ != nullptr &&
+        cancel_->load(std::memory_order_relaxed)) {
+      throw detail::DecodeCancelled{};
+    }
+    return rapidjson::MemoryStream::Take();
+  }
+
+ private:
+  const std::atomic<bool>* cancel_;
+  std::size_t taken_ = 0;
+};
+
 // Step 1; returns an empty string when the text may go to cereal.
-std::string check_json_shape(std::string_view text) {
+std::string check_json_shape(std::string_view text, const std::atomic<bool>* cancel) {
   // rapidjson stops at a NUL as if the text ended there, so '{...}\0garbage' would pass; a
   // raw NUL is never valid JSON (in a string it is written \u0000).
   if (const std::size_t nul = text.find('\0'); nul != std::string_view::npos) {
@@ -311,7 +330,7 @@ std::string check_json_shape(std::string_view text) {
   // checked as cereal's parse checks it, and no conversion runs (see snapshot_cereal.hpp).
   constexpr unsigned kFlags = rapidjson::kParseIterativeFlag | rapidjson::kParseNumbersAsStringsFlag |
                               rapidjson::kParseNanAndInfFlag;  // NaN and Infinity as cereal parses
-  rapidjson::MemoryStream stream(text.data(), text.size());
+  CancellableStream stream(text.data(), text.size(), cancel);
   rapidjson::Reader reader;
   JsonShapeCheck handler;
   const rapidjson::ParseResult result = reader.Parse<kFlags>(stream, handler);
@@ -323,11 +342,19 @@ std::string check_json_shape(std::string_view text) {
 
 template <class Base>
 void load_root(std::string_view bytes, detail::DecodeContext& ctx, Snapshot& snapshot) {
-  detail::InputView view(bytes);
+  constexpr bool kJson = std::is_same_v<Base, cereal::JSONInputArchive>;
+  // JSON text is handed to cereal's parser a MiB at a time, the cancel flag looked at
+  // between them; binary input is read in place (its offsets name errors).
+  detail::InputView view = kJson ? detail::InputView(bytes, std::size_t{1} << 20, ctx.cancel) : detail::InputView(bytes);
   std::istream stream(&view);
   ctx.input = &view;
-  detail::ContextArchive<Base> archive(ctx, stream);
-  load(static_cast<Base&>(archive), snapshot);
+  try {
+    detail::ContextArchive<Base> archive(ctx, stream);
+    load(static_cast<Base&>(archive), snapshot);
+  } catch (...) {
+    if (view.cancelled()) throw detail::DecodeCancelled{};  // the parse saw the input end early
+    throw;
+  }
   if constexpr (std::is_same_v<Base, cereal::PortableBinaryInputArchive>) {
     if (view.remaining() != 0) {
       throw detail::DecodeError(std::to_string(view.remaining()) + " bytes left over after the snapshot (at byte offset " +
@@ -401,22 +428,27 @@ std::string encode_snapshot(const Snapshot& snapshot, SnapshotFormat format) {
 namespace {
 
 SnapshotDecodeResult decode(std::string_view bytes, SnapshotFormat format, const SnapshotLimits& limits,
-                            bool validated) {
+                            bool validated, const std::atomic<bool>* cancel = nullptr) {
   try {
     if (bytes.empty()) return failure("empty input");
     SnapshotDecodeResult result;
     detail::DecodeContext ctx;
     ctx.limits = limits;
+    ctx.cancel = cancel;
     if (format == SnapshotFormat::kJson) {
-      if (std::string shape = check_json_shape(bytes); !shape.empty()) return failure(std::move(shape));
+      if (std::string shape = check_json_shape(bytes, cancel); !shape.empty()) return failure(std::move(shape));
       load_root<cereal::JSONInputArchive>(bytes, ctx, result.snapshot);
     } else {
-      detail::decode_snapshot_binary(bytes, limits, result.snapshot);  // checks the endianness byte
+      detail::decode_snapshot_binary(bytes, limits, result.snapshot, cancel);  // checks the endianness byte
     }
     if (const Validation v = validated ? validate(result.snapshot, limits) : Validation{}; !v.ok()) {
       return failure("invalid snapshot: " + v.message);
     }
     result.ok = true;
+    return result;
+  } catch (const detail::DecodeCancelled&) {
+    SnapshotDecodeResult result = failure("cancelled during decoding");
+    result.cancelled = true;
     return result;
   } catch (const detail::DecodeError& e) {
     return failure(e.text());
@@ -438,8 +470,8 @@ SnapshotDecodeResult decode_snapshot(std::string_view bytes, SnapshotFormat form
 }
 
 SnapshotDecodeResult decode_snapshot_unvalidated(std::string_view bytes, SnapshotFormat format,
-                                                 const SnapshotLimits& limits) {
-  return decode(bytes, format, limits, false);
+                                                 const SnapshotLimits& limits, const std::atomic<bool>* cancel) {
+  return decode(bytes, format, limits, false, cancel);
 }
 
 SnapshotDecodeResult read_snapshot_file(const std::string& path, const SnapshotLimits& limits) {

@@ -136,3 +136,34 @@ TEST(BinaryCodec, AllocationsRoundTrip) {
 
 }  // namespace
 }  // namespace sluice
+
+// The input view the JSON decoder reads through (snapshot_cereal.hpp): chunked, it hands
+// out every byte while the cancel flag is down, and ends the input at the next chunk once
+// it is raised, saying so.
+namespace sluice {
+namespace {
+
+TEST(InputView, ChunkedViewEndsAtTheNextChunkOnceCancelled) {
+  std::string text(10'000, 'a');
+  for (std::size_t i = 0; i < text.size(); ++i) text[i] = static_cast<char>('a' + i % 26);
+  std::atomic<bool> cancel{false};
+  {
+    detail::InputView view(text, 1024, &cancel);
+    std::istream in(&view);
+    const std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    EXPECT_EQ(all, text);
+    EXPECT_FALSE(view.cancelled());
+  }
+  detail::InputView view(text, 1024, &cancel);
+  std::istream in(&view);
+  std::string first(1024, '\0');
+  in.read(first.data(), 1024);
+  EXPECT_EQ(first, text.substr(0, 1024));
+  cancel = true;
+  char c = 0;
+  EXPECT_FALSE(in.get(c));  // the next chunk is not handed out
+  EXPECT_TRUE(view.cancelled());
+}
+
+}  // namespace
+}  // namespace sluice
