@@ -25,6 +25,7 @@
 #include "sluice/process_memory.hpp"
 #include "sluice/snapshot_generator.hpp"
 #ifdef SLUICE_HAVE_TRANSPORT
+#include "sluice/protocol.hpp"
 #include "sluice/snapshot_io.hpp"
 #endif
 #ifdef SLUICE_HAVE_SERVICE

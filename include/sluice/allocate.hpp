@@ -227,7 +227,5 @@ struct IndexedAllocation {
 // for inspecting a model); nullopt when the snapshot is invalid (validate() says why).
 [[nodiscard]] std::optional<Network> allocation_network(const Snapshot& snapshot, const AllocateOptions& options = {});
 
-// Writes an allocation as JSON (the `sluice allocate` output and the service reply body).
-[[nodiscard]] std::string allocation_to_json(const Allocation& allocation);
 
 }  // namespace sluice

@@ -133,6 +133,9 @@ struct RequestOptionsDecodeResult {
 [[nodiscard]] RequestOptionsDecodeResult decode_request_options(std::string_view bytes, BodyFormat format,
                                                                 std::uint16_t version = kProtocolVersion);
 
+// Writes an allocation as JSON (the `sluice allocate` output and the service reply body).
+[[nodiscard]] std::string allocation_to_json(const Allocation& allocation);
+
 // Allocation bodies. JSON is allocation_to_json()'s document (what `sluice allocate -o`
 // writes); binary carries the same fields, those of `version` (version 1: no re-solve
 // counts; JSON always has them, and readers of version 1 ignore them).

@@ -59,6 +59,7 @@
 #include <unordered_set>
 
 #include "cuda_device.hpp"
+#include "json_text.hpp"
 #include "reply_cache.hpp"
 #include "request_digest.hpp"
 #include "serve_allocate.hpp"
@@ -76,6 +77,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 using detail::Digest;
+using detail::json_escape;
 using detail::read_state_file;
 using detail::request_digest;
 using detail::write_state_file;
@@ -84,24 +86,6 @@ double seconds_between(Clock::time_point a, Clock::time_point b) {
   return std::chrono::duration<double>(b - a).count();
 }
 
-std::string json_escape(std::string_view s) {
-  std::string out;
-  out.reserve(s.size() + 2);
-  for (const char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (ch == '"' || ch == '\\') {
-      out += '\\';
-      out += ch;
-    } else if (c < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", c);
-      out += buf;
-    } else {
-      out += ch;
-    }
-  }
-  return out;
-}
 
 // A route back to a client: the ROUTER identity, and the empty delimiter if a REQ socket
 // sent one.

@@ -36,6 +36,7 @@
 #include <vector>
 
 #include "sluice/allocate.hpp"
+#include "sluice/protocol.hpp"
 #include "sluice/network.hpp"
 #include "sluice/snapshot.hpp"
 #include "sluice/snapshot_generator.hpp"

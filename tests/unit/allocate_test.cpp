@@ -1,6 +1,7 @@
 // Hand-made snapshots whose optimal placement is known, one or more per cost model, and
 // the unscheduled reasons. The formulas these numbers follow are in docs/allocation.md.
 #include "sluice/allocate.hpp"
+#include "sluice/protocol.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,46 +1,18 @@
-// Allocation → JSON: the `sluice allocate` output (and the service's JSON reply body).
+// Allocation → JSON: the `sluice allocate` output and the service's JSON reply body
+// (declared in protocol.hpp, beside its decoder).
 // Field names are documented in docs/allocation.md.
 #include <cmath>
 #include <cstdio>
 #include <string>
 
+#include "json_text.hpp"
 #include "sluice/allocate.hpp"
+#include "sluice/protocol.hpp"
 
 namespace sluice {
 namespace {
 
-void put_string(std::string& out, std::string_view s) {
-  out += '"';
-  for (const char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
-    switch (ch) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out += ch;
-        }
-    }
-  }
-  out += '"';
-}
+void put_string(std::string& out, std::string_view s) { detail::append_json_string(out, s); }
 
 // Seconds to the microsecond. The buffer holds any double in this format (up to 309 integer
 // digits: a 32-byte one cut 1e30 to "1000...0." and made the document unreadable, found by
