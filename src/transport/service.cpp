@@ -11,10 +11,11 @@
 // holds it); the I/O thread only reads the fence.
 //
 // Files: what a worker does with one request (decode, validate, fence, allocate, encode)
-// is serve_allocate.cpp, socket-free; the reply cache, the request digest, the state file,
-// the metrics and CURVE authentication are their own files. This one is the I/O thread and
-// the workers around them: sockets, routing, the queue, in-flight requests, deadlines,
-// connections and drain; over 700 lines because those share the I/O thread's state.
+// is serve_allocate.cpp, socket-free; the request queue, the reply cache, the request
+// digest, the state file, the metrics and CURVE authentication are their own files. This
+// one is the I/O thread and the workers around them: sockets, routing, in-flight requests,
+// deadlines, connections and drain; over 700 lines because those share the I/O thread's
+// state.
 //
 // Memory under hostile input: ZMQ_MAXMSGSIZE caps each frame (ZeroMQ drops the connection
 // of a peer that sends more), frames past max_frames are thrown away one by one, the queue
@@ -61,6 +62,7 @@
 #include "cuda_device.hpp"
 #include "json_text.hpp"
 #include "reply_cache.hpp"
+#include "request_queue.hpp"
 #include "request_digest.hpp"
 #include "serve_allocate.hpp"
 #include "service_metrics.hpp"
@@ -193,12 +195,9 @@ struct Service::Impl {
   bool draining = false;
   Clock::time_point drain_started;
 
-  // The queue between the I/O thread and the workers.
-  std::mutex queue_mutex;
-  std::condition_variable queue_cv;
-  std::deque<QueuedRequest> queue;
-  std::int64_t queued_bytes = 0;
-  bool workers_exit = false;
+  // The queue between the I/O thread and the workers (request_queue.hpp).
+  detail::RequestQueue<QueuedRequest> queue{options.queue_capacity, options.max_queued_bytes,
+                                            [](const QueuedRequest& job) { return job.bytes->size(); }};
   std::vector<std::thread> workers;
   std::atomic<std::int64_t> solving{0};
 
@@ -663,28 +662,21 @@ struct Service::Impl {
     job.envelope = e;
     job.bytes->options = std::move(options_frame);
     job.bytes->snapshot = std::move(snapshot_frame);
-    const std::int64_t bytes = job.bytes->size();
     job.received = Clock::now();
     job.control->set_deadline(job.received + std::chrono::milliseconds(job.deadline_ms));
-    {
-      std::lock_guard lock(queue_mutex);
-      if (static_cast<std::int64_t>(queue.size()) >= options.queue_capacity ||
-          (queued_bytes + bytes > options.max_queued_bytes && !queue.empty())) {
-        // Refused below, outside the lock.
-      } else {
-        InFlight entry;
-        entry.envelope = e;
-        entry.bytes = job.bytes;
-        entry.routes.push_back(route);
-        entry.control = job.control;
-        in_flight.emplace(e.request_id, std::move(entry));
-        metrics.snapshot_bytes_hist->Observe(static_cast<double>(job.bytes->snapshot.size()));
-        queued_bytes += bytes;
-        queue.push_back(std::move(job));
-        metrics.queue_gauge->Set(static_cast<double>(queue.size()));
-        queue_cv.notify_one();
-        return;
-      }
+    // The in-flight entry goes in first: it shares the request's bytes and control with the
+    // job, which a worker may take the moment it is queued.
+    InFlight entry;
+    entry.envelope = e;
+    entry.bytes = job.bytes;
+    entry.routes.push_back(route);
+    entry.control = job.control;
+    const auto snapshot_size = static_cast<double>(job.bytes->snapshot.size());
+    if (queue.push(job)) {
+      in_flight.emplace(e.request_id, std::move(entry));
+      metrics.snapshot_bytes_hist->Observe(snapshot_size);
+      metrics.queue_gauge->Set(static_cast<double>(queue.size()));
+      return;
     }
     refuse(route, e, ReplyCode::kBusy,
            "the request queue is full (" + std::to_string(options.queue_capacity) + " requests or " +
@@ -734,20 +726,9 @@ struct Service::Impl {
 
   // Answers the queued requests whose deadline passed before a worker was free.
   void expire_queued(Clock::time_point now) {
-    std::vector<QueuedRequest> expired;
-    {
-      std::lock_guard lock(queue_mutex);
-      for (auto it = queue.begin(); it != queue.end();) {
-        if (it->control->past(now)) {
-          queued_bytes -= it->bytes->size();
-          expired.push_back(std::move(*it));
-          it = queue.erase(it);
-        } else {
-          ++it;
-        }
-      }
-      metrics.queue_gauge->Set(static_cast<double>(queue.size()));
-    }
+    const std::vector<QueuedRequest> expired =
+        queue.remove_if([&](const QueuedRequest& job) { return job.control->past(now); });
+    metrics.queue_gauge->Set(static_cast<double>(queue.size()));
     for (const QueuedRequest& job : expired) {
       const auto it = in_flight.find(job.envelope.request_id);
       if (it == in_flight.end()) continue;
@@ -766,10 +747,7 @@ struct Service::Impl {
     h.version = "sluice 0.1.0";
     h.uptime_s = seconds_between(started_at, Clock::now());
     h.workers = static_cast<std::int32_t>(workers.size());
-    {
-      std::lock_guard lock(queue_mutex);
-      h.queue_depth = static_cast<std::int64_t>(queue.size());
-    }
+    h.queue_depth = static_cast<std::int64_t>(queue.size());
     h.queue_capacity = options.queue_capacity;
     h.in_flight = solving.load();
     h.highest_epoch = highest_epoch.load();
@@ -784,17 +762,11 @@ struct Service::Impl {
     nudge.set(zmq::sockopt::linger, 0);
     nudge.connect(wake_endpoint);
     while (true) {
-      QueuedRequest job;
-      {
-        std::unique_lock lock(queue_mutex);
-        queue_cv.wait(lock, [&] { return workers_exit || !queue.empty(); });
-        if (queue.empty()) return;  // workers_exit and nothing left
-        job = std::move(queue.front());
-        queue.pop_front();
-        queued_bytes -= job.bytes->size();
-        metrics.queue_gauge->Set(static_cast<double>(queue.size()));
-        ++solving;
-      }
+      std::optional<QueuedRequest> taken = queue.pop([&](const QueuedRequest&) { ++solving; });
+      if (!taken) return;  // closed and nothing left
+      QueuedRequest job = std::move(*taken);
+      taken.reset();
+      metrics.queue_gauge->Set(static_cast<double>(queue.size()));
       Leftovers leftovers;
       Done d = work(job, leftovers);
       --solving;
@@ -876,13 +848,8 @@ struct Service::Impl {
 
   // Past the drain timeout: cancel what runs, answer what waits.
   void abandon_queue() {
-    std::deque<QueuedRequest> left;
-    {
-      std::lock_guard lock(queue_mutex);
-      left.swap(queue);
-      queued_bytes = 0;
-      metrics.queue_gauge->Set(0);
-    }
+    const std::deque<QueuedRequest> left = queue.take_all();
+    metrics.queue_gauge->Set(0);
     for (const QueuedRequest& job : left) {
       const auto it = in_flight.find(job.envelope.request_id);
       if (it == in_flight.end()) continue;
@@ -903,11 +870,7 @@ Service::Service(ServiceOptions options) : impl_(std::make_unique<Impl>(std::mov
 Service::~Service() {
   if (impl_) impl_->auth.stop();
   if (impl_ && !impl_->workers.empty()) {
-    {
-      std::lock_guard lock(impl_->queue_mutex);
-      impl_->workers_exit = true;
-    }
-    impl_->queue_cv.notify_all();
+    impl_->queue.close();
     for (std::thread& t : impl_->workers) t.join();
   }
 }
@@ -1170,11 +1133,7 @@ int Service::run() {
       if (seconds_between(s.drain_started, now) > s.options.drain_timeout_s) s.abandon_queue();
     }
   }
-  {
-    std::lock_guard lock(s.queue_mutex);
-    s.workers_exit = true;
-  }
-  s.queue_cv.notify_all();
+  s.queue.close();
   for (std::thread& t : s.workers) t.join();
   s.workers.clear();
   s.log_event(spdlog::level::info, "stopped",
