@@ -163,8 +163,10 @@ SolveResult solve(const Network& network, const SolveOptions& options) {
       if (gpu.use_gpu) {
         result = solve_gpu(network, options);
         result.backend_reason = gpu.reason;
-        if (result.status == Status::kBackendError) {
-          // Any CUDA failure: solve again on the CPU and say so, never fail the request.
+        // Any CUDA failure, and a price overflow (the device's global updates move prices
+        // further than the CPU's do, so the CPU may still fit): solve again on the CPU and say
+        // so; the CPU's status is the answer.
+        if (result.status == Status::kBackendError || result.status == Status::kCostOverflow) {
           const std::string why = "the GPU solver failed: " + result.message;
           result = solve_cpu(network, options);
           result.fell_back = true;
