@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <limits>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -517,6 +518,57 @@ TEST(SolverOverflow, CostJustInsideTheLimitIsOptimalOrOverflow) {
   } else {
     expect_optimal(r, -c);
   }
+}
+
+// Network simplex at its cost limit ((max|c| + 1)·(n + 1) just under 2^60) on random
+// networks with many pivots: its prices are shifted on whichever side of a pivot is
+// smaller, so the root's own price drifts and is brought back once past 2^60. Every answer
+// must be exact (LEMON's cost, a certificate) or an honest overflow status.
+TEST(SolverOverflow, NetworkSimplexAtItsCostLimitStaysExact) {
+  std::mt19937_64 rng(11);
+  int optimal = 0;
+  for (int trial = 0; trial < 60; ++trial) {
+    const NodeId n = 12 + static_cast<NodeId>(rng() % 20);
+    const std::int64_t c = ((std::int64_t{1} << 60) / (n + 1)) - 1;
+    Network net(n);
+    for (NodeId v = 0; v < n; ++v) {
+      net.add_arc(v, (v + 1) % n, 0, 1 + static_cast<std::int64_t>(rng() % 2), static_cast<std::int64_t>(rng() % c));
+    }
+    // Few arcs of capacity 1-2, so that the total cost of a flow fits in 64 bits.
+    for (int a = 0; a < 3 * n; ++a) {
+      const NodeId t = static_cast<NodeId>(rng() % n);
+      const NodeId h = static_cast<NodeId>(rng() % n);
+      const std::int64_t cost = static_cast<std::int64_t>(rng() % (2 * static_cast<std::uint64_t>(c) + 1)) - c;
+      net.add_arc(t, h, 0, 1 + static_cast<std::int64_t>(rng() % 2), cost);
+    }
+    for (int k = 0; k < n / 2; ++k) {
+      const std::int64_t units = 1 + static_cast<std::int64_t>(rng() % 2);
+      const NodeId from = static_cast<NodeId>(rng() % n);
+      const NodeId to = static_cast<NodeId>(rng() % n);
+      net.set_supply(from, net.supply(from) + units);
+      net.set_supply(to, net.supply(to) - units);
+    }
+    SolveOptions options;
+    options.backend = Backend::kCpu;
+    options.cpu_algorithm = CpuAlgorithm::kNetworkSimplex;
+    options.verify = true;
+    const SolveResult r = solve(net, options);
+    SCOPED_TRACE("trial " + std::to_string(trial));
+    ASSERT_TRUE(r.status == Status::kOptimal || r.status == Status::kInfeasible ||
+                r.status == Status::kCostOverflow)
+        << to_string(r.status) << ": " << r.message;
+    if (r.status != Status::kOptimal) continue;
+    ++optimal;
+    ASSERT_TRUE(r.certificate.has_value());
+    EXPECT_TRUE(r.certificate->valid()) << r.certificate->message;
+    if (lemon_present()) {
+      const SolveResult l = run(net, Backend::kLemonNetworkSimplex);
+      if (l.status == Status::kOptimal) {
+        EXPECT_EQ(r.total_cost, l.total_cost);
+      }
+    }
+  }
+  EXPECT_GT(optimal, 20);  // the instances are mostly solvable: the check above is not empty
 }
 
 TEST(SolverOverflow, TotalCostPast64Bits) {
