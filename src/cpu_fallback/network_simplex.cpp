@@ -21,45 +21,74 @@ constexpr std::int8_t kLower = 1;   // non-tree arc at zero flow
 constexpr std::int8_t kUp = 1;      // a node's tree arc points to its parent
 constexpr std::int8_t kDown = -1;   // ... or from its parent to it
 
+}  // namespace
+
+// The solver's state: arcs in their internal order followed by one artificial arc per node,
+// the basis tree and the prices. It outlives a solve when a KeptSimplex holds it.
 class NetworkSimplex {
  public:
-  NetworkSimplex(ResidualGraph& g, const NetworkSimplexParams& params, SolverStats& stats)
-      : g_(g), params_(params), stats_(stats), n_(g.n), m_(static_cast<std::int32_t>(g.fwd.size())), root_(g.n) {}
-
-  EngineOutcome run() {
-    EngineOutcome out;
-    const __int128 art = (static_cast<__int128>(g_.max_abs_cost) + 1) * (static_cast<__int128>(n_) + 1);
+  NetworkSimplex(const ResidualGraph& g, double block_factor)
+      : n_(g.n), m_(static_cast<std::int32_t>(g.fwd.size())), root_(g.n), block_factor_(block_factor),
+        supply_(g.excess) {
+    const __int128 art = (static_cast<__int128>(g.max_abs_cost) + 1) * (static_cast<__int128>(n_) + 1);
     if (art > kMaxArtificialCost) {
-      out.status = Status::kCostOverflow;
-      out.message = "network simplex: max |cost| " + std::to_string(g_.max_abs_cost) + " times (n+1) exceeds 2^60";
-      return out;
+      overflow_ = "network simplex: max |cost| " + std::to_string(g.max_abs_cost) + " times (n+1) exceeds 2^60";
+      return;
     }
     artificial_cost_ = static_cast<std::int64_t>(art);
-    init();
-    warm_ = params_.start != nullptr && init_from(*params_.start);
-    if (params_.start != nullptr && !warm_) init();  // a basis that does not fit: start cold
+    max_abs_cost_ = g.max_abs_cost;
+    init(g);
+  }
+
+  // Empty, or why this network is beyond network simplex's cost range (nothing else works then).
+  [[nodiscard]] const std::string& overflow() const { return overflow_; }
+
+  // Begins from `basis` instead of the all-artificial tree; false (and the all-artificial
+  // tree kept) when it does not describe a spanning tree of this network.
+  bool start_from(const SimplexBasis& basis) {
+    warm_ = import_basis(basis) && restart();
+    if (!warm_) init_tree();
+    return warm_;
+  }
+  [[nodiscard]] bool warm() const { return warm_; }
+
+  // Pivots from the current basis until no arc violates, then settles the status: flow
+  // left on artificial arcs means infeasible. On kOptimal the outcome holds the potentials.
+  EngineOutcome run(const std::atomic<bool>* cancel, SolverStats& stats) {
+    EngineOutcome out;
+    if (!overflow_.empty()) {
+      out.status = Status::kCostOverflow;
+      out.message = overflow_;
+      return out;
+    }
+    if (restart_pending_) {
+      restart_pending_ = false;
+      warm_ = restart();
+      if (!warm_) init_tree();  // cannot happen with a tree this class kept; cold if it does
+    }
     const std::int64_t block = std::max<std::int64_t>(
-        10, static_cast<std::int64_t>(params_.block_factor * std::sqrt(static_cast<double>(std::max(1, m_)))));
+        10, static_cast<std::int64_t>(block_factor_ * std::sqrt(static_cast<double>(std::max(1, m_)))));
     std::int64_t pivots = 0;
     while (true) {
       const std::int32_t entering = find_entering(block);
       if (entering < 0) break;
       pivot(entering);
       ++pivots;
-      if ((pivots & 1023) == 0 && params_.cancel != nullptr && params_.cancel->load(std::memory_order_relaxed)) {
+      if ((pivots & 1023) == 0 && cancel != nullptr && cancel->load(std::memory_order_relaxed)) {
+        stats.pivots += pivots;
         out.status = Status::kCancelled;
         out.message = "cancelled after " + std::to_string(pivots) + " network simplex pivots";
         return out;
       }
     }
-    stats_.pivots += pivots;
+    stats.pivots += pivots;
     // Flow left on an artificial arc is supply no real path can deliver: a real one would
     // cost less than the artificial cost, which exceeds every simple path's.
     std::int64_t stranded = 0;
     std::int64_t total = 0;
     std::int32_t example = -1;
     for (std::int32_t v = 0; v < n_; ++v) {
-      const std::int64_t supply = g_.excess[static_cast<std::size_t>(v)];
+      const std::int64_t supply = supply_[static_cast<std::size_t>(v)];
       if (supply > 0) total += supply;
       const std::int64_t left = flow_[static_cast<std::size_t>(m_ + v)];
       if (left > 0 && supply > 0) {
@@ -82,17 +111,53 @@ class NetworkSimplex {
         return out;
       }
     }
-    write_flow();
     // Potentials relative to the root's price (which moves when a pivot shifts the side
     // that holds it).
     out.potential.resize(static_cast<std::size_t>(n_));
     const std::int64_t root_price = pi_[static_cast<std::size_t>(root_)];
     for (std::int32_t v = 0; v < n_; ++v) out.potential[static_cast<std::size_t>(v)] = pi_[static_cast<std::size_t>(v)] - root_price;
-    if (params_.finish != nullptr) save(*params_.finish);
     return out;
   }
 
-  bool warm() const { return warm_; }
+  // Edits (KeptSimplex), in the network's arc ids: the next run recomputes the tree's
+  // flows and prices for them and pivots on from the basis it has.
+  void set_arc(std::int32_t id, std::int64_t span, std::int64_t cost) {
+    const std::size_t a = static_cast<std::size_t>(internal()[static_cast<std::size_t>(id)]);
+    cap_[a] = span;
+    cost_[a] = cost;
+    restart_pending_ = true;
+  }
+  void add_supply(std::int32_t v, std::int64_t delta) {
+    supply_[static_cast<std::size_t>(v)] += delta;
+    restart_pending_ = true;
+  }
+  [[nodiscard]] std::int64_t artificial_cost() const { return artificial_cost_; }
+  [[nodiscard]] std::int32_t nodes() const { return n_; }
+  [[nodiscard]] std::int32_t arcs() const { return m_; }
+  // Flow above the lower bound of network arc `id`, after an optimal run.
+  [[nodiscard]] std::int64_t flow(std::int32_t id) const {
+    return flow_[static_cast<std::size_t>(internal()[static_cast<std::size_t>(id)])];
+  }
+  // Flows in internal order, for writing back into a residual graph in one pass.
+  [[nodiscard]] std::int64_t internal_flow(std::int32_t a) const { return flow_[static_cast<std::size_t>(a)]; }
+  [[nodiscard]] std::int32_t arc_of(std::int32_t a) const { return arc_of_[static_cast<std::size_t>(a)]; }
+
+  void save(SimplexBasis& basis) const {
+    basis.arc_state.assign(static_cast<std::size_t>(m_), kLower);
+    for (std::int32_t a = 0; a < m_; ++a) {
+      basis.arc_state[static_cast<std::size_t>(arc_of_[static_cast<std::size_t>(a)])] = state_[static_cast<std::size_t>(a)];
+    }
+    basis.parent.resize(static_cast<std::size_t>(n_));
+    basis.tree_arc.resize(static_cast<std::size_t>(n_));
+    basis.artificial_up.resize(static_cast<std::size_t>(n_));
+    for (std::int32_t v = 0; v < n_; ++v) {
+      const std::int32_t p = parent_[static_cast<std::size_t>(v)];
+      const std::int32_t a = pred_[static_cast<std::size_t>(v)];
+      basis.parent[static_cast<std::size_t>(v)] = p == root_ ? -1 : p;
+      basis.tree_arc[static_cast<std::size_t>(v)] = a >= m_ ? -1 : arc_of_[static_cast<std::size_t>(a)];
+      basis.artificial_up[static_cast<std::size_t>(v)] = source_[static_cast<std::size_t>(m_ + v)] == v;
+    }
+  }
 
  private:
   std::int64_t reduced(std::int32_t a) const {
@@ -101,17 +166,13 @@ class NetworkSimplex {
   }
 
   // Arcs 0..m-1 are the network's (g's forward residual arcs), m..m+n-1 the artificial
-  // ones; the first tree hangs every node from the root by its artificial arc, threaded in
-  // node order.
-  void init() {
+  // ones.
+  void init(const ResidualGraph& g) {
     const std::size_t arcs = static_cast<std::size_t>(m_) + static_cast<std::size_t>(n_);
-    const std::size_t nodes = static_cast<std::size_t>(n_) + 1;
     source_.resize(arcs);
     target_.resize(arcs);
     cap_.resize(arcs);
     cost_.resize(arcs);
-    flow_.assign(arcs, 0);
-    state_.assign(arcs, kLower);
     // Internal arc order: the network's arcs with a stride, so that a block of the search
     // samples arcs from all over the network rather than the few nodes whose arcs are
     // stored together (LEMON mixes arcs too; on the 150k-task spread network it took the
@@ -123,12 +184,22 @@ class NetworkSimplex {
       for (std::int32_t i = r; i < m_; i += stride) arc_of_[static_cast<std::size_t>(k++)] = i;
     }
     for (std::int32_t a = 0; a < m_; ++a) {
-      const std::int32_t fwd = g_.fwd[static_cast<std::size_t>(arc_of_[static_cast<std::size_t>(a)])];
-      source_[static_cast<std::size_t>(a)] = g_.head[static_cast<std::size_t>(g_.rev[static_cast<std::size_t>(fwd)])];
-      target_[static_cast<std::size_t>(a)] = g_.head[static_cast<std::size_t>(fwd)];
-      cap_[static_cast<std::size_t>(a)] = g_.rescap[static_cast<std::size_t>(fwd)];
-      cost_[static_cast<std::size_t>(a)] = g_.cost[static_cast<std::size_t>(fwd)];
+      const std::int32_t fwd = g.fwd[static_cast<std::size_t>(arc_of_[static_cast<std::size_t>(a)])];
+      source_[static_cast<std::size_t>(a)] = g.head[static_cast<std::size_t>(g.rev[static_cast<std::size_t>(fwd)])];
+      target_[static_cast<std::size_t>(a)] = g.head[static_cast<std::size_t>(fwd)];
+      cap_[static_cast<std::size_t>(a)] = g.rescap[static_cast<std::size_t>(fwd)];
+      cost_[static_cast<std::size_t>(a)] = g.cost[static_cast<std::size_t>(fwd)];
     }
+    init_tree();
+  }
+
+  // The first basis: every node hangs from the root by its artificial arc, threaded in
+  // node order, every real arc at zero flow.
+  void init_tree() {
+    const std::size_t arcs = static_cast<std::size_t>(m_) + static_cast<std::size_t>(n_);
+    const std::size_t nodes = static_cast<std::size_t>(n_) + 1;
+    flow_.assign(arcs, 0);
+    state_.assign(arcs, kLower);
     parent_.assign(nodes, -1);
     pred_.assign(nodes, -1);
     dir_.assign(nodes, kUp);
@@ -141,7 +212,7 @@ class NetworkSimplex {
     constexpr std::int64_t kInf = std::numeric_limits<std::int64_t>::max() / 4;
     for (std::int32_t v = 0; v < n_; ++v) {
       const std::size_t a = static_cast<std::size_t>(m_ + v);
-      const std::int64_t supply = g_.excess[static_cast<std::size_t>(v)];
+      const std::int64_t supply = supply_[static_cast<std::size_t>(v)];
       cap_[a] = kInf;
       state_[a] = kTree;
       parent_[static_cast<std::size_t>(v)] = root_;
@@ -384,16 +455,15 @@ class NetworkSimplex {
     }
   }
 
-  // The warm start (see NetworkSimplexParams::start). Runs after init() has filled the arc
-  // arrays; false when the basis does not describe a spanning tree of this network.
-  bool init_from(const SimplexBasis& basis) {
+  // A kept basis (see NetworkSimplexParams::start) as this network's tree; false when it
+  // does not describe a spanning tree of it. restart() then fits flows and prices.
+  bool import_basis(const SimplexBasis& basis) {
     const std::int32_t kept_nodes = static_cast<std::int32_t>(basis.parent.size());
     if (kept_nodes > n_ || basis.tree_arc.size() != basis.parent.size() ||
         basis.artificial_up.size() != basis.parent.size()) {
       return false;
     }
-    std::vector<std::int32_t> internal(static_cast<std::size_t>(m_));
-    for (std::int32_t a = 0; a < m_; ++a) internal[static_cast<std::size_t>(arc_of_[static_cast<std::size_t>(a)])] = a;
+    const std::vector<std::int32_t>& internal = this->internal();
     const std::int32_t kept_arcs = std::min<std::int32_t>(m_, static_cast<std::int32_t>(basis.arc_state.size()));
     std::fill(flow_.begin(), flow_.end(), 0);
     for (std::int32_t a = 0; a < m_; ++a) state_[static_cast<std::size_t>(a)] = kLower;
@@ -411,7 +481,7 @@ class NetworkSimplex {
         pred_[static_cast<std::size_t>(v)] = static_cast<std::int32_t>(art);
         state_[art] = kTree;
         set_artificial(v, v < kept_nodes ? basis.artificial_up[static_cast<std::size_t>(v)] != 0
-                                         : g_.excess[static_cast<std::size_t>(v)] >= 0);
+                                         : supply_[static_cast<std::size_t>(v)] >= 0);
         continue;
       }
       const std::int32_t id = basis.tree_arc[static_cast<std::size_t>(v)];
@@ -428,18 +498,32 @@ class NetworkSimplex {
     std::int32_t tree_arcs = 0;
     for (std::int32_t a = 0; a < m_; ++a) tree_arcs += state_[static_cast<std::size_t>(a)] == kTree;
     for (std::int32_t v = 0; v < n_; ++v) tree_arcs -= pred_[static_cast<std::size_t>(v)] < m_;
-    if (tree_arcs != 0) return false;  // a tree arc no node names: not a basis
-    if (!build_order()) return false;
+    return tree_arcs == 0;  // else a tree arc no node names: not a basis
+  }
 
-    // Tree flows for today's bounds and supplies, leaves first: what a subtree holds beyond
-    // its own supply crosses the arc to its parent. An arc that cannot carry that (or would
-    // be degenerate the wrong way) goes to its bound, and the subtree hangs from the root.
-    std::vector<std::int64_t> excess(g_.excess.begin(), g_.excess.end());
+  // Fits the tree's flows to today's bounds and supplies and its prices to today's costs,
+  // keeping the tree where it can; false when the parent pointers are not a tree.
+  //
+  // Non-tree arcs sit at their (new) bound. Tree flows follow leaves first: what a subtree
+  // holds beyond its own supply crosses the arc to its parent. An arc that cannot carry
+  // that (or would be degenerate the wrong way) goes to its bound, and the subtree hangs
+  // from the root by its artificial arc carrying the difference, which pivots then drive
+  // out.
+  bool restart() {
+    if (!build_order()) return false;
+    std::vector<std::int64_t> excess(supply_.begin(), supply_.end());
     excess.push_back(0);  // the root
     for (std::int32_t a = 0; a < m_; ++a) {
-      if (state_[static_cast<std::size_t>(a)] != kUpper) continue;
+      const std::int8_t state = state_[static_cast<std::size_t>(a)];
+      if (state == kTree) continue;
+      flow_[static_cast<std::size_t>(a)] = state == kUpper ? cap_[static_cast<std::size_t>(a)] : 0;
+      if (state != kUpper) continue;
       excess[static_cast<std::size_t>(source_[static_cast<std::size_t>(a)])] -= flow_[static_cast<std::size_t>(a)];
       excess[static_cast<std::size_t>(target_[static_cast<std::size_t>(a)])] += flow_[static_cast<std::size_t>(a)];
+    }
+    for (std::int32_t v = 0; v < n_; ++v) {
+      const std::size_t art = static_cast<std::size_t>(m_ + v);
+      if (state_[art] != kTree) flow_[art] = 0;
     }
     bool rehung = false;
     for (auto it = order_.rbegin(); it != order_.rend(); ++it) {
@@ -537,46 +621,30 @@ class NetworkSimplex {
     return true;
   }
 
-  void save(SimplexBasis& basis) const {
-    basis.arc_state.assign(static_cast<std::size_t>(m_), kLower);
-    for (std::int32_t a = 0; a < m_; ++a) {
-      basis.arc_state[static_cast<std::size_t>(arc_of_[static_cast<std::size_t>(a)])] = state_[static_cast<std::size_t>(a)];
+  // Network arc id -> internal arc, built when first needed (warm starts and edits).
+  const std::vector<std::int32_t>& internal() const {
+    if (internal_.size() != static_cast<std::size_t>(m_)) {
+      internal_.resize(static_cast<std::size_t>(m_));
+      for (std::int32_t a = 0; a < m_; ++a) internal_[static_cast<std::size_t>(arc_of_[static_cast<std::size_t>(a)])] = a;
     }
-    basis.parent.resize(static_cast<std::size_t>(n_));
-    basis.tree_arc.resize(static_cast<std::size_t>(n_));
-    basis.artificial_up.resize(static_cast<std::size_t>(n_));
-    for (std::int32_t v = 0; v < n_; ++v) {
-      const std::int32_t p = parent_[static_cast<std::size_t>(v)];
-      const std::int32_t a = pred_[static_cast<std::size_t>(v)];
-      basis.parent[static_cast<std::size_t>(v)] = p == root_ ? -1 : p;
-      basis.tree_arc[static_cast<std::size_t>(v)] = a >= m_ ? -1 : arc_of_[static_cast<std::size_t>(a)];
-      basis.artificial_up[static_cast<std::size_t>(v)] = source_[static_cast<std::size_t>(m_ + v)] == v;
-    }
+    return internal_;
   }
 
-  void write_flow() {
-    for (std::int32_t a = 0; a < m_; ++a) {
-      const std::int32_t e = g_.fwd[static_cast<std::size_t>(arc_of_[static_cast<std::size_t>(a)])];
-      const std::int32_t r = g_.rev[static_cast<std::size_t>(e)];
-      const std::int64_t total = g_.rescap[static_cast<std::size_t>(e)] + g_.rescap[static_cast<std::size_t>(r)];
-      g_.rescap[static_cast<std::size_t>(r)] = flow_[static_cast<std::size_t>(a)];
-      g_.rescap[static_cast<std::size_t>(e)] = total - flow_[static_cast<std::size_t>(a)];
-    }
-    std::fill(g_.excess.begin(), g_.excess.end(), 0);
-  }
-
-  ResidualGraph& g_;
-  NetworkSimplexParams params_;
-  SolverStats& stats_;
   std::int32_t n_;
   std::int32_t m_;
   std::int32_t root_;
+  double block_factor_;
+  std::string overflow_;  // why the costs are out of range, if they are
   std::int64_t artificial_cost_ = 0;
+  std::int64_t max_abs_cost_ = 0;
+  std::vector<std::int64_t> supply_;  // per node, after lower bounds (the graph's excess)
   std::int32_t next_arc_ = 0;
-  bool warm_ = false;  // began from params.start
+  bool warm_ = false;             // the basis came from an earlier solve
+  bool restart_pending_ = false;  // edits since the last run: fit flows and prices first
   std::vector<std::int32_t> order_;  // preorder from the root (warm start)
 
   std::vector<std::int32_t> arc_of_;  // internal arc -> network arc
+  mutable std::vector<std::int32_t> internal_;  // network arc -> internal arc (internal())
   std::vector<std::int32_t> source_, target_;
   std::vector<std::int64_t> cap_, cost_, flow_;
   std::vector<std::int8_t> state_;
@@ -590,20 +658,61 @@ class NetworkSimplex {
   std::vector<std::pair<std::int32_t, std::int32_t>> pieces_;
 };
 
+namespace {
+
+void report(bool progress, bool warm, std::int64_t pivots, std::chrono::steady_clock::time_point t0) {
+  if (!progress) return;
+  std::fprintf(stderr, "[network-simplex] %s%lld pivots, %.3f s\n", warm ? "warm start, " : "",
+               static_cast<long long>(pivots),
+               std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+}
+
 }  // namespace
 
 EngineOutcome solve_network_simplex(ResidualGraph& g, const NetworkSimplexParams& params, SolverStats& stats) {
   const auto t0 = std::chrono::steady_clock::now();
   const std::int64_t before = stats.pivots;
-  NetworkSimplex simplex(g, params, stats);
-  EngineOutcome out = simplex.run();
+  NetworkSimplex simplex(g, params.block_factor);
+  if (params.start != nullptr && simplex.overflow().empty()) simplex.start_from(*params.start);
+  EngineOutcome out = simplex.run(params.cancel, stats);
   out.warm_start = simplex.warm();
-  if (params.progress) {
-    std::fprintf(stderr, "[network-simplex] %s%lld pivots, %.3f s\n", simplex.warm() ? "warm start, " : "",
-                 static_cast<long long>(stats.pivots - before),
-                 std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  if (out.status == Status::kOptimal) {
+    // The optimal flow into g, as every engine leaves it.
+    for (std::int32_t a = 0; a < simplex.arcs(); ++a) {
+      const std::int32_t e = g.fwd[static_cast<std::size_t>(simplex.arc_of(a))];
+      const std::int32_t r = g.rev[static_cast<std::size_t>(e)];
+      const std::int64_t total = g.rescap[static_cast<std::size_t>(e)] + g.rescap[static_cast<std::size_t>(r)];
+      g.rescap[static_cast<std::size_t>(r)] = simplex.internal_flow(a);
+      g.rescap[static_cast<std::size_t>(e)] = total - simplex.internal_flow(a);
+    }
+    std::fill(g.excess.begin(), g.excess.end(), 0);
+    if (params.finish != nullptr) simplex.save(*params.finish);
   }
+  report(params.progress, simplex.warm(), stats.pivots - before, t0);
   return out;
 }
+
+KeptSimplex::KeptSimplex(const ResidualGraph& g, double block_factor, const SimplexBasis* start)
+    : impl_(std::make_unique<NetworkSimplex>(g, block_factor)) {
+  if (start != nullptr && impl_->overflow().empty()) impl_->start_from(*start);
+}
+KeptSimplex::~KeptSimplex() = default;
+
+EngineOutcome KeptSimplex::solve(const std::atomic<bool>* cancel, bool progress, SolverStats& stats) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const std::int64_t before = stats.pivots;
+  EngineOutcome out = impl_->run(cancel, stats);
+  out.warm_start = impl_->warm();
+  report(progress, impl_->warm(), stats.pivots - before, t0);
+  return out;
+}
+
+void KeptSimplex::set_arc(std::int32_t arc, std::int64_t span, std::int64_t cost) { impl_->set_arc(arc, span, cost); }
+void KeptSimplex::add_supply(std::int32_t node, std::int64_t delta) { impl_->add_supply(node, delta); }
+std::int64_t KeptSimplex::flow(std::int32_t arc) const { return impl_->flow(arc); }
+std::int64_t KeptSimplex::artificial_cost() const { return impl_->artificial_cost(); }
+std::int32_t KeptSimplex::nodes() const { return impl_->nodes(); }
+std::int32_t KeptSimplex::arcs() const { return impl_->arcs(); }
+void KeptSimplex::save(SimplexBasis& basis) const { impl_->save(basis); }
 
 }  // namespace sluice::detail

@@ -22,6 +22,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -59,5 +60,42 @@ struct NetworkSimplexParams {
 // kOptimal, g holds an optimal flow (no excess left) and the outcome its exact potentials.
 [[nodiscard]] EngineOutcome solve_network_simplex(ResidualGraph& g, const NetworkSimplexParams& params,
                                                        SolverStats& stats);
+
+class NetworkSimplex;
+
+// A network simplex solver kept between solves (WarmSolver). Edits change its arcs and
+// supplies in place; the next solve fits the kept tree's flows and prices to them (one pass
+// over the arcs' states, O(n) for the tree) and pivots on from there, so a re-solve after a
+// few edits does no work of size m beyond that pass and the pricing.
+// After any status the tree is still a basis: a later solve goes on from it.
+class KeptSimplex {
+ public:
+  // Loads g (as build_residual_graph leaves it, zero flow above the lower bounds), from
+  // `start` when given and it fits (see NetworkSimplexParams::start).
+  KeptSimplex(const ResidualGraph& g, double block_factor, const SimplexBasis* start);
+  ~KeptSimplex();
+  KeptSimplex(const KeptSimplex&) = delete;
+  KeptSimplex& operator=(const KeptSimplex&) = delete;
+
+  // Pivots to optimality from the current basis; on kOptimal the outcome holds exact
+  // potentials and flow() the flows. kCostOverflow when the costs are out of range.
+  [[nodiscard]] EngineOutcome solve(const std::atomic<bool>* cancel, bool progress, SolverStats& stats);
+
+  // Edits, by network arc and node id. `span` is capacity minus lower bound (finite);
+  // `delta` changes a node's supply after lower bounds (its excess in the graph).
+  void set_arc(std::int32_t arc, std::int64_t span, std::int64_t cost);
+  void add_supply(std::int32_t node, std::int64_t delta);
+
+  [[nodiscard]] std::int64_t flow(std::int32_t arc) const;  // above the arc's lower bound
+  // The cost of its artificial arcs, (max|c| + 1)·(n + 1) when loaded; 0 on overflow. An
+  // edit that raises max|c| past what this covers needs a new solver.
+  [[nodiscard]] std::int64_t artificial_cost() const;
+  [[nodiscard]] std::int32_t nodes() const;
+  [[nodiscard]] std::int32_t arcs() const;
+  void save(SimplexBasis& basis) const;
+
+ private:
+  std::unique_ptr<NetworkSimplex> impl_;
+};
 
 }  // namespace sluice::detail
