@@ -8,9 +8,11 @@
 //   SolveResult next = solver.solve();         // warm: from the previous flow and prices
 //
 // How a warm solve starts depends on what the last one left (WarmMethod):
-//  - after network simplex (the CPU backend's choice for allocation networks): its final
-//    basis, with tree flows recomputed for the new bounds and supplies and any tree arc
-//    that no longer fits replaced by an artificial one, then pivots as usual;
+//  - after network simplex (the CPU backend's choice for allocation networks): the solver
+//    itself is kept, edits change its arrays in place, and the next solve fits the kept
+//    tree's flows and prices to them (any tree arc that no longer fits is replaced by an
+//    artificial one) and pivots on, with nothing of size m rebuilt. Edits it cannot take
+//    in place (new arcs or nodes, infinite capacities) rebuild it from the kept basis;
 //  - after cost scaling: the previous optimal flow (clamped to the new bounds, new arcs
 //    empty) and exact potentials, then successive shortest paths for the imbalance the
 //    edits left, handing over to cost scaling from those prices past a budget.
@@ -36,7 +38,7 @@
 namespace sluice {
 
 namespace detail {
-struct SimplexBasis;
+class KeptSimplex;
 }
 
 // How a solve with a kept optimum proceeds.
@@ -82,6 +84,10 @@ class WarmSolver {
   [[nodiscard]] SolveResult solve();
   // True when the next solve starts from a kept optimum.
   [[nodiscard]] bool warm() const { return has_optimum_; }
+  // True when a network simplex solve now would run on the kept solver in place, with
+  // nothing rebuilt: the last solve was network simplex and every edit since could be
+  // passed on to it.
+  [[nodiscard]] bool in_place() const;
 
   // For measurements (bench/warm_bench.cpp) and tests: the method (kAuto by default), the
   // first ε of a warm cost-scaling solve in original cost units, and the arc visits (× arcs
@@ -99,6 +105,11 @@ class WarmSolver {
   [[nodiscard]] SolveResult solve_cold();
   [[nodiscard]] SolveResult solve_warm(WarmMethod method);
   [[nodiscard]] SolveResult solve_simplex(const SolveOptions& options, double block_factor, bool warm);
+  void resolve_kept(SolveResult& result);
+  [[nodiscard]] bool kept_fits() const;
+  // Passes an edit on to the kept network simplex, or marks it out of step.
+  void keep_bounds(ArcId a, std::int64_t lower, std::int64_t capacity);
+  void keep_cost(ArcId a, std::int64_t cost);
   [[nodiscard]] bool validated(SolveResult& result, std::chrono::steady_clock::time_point t0) const;
   SolveResult& finish(SolveResult& result, std::chrono::steady_clock::time_point t0) const;
 
@@ -107,8 +118,13 @@ class WarmSolver {
   bool has_optimum_ = false;
   std::vector<std::int64_t> flow_;       // the last optimum, per arc of its network
   std::vector<std::int64_t> potential_;  // its exact potentials, per node
-  std::unique_ptr<detail::SimplexBasis> basis_;  // its network simplex basis, when it has one
-  bool basis_is_new_ = false;  // the solve under way left basis_ (else basis_ is stale once it succeeds)
+  // The network simplex solver of the last optimum, when network simplex found it; in step
+  // with network_ while every edit since could be passed on to it, else only its basis is
+  // of use (a rebuild starts from it).
+  std::unique_ptr<detail::KeptSimplex> kept_;
+  bool kept_in_step_ = false;
+  bool kept_is_new_ = false;  // the solve under way used or made kept_ (else it is dropped)
+  std::int64_t kept_infinite_bound_ = 0;  // what kept_ holds for infinite capacities
   std::int64_t warm_start_eps_ = 0;
   double shortest_path_budget_ = 0;
   WarmMethod method_ = WarmMethod::kAuto;

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <deque>
+#include <limits>
+#include <vector>
 
 namespace sluice::detail {
 
@@ -60,6 +62,31 @@ bool has_negative_infinite_cycle(const Network& network) {
   return false;
 }
 
+std::int64_t infinite_capacity_bound(const Network& network) {
+  // Total supply after lower-bound shifts plus all finite capacities: no optimal flow puts
+  // more on one arc (it is paths from sources plus cycles through finite arcs). validate()
+  // guaranteed it fits in 64 bits.
+  const std::vector<std::int64_t>& caps = network.capacities();
+  if (std::find(caps.begin(), caps.end(), kInfiniteCapacity) == caps.end()) return 0;
+  __int128 bound = 1;
+  std::vector<std::int64_t> excess(network.supplies().begin(), network.supplies().end());
+  for (ArcId a = 0; a < network.num_arcs(); ++a) {
+    const std::int64_t lo = network.lower(a);
+    const std::int64_t cap = network.capacity(a);
+    if (cap == kInfiniteCapacity) {
+      bound += lo < 0 ? -static_cast<__int128>(lo) : lo;
+    } else {
+      bound += static_cast<__int128>(cap) - lo;
+    }
+    excess[static_cast<std::size_t>(network.tail(a))] -= lo;
+    excess[static_cast<std::size_t>(network.head(a))] += lo;
+  }
+  for (const std::int64_t b : excess) {
+    if (b > 0) bound += b;
+  }
+  return static_cast<std::int64_t>(std::min<__int128>(bound, std::numeric_limits<std::int64_t>::max() / 2));
+}
+
 ResidualGraph build_residual_graph(const Network& network) {
   ResidualGraph g;
   const NodeId n = network.num_nodes();
@@ -68,27 +95,13 @@ ResidualGraph build_residual_graph(const Network& network) {
   g.m2 = 2 * m;
   g.excess.assign(network.supplies().begin(), network.supplies().end());
 
-  // Bound for infinite capacities: total supply after lower-bound shifts plus all finite
-  // capacities. validate() guaranteed this fits in 64 bits.
-  bool any_infinite = false;
-  __int128 bound = 1;
   for (ArcId a = 0; a < m; ++a) {
-    const std::int64_t lo = network.lower(a);
-    const std::int64_t cap = network.capacity(a);
-    if (cap == kInfiniteCapacity) {
-      any_infinite = true;
-      bound += lo < 0 ? -static_cast<__int128>(lo) : lo;
-    } else {
-      bound += static_cast<__int128>(cap) - lo;
-    }
-    g.excess[static_cast<std::size_t>(network.tail(a))] -= lo;
-    g.excess[static_cast<std::size_t>(network.head(a))] += lo;
+    g.excess[static_cast<std::size_t>(network.tail(a))] -= network.lower(a);
+    g.excess[static_cast<std::size_t>(network.head(a))] += network.lower(a);
   }
-  for (const std::int64_t b : g.excess) {
-    if (b > 0) bound += b;
-  }
-  const std::int64_t infinite_bound =
-      static_cast<std::int64_t>(std::min<__int128>(bound, std::numeric_limits<std::int64_t>::max() / 2));
+  const std::int64_t infinite_bound = infinite_capacity_bound(network);
+  const bool any_infinite = infinite_bound > 0;
+  g.infinite_bound = infinite_bound;
   if (any_infinite) g.has_negative_infinite_cycle = has_negative_infinite_cycle(network);
 
   // Counting sort of the 2m residual arcs by tail.

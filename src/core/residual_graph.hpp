@@ -26,6 +26,7 @@ struct ResidualGraph {
   std::vector<std::int32_t> fwd;     // network arc a -> its forward residual arc
   std::vector<std::int64_t> excess;  // n: supplies after removing lower bounds
   bool has_negative_infinite_cycle = false;
+  std::int64_t infinite_bound = 0;   // what infinite capacities were clamped to (0: none)
   std::int64_t max_abs_cost = 0;
 
   [[nodiscard]] std::int64_t flow_of(const Network& net, ArcId a) const {
@@ -33,6 +34,10 @@ struct ResidualGraph {
   }
   [[nodiscard]] std::size_t memory_bytes() const;
 };
+
+// The capacity infinite arcs get in the residual graph, 0 when there are none (a network
+// that passed validate()).
+[[nodiscard]] std::int64_t infinite_capacity_bound(const Network& network);
 
 // Builds the residual graph of a network that passed validate().
 [[nodiscard]] ResidualGraph build_residual_graph(const Network& network);

@@ -2,12 +2,15 @@
 #include "sluice/warm_solver.hpp"
 
 #include <algorithm>
+#include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 
 #include "cost_scaling.hpp"
+#include "network_simplex.hpp"
 #include "residual_graph.hpp"
 #include "seconds_since.hpp"
 #include "shortest_paths.hpp"
@@ -81,7 +84,8 @@ void WarmSolver::reset(Network network) {
   network_ = std::move(network);
   has_optimum_ = false;
   edits_ = 0;
-  basis_.reset();
+  kept_.reset();
+  kept_in_step_ = false;
   flow_.clear();
   potential_.clear();
 }
@@ -109,6 +113,7 @@ Validation WarmSolver::set_bounds(ArcId a, std::int64_t lower, std::int64_t capa
     return invalid("arc " + std::to_string(a) + ": bounds [" + std::to_string(lower) + ", " +
                    std::to_string(capacity) + "] need 0 <= lower <= capacity");
   }
+  keep_bounds(a, lower, capacity);
   network_.set_bounds(a, lower, capacity);
   ++edits_;
   return ok;
@@ -123,6 +128,7 @@ Validation WarmSolver::set_capacity(ArcId a, std::int64_t capacity) {
 Validation WarmSolver::set_cost(ArcId a, std::int64_t cost) {
   Validation ok = check_arc(a);
   if (!ok.ok()) return ok;
+  keep_cost(a, cost);
   network_.set_cost(a, cost);
   ++edits_;
   return ok;
@@ -131,6 +137,9 @@ Validation WarmSolver::set_cost(ArcId a, std::int64_t cost) {
 Validation WarmSolver::set_supply(NodeId v, std::int64_t supply) {
   Validation ok = check_node(v);
   if (!ok.ok()) return ok;
+  std::int64_t change = 0;
+  if (__builtin_sub_overflow(supply, network_.supply(v), &change)) kept_in_step_ = false;
+  if (kept_in_step_) kept_->add_supply(v, change);
   network_.set_supply(v, supply);
   ++edits_;
   return ok;
@@ -139,6 +148,7 @@ Validation WarmSolver::set_supply(NodeId v, std::int64_t supply) {
 ArcId WarmSolver::add_arc(NodeId tail, NodeId head, std::int64_t lower, std::int64_t capacity, std::int64_t cost) {
   if (!check_node(tail).ok() || !check_node(head).ok()) return -1;
   ++edits_;
+  kept_in_step_ = false;  // the kept solver's arrays have no room: rebuilt from its basis
   return network_.add_arc(tail, head, lower, capacity, cost);
 }
 
@@ -146,21 +156,50 @@ Validation WarmSolver::remove_arc(ArcId a) { return set_bounds(a, 0, 0); }
 
 NodeId WarmSolver::add_node(std::int64_t supply) {
   ++edits_;
+  kept_in_step_ = false;
   return network_.add_node(supply);
 }
 
 Validation WarmSolver::retire_node(NodeId v) {
   Validation ok = check_node(v);
   if (!ok.ok()) return ok;
-  network_.set_supply(v, 0);
-  ++edits_;
+  (void)set_supply(v, 0);
   for (ArcId a = 0; a < network_.num_arcs(); ++a) {
-    if (network_.tail(a) == v || network_.head(a) == v) {
-      network_.set_bounds(a, 0, 0);
-      ++edits_;
-    }
+    if (network_.tail(a) == v || network_.head(a) == v) (void)set_bounds(a, 0, 0);
   }
   return ok;
+}
+
+void WarmSolver::keep_bounds(ArcId a, std::int64_t lower, std::int64_t capacity) {
+  if (!kept_in_step_) return;
+  // An infinite capacity may need the unboundedness check: rebuild.
+  if (capacity == kInfiniteCapacity) {
+    kept_in_step_ = false;
+    return;
+  }
+  // The kept solver works above lower bounds: a changed lower bound moves supply.
+  std::int64_t shift = 0;
+  if (__builtin_sub_overflow(lower, network_.lower(a), &shift)) {
+    kept_in_step_ = false;
+    return;
+  }
+  kept_->set_arc(a, capacity - lower, network_.cost(a));
+  if (shift != 0) {
+    kept_->add_supply(network_.tail(a), -shift);
+    kept_->add_supply(network_.head(a), shift);
+  }
+}
+
+void WarmSolver::keep_cost(ArcId a, std::int64_t cost) {
+  if (!kept_in_step_) return;
+  // Its artificial arcs must cost more than any path: (|c| + 1)·(n + 1) within what it has.
+  const __int128 needed = (cost < 0 ? -static_cast<__int128>(cost) : static_cast<__int128>(cost)) + 1;
+  if (network_.capacity(a) == kInfiniteCapacity ||
+      needed * (static_cast<__int128>(kept_->nodes()) + 1) > kept_->artificial_cost()) {
+    kept_in_step_ = false;
+    return;
+  }
+  kept_->set_arc(a, network_.capacity(a) - network_.lower(a), cost);
 }
 
 double WarmSolver::edited_share() const {
@@ -170,11 +209,11 @@ double WarmSolver::edited_share() const {
 WarmMethod WarmSolver::choose_method() const {
   if (method_ != WarmMethod::kAuto) return method_;
   if (edited_share() > kWarmUpTo) return WarmMethod::kCold;
-  return basis_ ? WarmMethod::kNetworkSimplex : WarmMethod::kShortestPaths;
+  return kept_ ? WarmMethod::kNetworkSimplex : WarmMethod::kShortestPaths;
 }
 
 SolveResult WarmSolver::solve() {
-  basis_is_new_ = false;
+  kept_is_new_ = false;
   const WarmMethod method = has_optimum_ ? choose_method() : WarmMethod::kCold;
   SolveResult result = method == WarmMethod::kCold ? solve_cold() : solve_warm(method);
   if (options_.backend != Backend::kCpu && options_.backend != Backend::kAuto) {
@@ -186,8 +225,11 @@ SolveResult WarmSolver::solve() {
     potential_ = result.potential;
     has_optimum_ = true;
     edits_ = 0;
-    // Only network simplex leaves a basis; any other solve leaves the kept one stale.
-    if (!basis_is_new_) basis_.reset();
+    // Only network simplex leaves a solver to keep; after any other solve it is stale.
+    if (!kept_is_new_) {
+      kept_.reset();
+      kept_in_step_ = false;
+    }
   }
   return result;
 }
@@ -201,22 +243,68 @@ SolveResult WarmSolver::solve_cold() {
   return solve_simplex(cold, choice.block_factor, /*warm=*/false);
 }
 
-// Network simplex, from the kept basis when `warm` (and there is one), keeping the final
-// basis for the next solve.
+// Network simplex: on the kept solver when `warm` and it is in step with the network,
+// else on a new one (from the kept solver's basis when `warm` and there is one), which is
+// kept for the next solve.
 SolveResult WarmSolver::solve_simplex(const SolveOptions& options, double block_factor, bool warm) {
   const auto t0 = Clock::now();
-  SolveResult refused;
-  if (!validated(refused, t0)) return refused;
-  const double validate_s = seconds_since(t0);
-  auto next = std::make_unique<detail::SimplexBasis>();
-  SolveResult result =
-      detail::solve_network_simplex(network_, options, block_factor, warm ? basis_.get() : nullptr, next.get());
-  if (result.status == Status::kOptimal) {
-    basis_ = std::move(next);
-    basis_is_new_ = true;
+  SolveResult result;
+  if (!validated(result, t0)) return result;
+  result.timings.validate_s = seconds_since(t0);
+  result.backend = Backend::kCpu;
+  if (!(warm && kept_ && kept_in_step_ && kept_fits())) {
+    const auto t = Clock::now();
+    detail::ResidualGraph g = detail::build_residual_graph(network_);
+    if (g.has_negative_infinite_cycle) {
+      // Infeasible or unbounded, decided in the order a cold solve decides them.
+      result = detail::solve_network_simplex(network_, options, block_factor, nullptr, nullptr);
+      kept_.reset();
+      kept_in_step_ = false;
+      return finish(result, t0);
+    }
+    std::unique_ptr<detail::SimplexBasis> basis;
+    if (warm && kept_) {
+      basis = std::make_unique<detail::SimplexBasis>();
+      kept_->save(*basis);
+    }
+    kept_ = std::make_unique<detail::KeptSimplex>(g, block_factor, basis.get());
+    kept_in_step_ = true;
+    kept_infinite_bound_ = g.infinite_bound;
+    result.timings.setup_s = seconds_since(t);
   }
-  result.timings.validate_s = validate_s;
+  kept_is_new_ = true;
+  resolve_kept(result);
   return finish(result, t0);
+}
+
+bool WarmSolver::in_place() const { return kept_ && kept_in_step_ && kept_fits(); }
+
+// The kept solver holds infinite capacities at the bound of the network it was built from;
+// edits that raise supplies or finite capacities may need a higher one.
+bool WarmSolver::kept_fits() const {
+  return kept_infinite_bound_ == 0 || detail::infinite_capacity_bound(network_) <= kept_infinite_bound_;
+}
+
+// Solves on the kept solver and reads its flows back in the network's terms.
+void WarmSolver::resolve_kept(SolveResult& result) {
+  auto t = Clock::now();
+  detail::EngineOutcome outcome = kept_->solve(options_.cancel, options_.progress, result.stats);
+  result.timings.solve_s = seconds_since(t);
+  result.status = outcome.status;
+  result.message = std::move(outcome.message);
+  result.algorithm = outcome.warm_start ? "network simplex, warm start" : "network simplex";
+  if (result.status == Status::kCostOverflow) {
+    kept_.reset();  // beyond its cost range: nothing to keep
+    kept_in_step_ = false;
+  }
+  if (result.status != Status::kOptimal) return;
+  t = Clock::now();
+  result.flow.resize(static_cast<std::size_t>(network_.num_arcs()));
+  for (ArcId a = 0; a < network_.num_arcs(); ++a) {
+    result.flow[static_cast<std::size_t>(a)] = network_.lower(a) + kept_->flow(a);
+  }
+  detail::set_total_cost(network_, std::move(outcome.potential), result);
+  result.timings.potentials_s = seconds_since(t);
 }
 
 SolveResult WarmSolver::solve_warm(WarmMethod method) {

@@ -56,18 +56,23 @@ SolveResult reference(const Network& net) {
   return ours;
 }
 
-// One random edit to the solver's network; pushes what undoes it.
-void random_edit(WarmSolver& solver, Rng& rng, std::int64_t max_cost, std::vector<std::function<void()>>& undo) {
+// One random edit to the solver's network; pushes what undoes it. `in_place` keeps to the
+// edits a kept network simplex takes in place (no new arcs or nodes, finite capacities).
+void random_edit(WarmSolver& solver, Rng& rng, std::int64_t max_cost, bool in_place,
+                 std::vector<std::function<void()>>& undo) {
   const Network& net = solver.network();
   const ArcId m = net.num_arcs();
   const NodeId n = net.num_nodes();
-  const std::int64_t kind = rng.in(0, 99);
-  if (kind < 35 && m > 0) {  // capacity (sometimes below the current flow, sometimes 0)
+  std::int64_t kind = rng.in(0, 99);
+  if (in_place && kind >= 75 && kind < 97) kind = rng.in(0, 34);
+  if (kind < 35 && m > 0) {  // capacity (sometimes below the current flow, sometimes 0), at times the lower bound
     const ArcId a = static_cast<ArcId>(rng.in(0, m - 1));
     const std::int64_t lower = net.lower(a), cap = net.capacity(a);
     const std::int64_t base = cap == kInfiniteCapacity ? 100 : cap;
-    const std::int64_t new_cap = rng.chance(0.05) ? kInfiniteCapacity : rng.in(lower, 2 * base + 2);
-    ASSERT_TRUE(solver.set_bounds(a, lower, new_cap).ok());
+    const std::int64_t new_cap =
+        !in_place && rng.chance(0.05) ? kInfiniteCapacity : rng.in(std::max<std::int64_t>(lower, 0), 2 * base + 2);
+    const std::int64_t new_lower = rng.chance(0.2) ? rng.in(0, std::min<std::int64_t>(new_cap, 3)) : lower;
+    ASSERT_TRUE(solver.set_bounds(a, new_lower, new_cap).ok());
     undo.push_back([&solver, a, lower, cap] { ASSERT_TRUE(solver.set_bounds(a, lower, cap).ok()); });
   } else if (kind < 55 && m > 0) {  // cost, negative ones included
     const ArcId a = static_cast<ArcId>(rng.in(0, m - 1));
@@ -131,11 +136,13 @@ struct Counts {
   int not_optimal = 0;
   int handed_over = 0;  // shortest paths ran out of budget and cost scaling finished
   int simplex_warm = 0;  // network simplex started from a basis it kept
+  int in_place = 0;      // ... on the kept solver itself, nothing rebuilt
 };
 
 // `steps` rounds of 1-4 edits on `start`, each followed by a warm solve checked against a
 // cold reference.
-void run_sequence(const Network& start, std::uint64_t seed, int steps, std::int64_t max_cost, Counts& counts) {
+void run_sequence(const Network& start, std::uint64_t seed, int steps, std::int64_t max_cost, Counts& counts,
+                  bool in_place_only = false) {
   Rng rng(seed);
   SolveOptions options;
   options.backend = Backend::kCpu;
@@ -159,17 +166,19 @@ void run_sequence(const Network& start, std::uint64_t seed, int steps, std::int6
     std::vector<std::function<void()>> undo;
     const std::int64_t edits = rng.in(1, 4);
     for (std::int64_t i = 0; i < edits; ++i) {
-      random_edit(solver, rng, max_cost, undo);
+      random_edit(solver, rng, max_cost, in_place_only, undo);
       if (::testing::Test::HasFatalFailure()) return;
     }
     const std::size_t turn = static_cast<std::size_t>(step) % std::size(methods);
-    const WarmMethod method = methods[turn];
+    const WarmMethod method = in_place_only ? WarmMethod::kNetworkSimplex : methods[turn];
     solver.set_method(method);
     solver.set_shortest_path_budget(turn == 3 ? 0.3 : 0);
     SCOPED_TRACE(std::string("method ") + std::string(to_string(method)) + (turn == 3 ? ", tiny budget" : ""));
+    const bool in_place = method == WarmMethod::kNetworkSimplex && solver.in_place();
     const SolveResult warm = solver.solve();
     const SolveResult cold = reference(solver.network());
     ++counts.steps;
+    counts.in_place += in_place;
     ASSERT_EQ(to_string(warm.status), to_string(cold.status)) << warm.message << " | " << cold.message;
     if (warm.status == Status::kOptimal) {
       ++counts.optimal;
@@ -248,6 +257,46 @@ TEST(WarmResolveProperty, DatasetsAndAllocationNetworks) {
   }
   EXPECT_GE(files, 10);
   EXPECT_GT(counts.optimal, counts.steps / 2);
+}
+
+// Network simplex kept between solves and edited in place (bounds, lower bounds included,
+// costs, supplies, removed arcs, retired nodes), every solve from the kept solver: on the
+// generator families and the dumped allocation networks.
+TEST(WarmResolveProperty, KeptNetworkSimplexEditedInPlace) {
+  Counts counts;
+  for (std::uint64_t seed = 1; seed <= 3; ++seed) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    QuincyParams q;
+    q.machines = 12;
+    q.tasks = 80;
+    q.seed = seed;
+    NetgenParams ng;
+    ng.nodes = 40;
+    ng.arcs = 240;
+    ng.sources = 4;
+    ng.sinks = 4;
+    ng.total_supply = 200;
+    ng.max_cost = 100;
+    ng.max_cap = 40;
+    ng.seed = seed;
+    run_sequence(generate_quincy(q), seed * 31, 150, 100, counts, /*in_place_only=*/true);
+    if (HasFatalFailure()) return;
+    run_sequence(generate_netgen(ng), seed * 37, 150, 100, counts, /*in_place_only=*/true);
+    if (HasFatalFailure()) return;
+  }
+  for (const test::McfDataset& d : test::mcf_datasets()) {
+    if (d.file.rfind("alloc_", 0) != 0) continue;
+    SCOPED_TRACE(d.file);
+    const DimacsReadResult r = read_dimacs_file(d.path);
+    ASSERT_TRUE(r.ok) << r.error;
+    run_sequence(r.network, 977, r.network.num_arcs() > 5000 ? 30 : 100, 1000, counts, /*in_place_only=*/true);
+    if (HasFatalFailure()) return;
+  }
+  EXPECT_GT(counts.optimal, counts.steps / 2);
+  EXPECT_GT(counts.not_optimal, 20);
+  // Most solves ran in place (the rest follow a failed step's undo or a cost past the
+  // kept solver's range, and rebuild).
+  EXPECT_GT(counts.in_place, counts.steps * 3 / 4);
 }
 
 }  // namespace
