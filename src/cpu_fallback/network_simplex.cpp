@@ -46,7 +46,7 @@ class NetworkSimplex {
   // Begins from `basis` instead of the all-artificial tree; false (and the all-artificial
   // tree kept) when it does not describe a spanning tree of this network.
   bool start_from(const SimplexBasis& basis) {
-    warm_ = import_basis(basis) && restart();
+    warm_ = import_basis(basis) && restart(/*full=*/true);
     if (!warm_) init_tree();
     return warm_;
   }
@@ -63,7 +63,7 @@ class NetworkSimplex {
     }
     if (restart_pending_) {
       restart_pending_ = false;
-      warm_ = restart();
+      warm_ = restart(/*full=*/false);
       if (!warm_) init_tree();  // cannot happen with a tree this class kept; cold if it does
     }
     const std::int64_t block = std::max<std::int64_t>(
@@ -123,20 +123,28 @@ class NetworkSimplex {
   // flows and prices for them and pivots on from the basis it has.
   void set_arc(std::int32_t id, std::int64_t span, std::int64_t cost) {
     const std::size_t a = static_cast<std::size_t>(internal()[static_cast<std::size_t>(id)]);
+    if (state_[a] == kUpper) {  // stays at its (new) bound: the flow it moves changes
+      const std::int64_t more = span - flow_[a];
+      flow_[a] = span;
+      imbalance_[static_cast<std::size_t>(source_[a])] -= more;
+      imbalance_[static_cast<std::size_t>(target_[a])] += more;
+    }
     cap_[a] = span;
     cost_[a] = cost;
     restart_pending_ = true;
   }
   void add_supply(std::int32_t v, std::int64_t delta) {
     supply_[static_cast<std::size_t>(v)] += delta;
+    imbalance_[static_cast<std::size_t>(v)] += delta;
     restart_pending_ = true;
   }
   [[nodiscard]] std::int64_t artificial_cost() const { return artificial_cost_; }
   [[nodiscard]] std::int32_t nodes() const { return n_; }
   [[nodiscard]] std::int32_t arcs() const { return m_; }
-  // Flow above the lower bound of network arc `id`, after an optimal run.
-  [[nodiscard]] std::int64_t flow(std::int32_t id) const {
-    return flow_[static_cast<std::size_t>(internal()[static_cast<std::size_t>(id)])];
+  // Adds each network arc's flow (above its lower bound) to flow[id], in one pass over the
+  // internal order.
+  void add_flows(std::vector<std::int64_t>& flow) const {
+    for (std::int32_t a = 0; a < m_; ++a) flow[static_cast<std::size_t>(arc_of_[static_cast<std::size_t>(a)])] += flow_[static_cast<std::size_t>(a)];
   }
   // Flows in internal order, for writing back into a residual graph in one pass.
   [[nodiscard]] std::int64_t internal_flow(std::int32_t a) const { return flow_[static_cast<std::size_t>(a)]; }
@@ -200,6 +208,7 @@ class NetworkSimplex {
     const std::size_t nodes = static_cast<std::size_t>(n_) + 1;
     flow_.assign(arcs, 0);
     state_.assign(arcs, kLower);
+    imbalance_.assign(nodes, 0);
     parent_.assign(nodes, -1);
     pred_.assign(nodes, -1);
     dir_.assign(nodes, kUp);
@@ -504,54 +513,57 @@ class NetworkSimplex {
   // Fits the tree's flows to today's bounds and supplies and its prices to today's costs,
   // keeping the tree where it can; false when the parent pointers are not a tree.
   //
-  // Non-tree arcs sit at their (new) bound. Tree flows follow leaves first: what a subtree
-  // holds beyond its own supply crosses the arc to its parent. An arc that cannot carry
-  // that (or would be degenerate the wrong way) goes to its bound, and the subtree hangs
-  // from the root by its artificial arc carrying the difference, which pivots then drive
-  // out.
-  bool restart() {
-    if (!build_order()) return false;
-    std::vector<std::int64_t> excess(supply_.begin(), supply_.end());
-    excess.push_back(0);  // the root
-    for (std::int32_t a = 0; a < m_; ++a) {
-      const std::int8_t state = state_[static_cast<std::size_t>(a)];
-      if (state == kTree) continue;
-      flow_[static_cast<std::size_t>(a)] = state == kUpper ? cap_[static_cast<std::size_t>(a)] : 0;
-      if (state != kUpper) continue;
-      excess[static_cast<std::size_t>(source_[static_cast<std::size_t>(a)])] -= flow_[static_cast<std::size_t>(a)];
-      excess[static_cast<std::size_t>(target_[static_cast<std::size_t>(a)])] += flow_[static_cast<std::size_t>(a)];
-    }
-    for (std::int32_t v = 0; v < n_; ++v) {
-      const std::size_t art = static_cast<std::size_t>(m_ + v);
-      if (state_[art] != kTree) flow_[art] = 0;
+  // Non-tree arcs sit at their bound. `full` (a basis just imported): tree flows are
+  // worked out from the supplies and those bounds alone. Otherwise (edits to a solved
+  // tree) only the change is: imbalance_ holds what the edits did to each node's balance
+  // (set_arc, add_supply), and each tree arc's flow moves by what its subtree gained, with
+  // no work over the non-tree arcs. Either way, leaves first: an arc that cannot carry its
+  // new flow (or would be degenerate the wrong way) goes to its bound, and its subtree
+  // hangs from the root by its artificial arc carrying the difference, which pivots then
+  // drive out.
+  bool restart(bool full) {
+    if (full) {
+      if (!build_order()) return false;
+      std::copy(supply_.begin(), supply_.end(), imbalance_.begin());
+      for (std::int32_t a = 0; a < m_ + n_; ++a) {
+        const std::int8_t state = state_[static_cast<std::size_t>(a)];
+        flow_[static_cast<std::size_t>(a)] = state == kUpper ? cap_[static_cast<std::size_t>(a)] : 0;
+        if (state != kUpper) continue;
+        imbalance_[static_cast<std::size_t>(source_[static_cast<std::size_t>(a)])] -= flow_[static_cast<std::size_t>(a)];
+        imbalance_[static_cast<std::size_t>(target_[static_cast<std::size_t>(a)])] += flow_[static_cast<std::size_t>(a)];
+      }
     }
     bool rehung = false;
-    for (auto it = order_.rbegin(); it != order_.rend(); ++it) {
-      const std::int32_t v = *it;
-      if (v == root_) continue;
-      const std::int64_t out_of_subtree = excess[static_cast<std::size_t>(v)];
+    // Reverse preorder: the thread walked backwards from the root.
+    for (std::int32_t v = rev_thread_[static_cast<std::size_t>(root_)]; v != root_;
+         v = rev_thread_[static_cast<std::size_t>(v)]) {
+      const std::int64_t gained = imbalance_[static_cast<std::size_t>(v)];
+      imbalance_[static_cast<std::size_t>(v)] = 0;
       const std::size_t a = static_cast<std::size_t>(pred_[static_cast<std::size_t>(v)]);
-      if (a >= static_cast<std::size_t>(m_)) {  // already hangs from the root
+      const bool up = dir_[static_cast<std::size_t>(v)] == kUp;
+      const std::int64_t was_out = up ? flow_[a] : -flow_[a];  // what left the subtree by this arc
+      const std::int64_t out_of_subtree = was_out + gained;
+      if (a >= static_cast<std::size_t>(m_)) {  // hangs from the root
         set_artificial(v, out_of_subtree >= 0);
         flow_[a] = out_of_subtree >= 0 ? out_of_subtree : -out_of_subtree;
         continue;
       }
-      const bool up = dir_[static_cast<std::size_t>(v)] == kUp;
       const std::int64_t f = up ? out_of_subtree : -out_of_subtree;
       const std::int64_t cap = cap_[a];
       const bool fits = f >= 0 && f <= cap && !(up && f == cap) && !(!up && f == 0);
       const std::int32_t p = parent_[static_cast<std::size_t>(v)];
       if (fits) {
         flow_[a] = f;
-        excess[static_cast<std::size_t>(p)] += out_of_subtree;
+        imbalance_[static_cast<std::size_t>(p)] += gained;
         continue;
       }
       const std::int64_t bound = std::clamp<std::int64_t>(f, 0, cap);
       flow_[a] = bound;
       state_[a] = bound == 0 ? kLower : kUpper;
       // The arc now moves `bound` between v and p; the rest leaves by the artificial arc.
-      excess[static_cast<std::size_t>(p)] += up ? bound : -bound;
-      const std::int64_t rest = out_of_subtree - (up ? bound : -bound);
+      const std::int64_t now_out = up ? bound : -bound;
+      imbalance_[static_cast<std::size_t>(p)] += now_out - was_out;
+      const std::int64_t rest = out_of_subtree - now_out;
       const std::size_t art = static_cast<std::size_t>(m_ + v);
       parent_[static_cast<std::size_t>(v)] = root_;
       pred_[static_cast<std::size_t>(v)] = static_cast<std::int32_t>(art);
@@ -560,11 +572,11 @@ class NetworkSimplex {
       flow_[art] = rest >= 0 ? rest : -rest;
       rehung = true;
     }
+    imbalance_[static_cast<std::size_t>(root_)] = 0;
     if (rehung && !build_order()) return false;
-    // Prices from the root down: every tree arc's reduced cost zero.
+    // Prices from the root down (preorder: the thread): every tree arc's reduced cost zero.
     pi_[static_cast<std::size_t>(root_)] = 0;
-    for (const std::int32_t v : order_) {
-      if (v == root_) continue;
+    for (std::int32_t v = thread_[static_cast<std::size_t>(root_)]; v != root_; v = thread_[static_cast<std::size_t>(v)]) {
       const std::size_t a = static_cast<std::size_t>(pred_[static_cast<std::size_t>(v)]);
       const std::int64_t pp = pi_[static_cast<std::size_t>(parent_[static_cast<std::size_t>(v)])];
       pi_[static_cast<std::size_t>(v)] = dir_[static_cast<std::size_t>(v)] == kUp ? pp - cost_[a] : pp + cost_[a];
@@ -641,6 +653,7 @@ class NetworkSimplex {
   std::int32_t next_arc_ = 0;
   bool warm_ = false;             // the basis came from an earlier solve
   bool restart_pending_ = false;  // edits since the last run: fit flows and prices first
+  std::vector<std::int64_t> imbalance_;  // per node and root: what edits did to its balance
   std::vector<std::int32_t> order_;  // preorder from the root (warm start)
 
   std::vector<std::int32_t> arc_of_;  // internal arc -> network arc
@@ -709,7 +722,7 @@ EngineOutcome KeptSimplex::solve(const std::atomic<bool>* cancel, bool progress,
 
 void KeptSimplex::set_arc(std::int32_t arc, std::int64_t span, std::int64_t cost) { impl_->set_arc(arc, span, cost); }
 void KeptSimplex::add_supply(std::int32_t node, std::int64_t delta) { impl_->add_supply(node, delta); }
-std::int64_t KeptSimplex::flow(std::int32_t arc) const { return impl_->flow(arc); }
+void KeptSimplex::add_flows(std::vector<std::int64_t>& flow) const { impl_->add_flows(flow); }
 std::int64_t KeptSimplex::artificial_cost() const { return impl_->artificial_cost(); }
 std::int32_t KeptSimplex::nodes() const { return impl_->nodes(); }
 std::int32_t KeptSimplex::arcs() const { return impl_->arcs(); }

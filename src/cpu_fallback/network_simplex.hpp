@@ -78,7 +78,7 @@ class KeptSimplex {
   KeptSimplex& operator=(const KeptSimplex&) = delete;
 
   // Pivots to optimality from the current basis; on kOptimal the outcome holds exact
-  // potentials and flow() the flows. kCostOverflow when the costs are out of range.
+  // potentials and add_flows() gives the flows. kCostOverflow when the costs are out of range.
   [[nodiscard]] EngineOutcome solve(const std::atomic<bool>* cancel, bool progress, SolverStats& stats);
 
   // Edits, by network arc and node id. `span` is capacity minus lower bound (finite);
@@ -86,7 +86,8 @@ class KeptSimplex {
   void set_arc(std::int32_t arc, std::int64_t span, std::int64_t cost);
   void add_supply(std::int32_t node, std::int64_t delta);
 
-  [[nodiscard]] std::int64_t flow(std::int32_t arc) const;  // above the arc's lower bound
+  // flow[arc] += the arc's flow above its lower bound, for every arc (after kOptimal).
+  void add_flows(std::vector<std::int64_t>& flow) const;
   // The cost of its artificial arcs, (max|c| + 1)·(n + 1) when loaded; 0 on overflow. An
   // edit that raises max|c| past what this covers needs a new solver.
   [[nodiscard]] std::int64_t artificial_cost() const;

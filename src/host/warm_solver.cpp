@@ -299,10 +299,8 @@ void WarmSolver::resolve_kept(SolveResult& result) {
   }
   if (result.status != Status::kOptimal) return;
   t = Clock::now();
-  result.flow.resize(static_cast<std::size_t>(network_.num_arcs()));
-  for (ArcId a = 0; a < network_.num_arcs(); ++a) {
-    result.flow[static_cast<std::size_t>(a)] = network_.lower(a) + kept_->flow(a);
-  }
+  result.flow = network_.lowers();
+  kept_->add_flows(result.flow);
   detail::set_total_cost(network_, std::move(outcome.potential), result);
   result.timings.potentials_s = seconds_since(t);
 }
