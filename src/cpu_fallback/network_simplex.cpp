@@ -27,17 +27,24 @@ constexpr std::int8_t kDown = -1;   // ... or from its parent to it
 // the basis tree and the prices. It outlives a solve when a KeptSimplex holds it.
 class NetworkSimplex {
  public:
-  NetworkSimplex(const ResidualGraph& g, double block_factor)
-      : n_(g.n), m_(static_cast<std::int32_t>(g.fwd.size())), root_(g.n), block_factor_(block_factor),
-        supply_(g.excess) {
-    const __int128 art = (static_cast<__int128>(g.max_abs_cost) + 1) * (static_cast<__int128>(n_) + 1);
+  // Straight from the network (no residual graph): supplies after lower bounds, and
+  // infinite capacities at `infinite_bound`.
+  NetworkSimplex(const Network& network, std::int64_t infinite_bound, double block_factor)
+      : n_(network.num_nodes()), m_(network.num_arcs()), root_(network.num_nodes()), block_factor_(block_factor),
+        supply_(network.supplies()) {
+    for (ArcId a = 0; a < m_; ++a) {
+      supply_[static_cast<std::size_t>(network.tail(a))] -= network.lower(a);
+      supply_[static_cast<std::size_t>(network.head(a))] += network.lower(a);
+      const std::int64_t c = network.cost(a);
+      max_abs_cost_ = std::max(max_abs_cost_, c < 0 ? -c : c);
+    }
+    const __int128 art = (static_cast<__int128>(max_abs_cost_) + 1) * (static_cast<__int128>(n_) + 1);
     if (art > kMaxArtificialCost) {
-      overflow_ = "network simplex: max |cost| " + std::to_string(g.max_abs_cost) + " times (n+1) exceeds 2^60";
+      overflow_ = "network simplex: max |cost| " + std::to_string(max_abs_cost_) + " times (n+1) exceeds 2^60";
       return;
     }
     artificial_cost_ = static_cast<std::int64_t>(art);
-    max_abs_cost_ = g.max_abs_cost;
-    init(g);
+    init(network, infinite_bound);
   }
 
   // Empty, or why this network is beyond network simplex's cost range (nothing else works then).
@@ -146,10 +153,6 @@ class NetworkSimplex {
   void add_flows(std::vector<std::int64_t>& flow) const {
     for (std::int32_t a = 0; a < m_; ++a) flow[static_cast<std::size_t>(arc_of_[static_cast<std::size_t>(a)])] += flow_[static_cast<std::size_t>(a)];
   }
-  // Flows in internal order, for writing back into a residual graph in one pass.
-  [[nodiscard]] std::int64_t internal_flow(std::int32_t a) const { return flow_[static_cast<std::size_t>(a)]; }
-  [[nodiscard]] std::int32_t arc_of(std::int32_t a) const { return arc_of_[static_cast<std::size_t>(a)]; }
-
   void save(SimplexBasis& basis) const {
     basis.arc_state.assign(static_cast<std::size_t>(m_), kLower);
     for (std::int32_t a = 0; a < m_; ++a) {
@@ -173,9 +176,8 @@ class NetworkSimplex {
            pi_[static_cast<std::size_t>(target_[static_cast<std::size_t>(a)])];
   }
 
-  // Arcs 0..m-1 are the network's (g's forward residual arcs), m..m+n-1 the artificial
-  // ones.
-  void init(const ResidualGraph& g) {
+  // Arcs 0..m-1 are the network's, m..m+n-1 the artificial ones.
+  void init(const Network& network, std::int64_t infinite_bound) {
     const std::size_t arcs = static_cast<std::size_t>(m_) + static_cast<std::size_t>(n_);
     source_.resize(arcs);
     target_.resize(arcs);
@@ -192,11 +194,12 @@ class NetworkSimplex {
       for (std::int32_t i = r; i < m_; i += stride) arc_of_[static_cast<std::size_t>(k++)] = i;
     }
     for (std::int32_t a = 0; a < m_; ++a) {
-      const std::int32_t fwd = g.fwd[static_cast<std::size_t>(arc_of_[static_cast<std::size_t>(a)])];
-      source_[static_cast<std::size_t>(a)] = g.head[static_cast<std::size_t>(g.rev[static_cast<std::size_t>(fwd)])];
-      target_[static_cast<std::size_t>(a)] = g.head[static_cast<std::size_t>(fwd)];
-      cap_[static_cast<std::size_t>(a)] = g.rescap[static_cast<std::size_t>(fwd)];
-      cost_[static_cast<std::size_t>(a)] = g.cost[static_cast<std::size_t>(fwd)];
+      const ArcId id = arc_of_[static_cast<std::size_t>(a)];
+      const std::int64_t capacity = network.capacity(id);
+      source_[static_cast<std::size_t>(a)] = network.tail(id);
+      target_[static_cast<std::size_t>(a)] = network.head(id);
+      cap_[static_cast<std::size_t>(a)] = capacity == kInfiniteCapacity ? infinite_bound : capacity - network.lower(id);
+      cost_[static_cast<std::size_t>(a)] = network.cost(id);
     }
     init_tree();
   }
@@ -671,42 +674,9 @@ class NetworkSimplex {
   std::vector<std::pair<std::int32_t, std::int32_t>> pieces_;
 };
 
-namespace {
-
-void report(bool progress, bool warm, std::int64_t pivots, std::chrono::steady_clock::time_point t0) {
-  if (!progress) return;
-  std::fprintf(stderr, "[network-simplex] %s%lld pivots, %.3f s\n", warm ? "warm start, " : "",
-               static_cast<long long>(pivots),
-               std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-}
-
-}  // namespace
-
-EngineOutcome solve_network_simplex(ResidualGraph& g, const NetworkSimplexParams& params, SolverStats& stats) {
-  const auto t0 = std::chrono::steady_clock::now();
-  const std::int64_t before = stats.pivots;
-  NetworkSimplex simplex(g, params.block_factor);
-  if (params.start != nullptr && simplex.overflow().empty()) simplex.start_from(*params.start);
-  EngineOutcome out = simplex.run(params.cancel, stats);
-  out.warm_start = simplex.warm();
-  if (out.status == Status::kOptimal) {
-    // The optimal flow into g, as every engine leaves it.
-    for (std::int32_t a = 0; a < simplex.arcs(); ++a) {
-      const std::int32_t e = g.fwd[static_cast<std::size_t>(simplex.arc_of(a))];
-      const std::int32_t r = g.rev[static_cast<std::size_t>(e)];
-      const std::int64_t total = g.rescap[static_cast<std::size_t>(e)] + g.rescap[static_cast<std::size_t>(r)];
-      g.rescap[static_cast<std::size_t>(r)] = simplex.internal_flow(a);
-      g.rescap[static_cast<std::size_t>(e)] = total - simplex.internal_flow(a);
-    }
-    std::fill(g.excess.begin(), g.excess.end(), 0);
-    if (params.finish != nullptr) simplex.save(*params.finish);
-  }
-  report(params.progress, simplex.warm(), stats.pivots - before, t0);
-  return out;
-}
-
-KeptSimplex::KeptSimplex(const ResidualGraph& g, double block_factor, const SimplexBasis* start)
-    : impl_(std::make_unique<NetworkSimplex>(g, block_factor)) {
+KeptSimplex::KeptSimplex(const Network& network, std::int64_t infinite_bound, double block_factor,
+                         const SimplexBasis* start)
+    : impl_(std::make_unique<NetworkSimplex>(network, infinite_bound, block_factor)) {
   if (start != nullptr && impl_->overflow().empty()) impl_->start_from(*start);
 }
 KeptSimplex::~KeptSimplex() = default;
@@ -716,7 +686,11 @@ EngineOutcome KeptSimplex::solve(const std::atomic<bool>* cancel, bool progress,
   const std::int64_t before = stats.pivots;
   EngineOutcome out = impl_->run(cancel, stats);
   out.warm_start = impl_->warm();
-  report(progress, impl_->warm(), stats.pivots - before, t0);
+  if (progress) {
+    std::fprintf(stderr, "[network-simplex] %s%lld pivots, %.3f s\n", out.warm_start ? "warm start, " : "",
+                 static_cast<long long>(stats.pivots - before),
+                 std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  }
   return out;
 }
 

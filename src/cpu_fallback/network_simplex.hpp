@@ -8,8 +8,8 @@
 // wrong sign for its bound (block search: the most violating arc of the next block of
 // about √m arcs, Grigoriadis 1986), sends flow round the cycle it closes in the tree until
 // an arc hits a bound (the last such arc met from the cycle's apex leaves, keeping the tree
-// strongly feasible), re-hangs the cut-off subtree from the entering arc and shifts that
-// subtree's prices. Optimal when no arc violates; prices are exact integers throughout.
+// strongly feasible), re-hangs the cut-off subtree from the entering arc and shifts the
+// prices of that subtree or of the rest of the tree, whichever is smaller. Optimal when no arc violates; prices are exact integers throughout.
 //
 // Why here: on aggregated allocation networks (shape nodes with large supplies, one sink)
 // cost scaling pays for moving big groups of prices together in small ε steps, while a
@@ -27,7 +27,7 @@
 #include <vector>
 
 #include "engine_outcome.hpp"
-#include "residual_graph.hpp"
+#include "sluice/network.hpp"
 #include "sluice/solver.hpp"
 
 namespace sluice::detail {
@@ -42,43 +42,33 @@ struct SimplexBasis {
   std::vector<std::int8_t> artificial_up;  // per node: its artificial arc runs node -> root
 };
 
-struct NetworkSimplexParams {
-  double block_factor = 1.0;  // pricing block = block_factor·√m arcs, at least 10
-  const std::atomic<bool>* cancel = nullptr;  // checked every 1024 pivots
-  bool progress = false;  // one line on stderr at the end
-  // Warm start: begin from this basis instead of the all-artificial one. Its tree flows are
-  // recomputed for the current bounds and supplies; a tree arc whose flow would leave its
-  // bounds (or break strong feasibility) is set to a bound and its subtree re-hung from the
-  // root by an artificial arc carrying the difference, which the pivots then drive out.
-  const SimplexBasis* start = nullptr;
-  SimplexBasis* finish = nullptr;  // when set and optimal: the final basis
-};
-
-// Solves in place: g must hold zero flow above the lower bounds with the supplies in
-// g.excess (a freshly built graph, also for a warm start). Infeasibility is found here (kInfeasible, naming the
-// stranded supply); a negative cycle of infinite arcs is not (check it first). On
-// kOptimal, g holds an optimal flow (no excess left) and the outcome its exact potentials.
-[[nodiscard]] EngineOutcome solve_network_simplex(ResidualGraph& g, const NetworkSimplexParams& params,
-                                                       SolverStats& stats);
-
 class NetworkSimplex;
 
-// A network simplex solver kept between solves (WarmSolver). Edits change its arcs and
-// supplies in place; the next solve fits the kept tree's flows and prices to them (one pass
-// over the arcs' states, O(n) for the tree) and pivots on from there, so a re-solve after a
-// few edits does no work of size m beyond that pass and the pricing.
-// After any status the tree is still a basis: a later solve goes on from it.
+// The solver, loaded straight from a validated network (no residual graph), for one solve
+// (solve_residual.cpp) or kept between solves (WarmSolver). Edits change its arcs and
+// supplies in place; the next solve moves the kept tree's flows by what they changed,
+// fits its prices, and pivots on from there, so a re-solve after a few edits does no work
+// of size m beyond the pricing. After any status the tree is still a basis: a later
+// solve goes on from it.
+//
+// Infeasibility is found here (kInfeasible, naming the stranded supply); a negative cycle
+// of infinite arcs is not (check it first).
 class KeptSimplex {
  public:
-  // Loads g (as build_residual_graph leaves it, zero flow above the lower bounds), from
-  // `start` when given and it fits (see NetworkSimplexParams::start).
-  KeptSimplex(const ResidualGraph& g, double block_factor, const SimplexBasis* start);
+  // Loads `network` with infinite capacities at `infinite_bound` (infinite_capacity_bound()),
+  // pricing blocks of block_factor·√m arcs (at least 10). From `start` when given and it
+  // describes a spanning tree of this network: its tree flows are worked out for today's
+  // bounds and supplies, and a tree arc whose flow would leave its bounds (or break strong
+  // feasibility) goes to a bound, its subtree re-hung from the root by an artificial arc
+  // carrying the difference, which the pivots then drive out.
+  KeptSimplex(const Network& network, std::int64_t infinite_bound, double block_factor, const SimplexBasis* start);
   ~KeptSimplex();
   KeptSimplex(const KeptSimplex&) = delete;
   KeptSimplex& operator=(const KeptSimplex&) = delete;
 
-  // Pivots to optimality from the current basis; on kOptimal the outcome holds exact
-  // potentials and add_flows() gives the flows. kCostOverflow when the costs are out of range.
+  // Pivots to optimality from the current basis (checking `cancel` every 1024 pivots;
+  // `progress`: one line on stderr); on kOptimal the outcome holds exact potentials and
+  // add_flows() gives the flows. kCostOverflow when the costs are out of range.
   [[nodiscard]] EngineOutcome solve(const std::atomic<bool>* cancel, bool progress, SolverStats& stats);
 
   // Edits, by network arc and node id. `span` is capacity minus lower bound (finite);

@@ -88,27 +88,34 @@ CpuChoice choose_cpu_algorithm(const Network& network, const SolveOptions& optio
 
 SolveResult solve_network_simplex(const Network& network, const SolveOptions& options, double block_factor,
                                   const SimplexBasis* start, SimplexBasis* finish) {
-  NetworkSimplexParams params;
-  params.block_factor = block_factor;
-  params.cancel = options.cancel;
-  params.progress = options.progress;
-  params.start = start;
-  params.finish = finish;
   SolveResult result;
   result.backend = Backend::kCpu;
-  const auto t = Clock::now();
-  ResidualGraph g = build_residual_graph(network);
+  result.algorithm = "network simplex";
+  auto t = Clock::now();
+  const std::int64_t infinite_bound = infinite_capacity_bound(network);
+  if (infinite_bound > 0 && has_negative_infinite_cycle(network)) {
+    // Infeasible or unbounded, decided as every other solve decides them (infeasible
+    // first): the engine is never reached.
+    ResidualGraph g = build_residual_graph(network);
+    result.timings.setup_s = seconds_since(t);
+    solve_on_residual(network, g, {}, result, Feasibility::kEngineDecides);
+    return result;
+  }
+  KeptSimplex simplex(network, infinite_bound, block_factor, start);
   result.timings.setup_s = seconds_since(t);
-  bool warm = false;  // the basis was taken (one that does not fit this network is not)
-  solve_on_residual(
-      network, g,
-      [&](ResidualGraph& graph, SolverStats& stats) {
-        EngineOutcome out = solve_network_simplex(graph, params, stats);
-        warm = out.warm_start;
-        return out;
-      },
-      result, Feasibility::kEngineDecides);
-  result.algorithm = warm ? "network simplex, warm start" : "network simplex";
+  t = Clock::now();
+  EngineOutcome outcome = simplex.solve(options.cancel, options.progress, result.stats);
+  result.timings.solve_s = seconds_since(t);
+  result.status = outcome.status;
+  result.message = std::move(outcome.message);
+  if (outcome.warm_start) result.algorithm = "network simplex, warm start";
+  if (result.status != Status::kOptimal) return result;
+  t = Clock::now();
+  result.flow = network.lowers();
+  simplex.add_flows(result.flow);
+  set_total_cost(network, std::move(outcome.potential), result);
+  if (finish != nullptr) simplex.save(*finish);
+  result.timings.potentials_s = seconds_since(t);
   return result;
 }
 

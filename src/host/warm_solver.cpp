@@ -254,8 +254,8 @@ SolveResult WarmSolver::solve_simplex(const SolveOptions& options, double block_
   result.backend = Backend::kCpu;
   if (!(warm && kept_ && kept_in_step_ && kept_fits())) {
     const auto t = Clock::now();
-    detail::ResidualGraph g = detail::build_residual_graph(network_);
-    if (g.has_negative_infinite_cycle) {
+    const std::int64_t infinite_bound = detail::infinite_capacity_bound(network_);
+    if (infinite_bound > 0 && detail::has_negative_infinite_cycle(network_)) {
       // Infeasible or unbounded, decided in the order a cold solve decides them.
       result = detail::solve_network_simplex(network_, options, block_factor, nullptr, nullptr);
       kept_.reset();
@@ -267,9 +267,9 @@ SolveResult WarmSolver::solve_simplex(const SolveOptions& options, double block_
       basis = std::make_unique<detail::SimplexBasis>();
       kept_->save(*basis);
     }
-    kept_ = std::make_unique<detail::KeptSimplex>(g, block_factor, basis.get());
+    kept_ = std::make_unique<detail::KeptSimplex>(network_, infinite_bound, block_factor, basis.get());
     kept_in_step_ = true;
-    kept_infinite_bound_ = g.infinite_bound;
+    kept_infinite_bound_ = infinite_bound;
     result.timings.setup_s = seconds_since(t);
   }
   kept_is_new_ = true;
