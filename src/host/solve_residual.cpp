@@ -1,5 +1,6 @@
 #include "solve_residual.hpp"
 
+#include <algorithm>
 #include <utility>
 #include <vector>
 
@@ -55,28 +56,34 @@ void solve_on_residual(const Network& network, ResidualGraph& g, const Engine& e
 // Measured (bench/results/cpu_algorithms, this project's 2-core machine, against LEMON's
 // NetworkSimplex in the same run):
 //  - Supplies aggregated over many sources (at least 1% of the nodes, 2 units each on
-//    average): the allocation networks `sluice allocate` builds, shape nodes with supplies
-//    in the tens to thousands and one sink. Network simplex with pricing blocks of 0.06·√m
-//    arcs: 0.41-0.42x LEMON at 1M tasks, 0.59-0.71x at 150k, where cost scaling takes
-//    0.9-3.4x.
+//    average) into few sinks (at most one per hundred sources): the allocation networks
+//    `sluice allocate` builds, shape nodes with supplies in the tens to thousands and one
+//    sink. Network simplex with pricing blocks of 0.06·√m arcs: 0.38-0.52x LEMON at 1M
+//    tasks, 0.51-0.62x at 150k, 0.39-0.65x on openb, where cost scaling takes 0.9-2.5x.
 //  - Everything else: cost scaling. Unit supplies (Quincy as generated, a node per task;
-//    assignment problems): 0.63 and 0.83x LEMON, network simplex 6.2 and 4.5x. Few
-//    sources with large supplies: NETGEN 1.97x against 5.8x for network simplex; grids are
-//    the exception (4.6x against 2.0x), left to cost scaling as no scheduler builds them.
+//    assignment problems): 0.53 and 0.83x LEMON, network simplex 4.8 and 3.7x. Supplies
+//    spread over as many sinks as sources (NETGEN, 4096 nodes, 256 of each): 1.7x against
+//    4.7x for network simplex. Grids are the exception (4.5x against 1.8x), left to cost
+//    scaling as no scheduler builds them.
 CpuChoice choose_cpu_algorithm(const Network& network, const SolveOptions& options) {
   CpuChoice choice;
   std::int64_t sources = 0;
+  std::int64_t sinks = 0;
   __int128 supply = 0;
   for (const std::int64_t s : network.supplies()) {
     if (s > 0) {
       ++sources;
       supply += s;
+    } else if (s < 0) {
+      ++sinks;
     }
   }
   const bool many_sources = sources > 0 && sources * 100 >= network.num_nodes();
   const bool aggregated = supply >= 2 * static_cast<__int128>(sources);
+  const bool few_sinks = sinks <= std::max<std::int64_t>(1, sources / 100);
   if (options.cpu_algorithm == CpuAlgorithm::kAuto) {
-    choice.algorithm = many_sources && aggregated ? CpuAlgorithm::kNetworkSimplex : CpuAlgorithm::kCostScaling;
+    choice.algorithm =
+        many_sources && aggregated && few_sinks ? CpuAlgorithm::kNetworkSimplex : CpuAlgorithm::kCostScaling;
   } else {
     choice.algorithm = options.cpu_algorithm;
   }
