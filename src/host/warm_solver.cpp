@@ -41,14 +41,17 @@ Validation invalid(std::string message) {
 constexpr std::int64_t kDefaultWarmStartEps = 16;
 
 // kAuto's rule, on the edits since the last optimum as a share of the arcs: a warm start up
-// to kWarmUpTo (network simplex from the kept basis, else successive shortest paths), a cold
-// solve above it (after 10% of edits every warm method took as long as a cold solve or
-// longer). The arc visits (× residual arcs) shortest paths may spend before cost scaling
+// to kWarmUpTo (network simplex on the kept solver; successive shortest paths up to
+// kPathsUpTo), a cold solve above it. The kept network simplex (sluice_bench_warm
+// --method network-simplex, f1174d9): 0.16-0.63 of a cold solve with 2-7% of the arcs
+// edited on openb, 0.35-0.44 with 3.4% at 150k tasks, 0.4-1.1 with 13%. Shortest paths:
+// after 10% of edits every warm method took as long as a cold solve or longer. The arc visits (× residual arcs) shortest paths may spend before cost scaling
 // takes over: few edits settle in a handful of iterations, each visiting about every arc,
 // so they get room to finish (budget 32: 0.15-0.24 of a cold solve after 0.1%, budget 8:
 // 0.40-0.49); more edits need dozens, and cost scaling finishes those sooner (after 1%,
 // budget 8: 0.42-0.64, budget 64: 0.68-1.4).
-constexpr double kWarmUpTo = 0.05;
+constexpr double kWarmUpTo = 0.10;
+constexpr double kPathsUpTo = 0.05;
 constexpr double kFewEdits = 0.003;
 constexpr double kBudgetFewEdits = 32.0;
 constexpr double kBudgetMoreEdits = 8.0;
@@ -208,7 +211,7 @@ double WarmSolver::edited_share() const {
 
 WarmMethod WarmSolver::choose_method() const {
   if (method_ != WarmMethod::kAuto) return method_;
-  if (edited_share() > kWarmUpTo) return WarmMethod::kCold;
+  if (edited_share() > (kept_ ? kWarmUpTo : kPathsUpTo)) return WarmMethod::kCold;
   return kept_ ? WarmMethod::kNetworkSimplex : WarmMethod::kShortestPaths;
 }
 
