@@ -248,133 +248,121 @@ class ByteReader {
 
 // ---- Snapshot ---------------------------------------------------------------------------
 
-void write_prefs(ByteWriter& w, const std::vector<Preference>& prefs) {
-  w.length(prefs.size());
-  for (const Preference& p : prefs) {
-    w.string(p.target);
-    w.put(p.weight);
-  }
-}
+// ---- Snapshot ---------------------------------------------------------------------------
+// The records' fields come from snapshot_schema.hpp; these two walk them.
 
-void read_prefs(ByteReader& r, std::vector<Preference>& prefs) {
-  const std::size_t n = r.length(MinBytes<Preference>::value, CountLimit{r.limits().max_machines, "max_machines"});
-  prefs.resize(n);
-  for (std::size_t i = 0; i < n; ++i) {
-    element(i, [&] {
-      field("target", [&] { r.string(prefs[i].target); });
-      field("weight", [&] { prefs[i].weight = r.get<std::int64_t>(); });
+template <class T> inline constexpr bool kIsVector = false;
+template <class T> inline constexpr bool kIsVector<std::vector<T>> = true;
+
+// Writes each field in schema order: strings, lists and maps with a u64 length first.
+struct RecordWriter {
+  ByteWriter& w;
+
+  template <class T>
+  void value(const T& v) {
+    if constexpr (std::is_same_v<T, std::string>) {
+      w.string(v);
+    } else if constexpr (std::is_same_v<T, TaskState>) {
+      w.put<std::uint8_t>(v == TaskState::kRunning ? 1 : 0);
+    } else if constexpr (std::is_arithmetic_v<T>) {
+      w.put(v);
+    } else if constexpr (kIsVector<T>) {
+      w.length(v.size());
+      for (const auto& x : v) value(x);
+    } else if constexpr (kIsRecord<T>) {
+      visit_fields(v, *this);
+    } else {
+      w.map(v, [this](const auto& x) { value(x); });
+    }
+  }
+  template <class T>
+  void operator()(const char* /*name*/, const T& v, ListLimit /*limit*/) {
+    value(v);
+  }
+};
+
+// Reads each field in schema order, naming it (and each list index and map key) in any
+// error, checking every length against the bytes left and the limits before allocating,
+// the task total against max_tasks, and the cancel flag every 4096 records.
+class RecordReader {
+ public:
+  RecordReader(ByteReader& r, const std::atomic<bool>* cancel) : r_(r), cancel_(cancel) {}
+
+  template <class T>
+  void value(T& v) {
+    if constexpr (std::is_same_v<T, std::string>) {
+      r_.string(v);
+    } else if constexpr (std::is_same_v<T, TaskState>) {
+      const std::size_t at = r_.offset();
+      const auto code = r_.get<std::uint8_t>();
+      if (code > 1) throw DecodeError("unknown task state " + std::to_string(code) + at_offset(at));
+      v = code == 1 ? TaskState::kRunning : TaskState::kPending;
+    } else if constexpr (std::is_arithmetic_v<T>) {
+      v = r_.get<T>();
+    } else if constexpr (kIsRecord<T>) {
+      visit_fields(v, *this);
+    } else {
+      r_.map(v, [this](auto& x) { value(x); });
+    }
+  }
+
+  template <class T>
+  void list(std::vector<T>& v, CountLimit limit) {
+    const std::size_t n = r_.length(MinBytes<T>::value, limit);
+    if constexpr (std::is_same_v<T, Task>) {
+      tasks_seen_ += static_cast<std::int64_t>(n);
+      if (tasks_seen_ > r_.limits().max_tasks) {
+        throw DecodeError("these " + std::to_string(n) + " tasks bring the total to " + std::to_string(tasks_seen_) +
+                          ", above max_tasks (" + std::to_string(r_.limits().max_tasks) + ")");
+      }
+    }
+    v.resize(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      if constexpr (std::is_same_v<T, Machine> || std::is_same_v<T, Job> || std::is_same_v<T, Task>) check_cancel();
+      element(i, [&] { value(v[i]); });
+    }
+  }
+
+  template <class T>
+  void operator()(const char* name, T& v, ListLimit limit) {
+    field(name, [&] {
+      if constexpr (kIsVector<T>) {
+        list(v, count_limit(limit));
+      } else {
+        value(v);
+      }
     });
   }
-}
 
-void read_machine(ByteReader& r, Machine& m) {
-  field("id", [&] { r.string(m.id); });
-  field("rack", [&] { r.string(m.rack); });
-  field("zone", [&] { r.string(m.zone); });
-  field("cpu_milli", [&] { m.cpu_milli = r.get<std::int64_t>(); });
-  field("memory_mib", [&] { m.memory_mib = r.get<std::int64_t>(); });
-  field("free_cpu_milli", [&] { m.free_cpu_milli = r.get<std::int64_t>(); });
-  field("free_memory_mib", [&] { m.free_memory_mib = r.get<std::int64_t>(); });
-  field("gpus", [&] {
-    const std::size_t n =
-        r.length(MinBytes<Gpu>::value, CountLimit{r.limits().max_gpus_per_machine, "max_gpus_per_machine"});
-    m.gpus.resize(n);
-    for (std::size_t i = 0; i < n; ++i) {
-      element(i, [&] {
-        Gpu& g = m.gpus[i];
-        field("index", [&] { g.index = r.get<std::int32_t>(); });
-        field("model", [&] { r.string(g.model); });
-        field("free_milli", [&] { g.free_milli = r.get<std::int32_t>(); });
-      });
+  [[nodiscard]] CountLimit count_limit(ListLimit limit) const {
+    switch (limit) {
+      case ListLimit::kMachines: return CountLimit{r_.limits().max_machines, "max_machines"};
+      case ListLimit::kGpusPerMachine: return CountLimit{r_.limits().max_gpus_per_machine, "max_gpus_per_machine"};
+      case ListLimit::kNone: break;
     }
-  });
-  auto i64 = [&r](std::int64_t& v) { v = r.get<std::int64_t>(); };
-  auto str = [&r](std::string& v) { r.string(v); };
-  field("extra_capacity", [&] { r.map(m.extra_capacity, i64); });
-  field("extra_free", [&] { r.map(m.extra_free, i64); });
-  field("labels", [&] { r.map(m.labels, str); });
-}
+    return CountLimit{};
+  }
 
-void read_task(ByteReader& r, Task& t) {
-  const CountLimit gpus{r.limits().max_gpus_per_machine, "max_gpus_per_machine"};
-  field("id", [&] { r.string(t.id); });
-  field("cpu_milli", [&] { t.cpu_milli = r.get<std::int64_t>(); });
-  field("memory_mib", [&] { t.memory_mib = r.get<std::int64_t>(); });
-  field("gpus", [&] { t.gpus = r.get<std::int32_t>(); });
-  field("gpu_milli", [&] { t.gpu_milli = r.get<std::int32_t>(); });
-  field("gpu_models", [&] {
-    const std::size_t n = r.length(MinBytes<std::string>::value);
-    t.gpu_models.resize(n);
-    for (std::size_t i = 0; i < n; ++i) element(i, [&] { r.string(t.gpu_models[i]); });
-  });
-  auto i64 = [&r](std::int64_t& v) { v = r.get<std::int64_t>(); };
-  auto str = [&r](std::string& v) { r.string(v); };
-  field("extra", [&] { r.map(t.extra, i64); });
-  field("selector", [&] { r.map(t.selector, str); });
-  field("preferred_machines", [&] { read_prefs(r, t.preferred_machines); });
-  field("preferred_racks", [&] { read_prefs(r, t.preferred_racks); });
-  field("state", [&] {
-    const std::size_t at = r.offset();
-    const auto code = r.get<std::uint8_t>();
-    if (code > 1) throw DecodeError("unknown task state " + std::to_string(code) + at_offset(at));
-    t.state = code == 1 ? TaskState::kRunning : TaskState::kPending;
-  });
-  field("machine", [&] { r.string(t.machine); });
-  field("gpu_indexes", [&] { r.indexes(t.gpu_indexes, gpus); });
-}
+ private:
+  void check_cancel() {
+    if ((++records_ & 4095) == 0 && cancel_ != nullptr && cancel_->load(std::memory_order_relaxed)) {
+      throw DecodeCancelled{};
+    }
+  }
 
-}  // namespace
-
-namespace {
+  ByteReader& r_;
+  const std::atomic<bool>* cancel_;
+  std::size_t records_ = 0;
+  std::int64_t tasks_seen_ = 0;
+};
 
 void write_snapshot(ByteWriter& w, const Snapshot& s) {
-  w.put(kSnapshotFormat);
-  w.put(s.version);
-  w.put(s.time);
-  auto i64 = [&w](std::int64_t v) { w.put(v); };
-  auto str = [&w](const std::string& v) { w.string(v); };
-  w.length(s.machines.size());
-  for (const Machine& m : s.machines) {
-    w.string(m.id);
-    w.string(m.rack);
-    w.string(m.zone);
-    w.put(m.cpu_milli);
-    w.put(m.memory_mib);
-    w.put(m.free_cpu_milli);
-    w.put(m.free_memory_mib);
-    w.length(m.gpus.size());
-    for (const Gpu& g : m.gpus) {
-      w.put(g.index);
-      w.string(g.model);
-      w.put(g.free_milli);
-    }
-    w.map(m.extra_capacity, i64);
-    w.map(m.extra_free, i64);
-    w.map(m.labels, str);
-  }
-  w.length(s.jobs.size());
-  for (const Job& job : s.jobs) {
-    w.string(job.id);
-    w.put(job.priority);
-    w.put(job.submit_time);
-    w.length(job.tasks.size());
-    for (const Task& t : job.tasks) {
-      w.string(t.id);
-      w.put(t.cpu_milli);
-      w.put(t.memory_mib);
-      w.put(t.gpus);
-      w.put(t.gpu_milli);
-      w.length(t.gpu_models.size());
-      for (const std::string& model : t.gpu_models) w.string(model);
-      w.map(t.extra, i64);
-      w.map(t.selector, str);
-      write_prefs(w, t.preferred_machines);
-      write_prefs(w, t.preferred_racks);
-      w.put<std::uint8_t>(t.state == TaskState::kRunning ? 1 : 0);
-      w.string(t.machine);
-      w.indexes(t.gpu_indexes);
-    }
-  }
+  RecordWriter out{w};
+  out.value(kSnapshotFormat);
+  out.value(s.version);
+  out.value(s.time);
+  out.value(s.machines);
+  out.value(s.jobs);
 }
 
 }  // namespace
@@ -386,12 +374,7 @@ std::string encode_snapshot_binary(const Snapshot& s) {
 void decode_snapshot_binary(std::string_view bytes, const SnapshotLimits& limits, Snapshot& s,
                             const std::atomic<bool>* cancel) {
   ByteReader r(bytes, limits);
-  std::size_t records = 0;
-  const auto check_cancel = [&] {
-    if ((++records & 4095) == 0 && cancel != nullptr && cancel->load(std::memory_order_relaxed)) {
-      throw DecodeCancelled{};
-    }
-  };
+  RecordReader in(r, cancel);
   field("format", [&] {
     const auto format = r.get<std::int32_t>();
     if (format != kSnapshotFormat) {
@@ -399,43 +382,10 @@ void decode_snapshot_binary(std::string_view bytes, const SnapshotLimits& limits
                         std::to_string(kSnapshotFormat) + ")");
     }
   });
-  field("version", [&] { s.version = r.get<std::int64_t>(); });
-  field("time", [&] { s.time = r.get<std::int64_t>(); });
-  field("machines", [&] {
-    const std::size_t n = r.length(MinBytes<Machine>::value, CountLimit{limits.max_machines, "max_machines"});
-    s.machines.resize(n);
-    for (std::size_t i = 0; i < n; ++i) {
-      check_cancel();
-      element(i, [&] { read_machine(r, s.machines[i]); });
-    }
-  });
-  std::int64_t tasks_seen = 0;
-  field("jobs", [&] {
-    const std::size_t n = r.length(MinBytes<Job>::value, CountLimit{limits.max_jobs, "max_jobs"});
-    s.jobs.resize(n);
-    for (std::size_t j = 0; j < n; ++j) {
-      check_cancel();
-      element(j, [&] {
-        Job& job = s.jobs[j];
-        field("id", [&] { r.string(job.id); });
-        field("priority", [&] { job.priority = r.get<std::int32_t>(); });
-        field("submit_time", [&] { job.submit_time = r.get<std::int64_t>(); });
-        field("tasks", [&] {
-          const std::size_t k = r.length(MinBytes<Task>::value);
-          tasks_seen += static_cast<std::int64_t>(k);
-          if (tasks_seen > limits.max_tasks) {
-            throw DecodeError("these " + std::to_string(k) + " tasks bring the total to " + std::to_string(tasks_seen) +
-                              ", above max_tasks (" + std::to_string(limits.max_tasks) + ")");
-          }
-          job.tasks.resize(k);
-          for (std::size_t i = 0; i < k; ++i) {
-            check_cancel();
-            element(i, [&] { read_task(r, job.tasks[i]); });
-          }
-        });
-      });
-    }
-  });
+  in("version", s.version, ListLimit::kNone);
+  in("time", s.time, ListLimit::kNone);
+  in("machines", s.machines, ListLimit::kMachines);
+  field("jobs", [&] { in.list(s.jobs, CountLimit{limits.max_jobs, "max_jobs"}); });
   if (r.remaining() != 0) {
     throw DecodeError(std::to_string(r.remaining()) + " bytes left over after the snapshot (at byte offset " +
                       std::to_string(r.offset()) + ")");

@@ -46,6 +46,7 @@
 #include <vector>
 
 #include "sluice/snapshot.hpp"
+#include "snapshot_schema.hpp"
 
 namespace sluice {
 
@@ -474,107 +475,51 @@ void read_field(Archive& ar, DecodeContext& ctx, const char* name, std::map<std:
 }  // namespace detail
 
 // ---- Records ------------------------------------------------------------------------
-// Field order matters only for speed (JSON members in this order are found without a
-// search) and for the binary format (where it is the format).
+// The fields of each record are listed once, in snapshot_schema.hpp. Field order matters
+// only for speed (JSON members in this order are found without a search) and for the
+// binary format (where it is the format).
 
-template <class Archive> void save(Archive& ar, const Gpu& gpu) {
-  detail::write_field(ar, "index", gpu.index);
-  detail::write_field(ar, "model", gpu.model);
-  detail::write_field(ar, "free_milli", gpu.free_milli);
-}
-template <class Archive> void load(Archive& ar, Gpu& gpu) {
-  detail::DecodeContext& ctx = detail::decode_context(ar);
-  detail::read_field(ar, ctx, "index", gpu.index);
-  detail::read_field(ar, ctx, "model", gpu.model);
-  detail::read_field(ar, ctx, "free_milli", gpu.free_milli);
+namespace detail {
+
+template <class Archive, class R> void save_fields(Archive& ar, const R& record) {
+  visit_fields(record, [&](const char* name, const auto& value, ListLimit) { write_field(ar, name, value); });
 }
 
-template <class Archive> void save(Archive& ar, const Machine& m) {
-  detail::write_field(ar, "id", m.id);
-  detail::write_field(ar, "rack", m.rack);
-  detail::write_field(ar, "zone", m.zone);
-  detail::write_field(ar, "cpu_milli", m.cpu_milli);
-  detail::write_field(ar, "memory_mib", m.memory_mib);
-  detail::write_field(ar, "free_cpu_milli", m.free_cpu_milli);
-  detail::write_field(ar, "free_memory_mib", m.free_memory_mib);
-  detail::write_field(ar, "gpus", m.gpus);
-  detail::write_field(ar, "extra_capacity", m.extra_capacity);
-  detail::write_field(ar, "extra_free", m.extra_free);
-  detail::write_field(ar, "labels", m.labels);
-}
-template <class Archive> void load(Archive& ar, Machine& m) {
-  detail::DecodeContext& ctx = detail::decode_context(ar);
-  detail::read_field(ar, ctx, "id", m.id);
-  detail::read_field(ar, ctx, "rack", m.rack);
-  detail::read_field(ar, ctx, "zone", m.zone);
-  detail::read_field(ar, ctx, "cpu_milli", m.cpu_milli);
-  detail::read_field(ar, ctx, "memory_mib", m.memory_mib);
-  detail::read_field(ar, ctx, "free_cpu_milli", m.free_cpu_milli);
-  detail::read_field(ar, ctx, "free_memory_mib", m.free_memory_mib);
-  detail::read_field(ar, ctx, "gpus", m.gpus,
-                     detail::CountLimit{ctx.limits.max_gpus_per_machine, "max_gpus_per_machine"});
-  detail::read_field(ar, ctx, "extra_capacity", m.extra_capacity);
-  detail::read_field(ar, ctx, "extra_free", m.extra_free);
-  detail::read_field(ar, ctx, "labels", m.labels);
+inline CountLimit count_limit(const DecodeContext& ctx, ListLimit limit) {
+  switch (limit) {
+    case ListLimit::kMachines: return CountLimit{ctx.limits.max_machines, "max_machines"};
+    case ListLimit::kGpusPerMachine: return CountLimit{ctx.limits.max_gpus_per_machine, "max_gpus_per_machine"};
+    case ListLimit::kNone: break;
+  }
+  return CountLimit{};
 }
 
-template <class Archive> void save(Archive& ar, const Preference& p) {
-  detail::write_field(ar, "target", p.target);
-  detail::write_field(ar, "weight", p.weight);
-}
-template <class Archive> void load(Archive& ar, Preference& p) {
-  detail::DecodeContext& ctx = detail::decode_context(ar);
-  detail::read_field(ar, ctx, "target", p.target);
-  detail::read_field(ar, ctx, "weight", p.weight);
+template <class T> inline constexpr bool kIsVector = false;
+template <class T> inline constexpr bool kIsVector<std::vector<T>> = true;
+
+template <class Archive, class R> void load_fields(Archive& ar, R& record) {
+  DecodeContext& ctx = decode_context(ar);
+  visit_fields(record, [&](const char* name, auto& value, ListLimit limit) {
+    if constexpr (kIsVector<std::remove_cvref_t<decltype(value)>>) {
+      read_field(ar, ctx, name, value, count_limit(ctx, limit));
+    } else {
+      read_field(ar, ctx, name, value);
+    }
+  });
 }
 
-template <class Archive> void save(Archive& ar, const Task& t) {
-  detail::write_field(ar, "id", t.id);
-  detail::write_field(ar, "cpu_milli", t.cpu_milli);
-  detail::write_field(ar, "memory_mib", t.memory_mib);
-  detail::write_field(ar, "gpus", t.gpus);
-  detail::write_field(ar, "gpu_milli", t.gpu_milli);
-  detail::write_field(ar, "gpu_models", t.gpu_models);
-  detail::write_field(ar, "extra", t.extra);
-  detail::write_field(ar, "selector", t.selector);
-  detail::write_field(ar, "preferred_machines", t.preferred_machines);
-  detail::write_field(ar, "preferred_racks", t.preferred_racks);
-  detail::write_field(ar, "state", t.state);
-  detail::write_field(ar, "machine", t.machine);
-  detail::write_field(ar, "gpu_indexes", t.gpu_indexes);
-}
-template <class Archive> void load(Archive& ar, Task& t) {
-  detail::DecodeContext& ctx = detail::decode_context(ar);
-  const detail::CountLimit per_machine{ctx.limits.max_machines, "max_machines"};
-  detail::read_field(ar, ctx, "id", t.id);
-  detail::read_field(ar, ctx, "cpu_milli", t.cpu_milli);
-  detail::read_field(ar, ctx, "memory_mib", t.memory_mib);
-  detail::read_field(ar, ctx, "gpus", t.gpus);
-  detail::read_field(ar, ctx, "gpu_milli", t.gpu_milli);
-  detail::read_field(ar, ctx, "gpu_models", t.gpu_models);
-  detail::read_field(ar, ctx, "extra", t.extra);
-  detail::read_field(ar, ctx, "selector", t.selector);
-  detail::read_field(ar, ctx, "preferred_machines", t.preferred_machines, per_machine);
-  detail::read_field(ar, ctx, "preferred_racks", t.preferred_racks, per_machine);
-  detail::read_field(ar, ctx, "state", t.state);
-  detail::read_field(ar, ctx, "machine", t.machine);
-  detail::read_field(ar, ctx, "gpu_indexes", t.gpu_indexes,
-                     detail::CountLimit{ctx.limits.max_gpus_per_machine, "max_gpus_per_machine"});
-}
+}  // namespace detail
 
-template <class Archive> void save(Archive& ar, const Job& job) {
-  detail::write_field(ar, "id", job.id);
-  detail::write_field(ar, "priority", job.priority);
-  detail::write_field(ar, "submit_time", job.submit_time);
-  detail::write_field(ar, "tasks", job.tasks);
-}
-template <class Archive> void load(Archive& ar, Job& job) {
-  detail::DecodeContext& ctx = detail::decode_context(ar);
-  detail::read_field(ar, ctx, "id", job.id);
-  detail::read_field(ar, ctx, "priority", job.priority);
-  detail::read_field(ar, ctx, "submit_time", job.submit_time);
-  detail::read_field(ar, ctx, "tasks", job.tasks);  // max_tasks is counted across jobs
-}
+template <class Archive> void save(Archive& ar, const Gpu& gpu) { detail::save_fields(ar, gpu); }
+template <class Archive> void load(Archive& ar, Gpu& gpu) { detail::load_fields(ar, gpu); }
+template <class Archive> void save(Archive& ar, const Machine& m) { detail::save_fields(ar, m); }
+template <class Archive> void load(Archive& ar, Machine& m) { detail::load_fields(ar, m); }
+template <class Archive> void save(Archive& ar, const Preference& p) { detail::save_fields(ar, p); }
+template <class Archive> void load(Archive& ar, Preference& p) { detail::load_fields(ar, p); }
+template <class Archive> void save(Archive& ar, const Task& t) { detail::save_fields(ar, t); }
+template <class Archive> void load(Archive& ar, Task& t) { detail::load_fields(ar, t); }
+template <class Archive> void save(Archive& ar, const Job& job) { detail::save_fields(ar, job); }
+template <class Archive> void load(Archive& ar, Job& job) { detail::load_fields(ar, job); }
 
 // A Snapshot's fields go straight into the current node: called on a fresh archive they
 // form the top-level JSON object {"format": 1, "version": ..., ...}.
