@@ -6,8 +6,10 @@
 // This writer always writes little-endian (as cereal does on the machines we build for);
 // the reader swaps bytes when the input says big-endian.
 //
-// Over 700 lines because it holds the reader and the writer of the two largest schemas
-// (snapshot, allocation) field by field, in schema order, so they can be read side by side.
+// Over 700 lines because it holds the reader and the writer of both schemas: the snapshot's
+// walk the records of snapshot_schema.hpp (shared with the cereal codec), the
+// allocation's are written field by field, in schema order, reader beside writer (its JSON
+// form, allocation_json.cpp, has other fields: counts, a shorter certificate).
 #include "binary_codec.hpp"
 
 #include <bit>
