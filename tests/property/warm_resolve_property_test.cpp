@@ -195,23 +195,32 @@ void run_sequence(const Network& start, std::uint64_t seed, int steps, std::int6
   }
 }
 
+// Small seeded instances of the Quincy and NETGEN families.
+Network small_quincy(std::uint64_t seed) {
+  QuincyParams q;
+  q.machines = 12;
+  q.tasks = 80;
+  q.seed = seed;
+  return generate_quincy(q);
+}
+
+Network small_netgen(std::uint64_t seed) {
+  NetgenParams ng;
+  ng.nodes = 40;
+  ng.arcs = 240;
+  ng.sources = 4;
+  ng.sinks = 4;
+  ng.total_supply = 200;
+  ng.max_cost = 100;
+  ng.max_cap = 40;
+  ng.seed = seed;
+  return generate_netgen(ng);
+}
+
 TEST(WarmResolveProperty, GeneratorFamilies) {
   Counts counts;
   for (std::uint64_t seed = 1; seed <= 5; ++seed) {
     SCOPED_TRACE("seed " + std::to_string(seed));
-    QuincyParams q;
-    q.machines = 12;
-    q.tasks = 80;
-    q.seed = seed;
-    NetgenParams ng;
-    ng.nodes = 40;
-    ng.arcs = 240;
-    ng.sources = 4;
-    ng.sinks = 4;
-    ng.total_supply = 200;
-    ng.max_cost = 100;
-    ng.max_cap = 40;
-    ng.seed = seed;
     GridParams gr;
     gr.rows = 6;
     gr.cols = 6;
@@ -222,8 +231,8 @@ TEST(WarmResolveProperty, GeneratorFamilies) {
     as.degree = 4;
     as.max_cost = 100;
     as.seed = seed;
-    const std::pair<const char*, Network> nets[] = {{"quincy", generate_quincy(q)},
-                                                    {"netgen", generate_netgen(ng)},
+    const std::pair<const char*, Network> nets[] = {{"quincy", small_quincy(seed)},
+                                                    {"netgen", small_netgen(seed)},
                                                     {"grid", generate_grid(gr)},
                                                     {"assignment", generate_assignment(as)}};
     for (const auto& [family, net] : nets) {
@@ -266,22 +275,9 @@ TEST(WarmResolveProperty, KeptNetworkSimplexEditedInPlace) {
   Counts counts;
   for (std::uint64_t seed = 1; seed <= 3; ++seed) {
     SCOPED_TRACE("seed " + std::to_string(seed));
-    QuincyParams q;
-    q.machines = 12;
-    q.tasks = 80;
-    q.seed = seed;
-    NetgenParams ng;
-    ng.nodes = 40;
-    ng.arcs = 240;
-    ng.sources = 4;
-    ng.sinks = 4;
-    ng.total_supply = 200;
-    ng.max_cost = 100;
-    ng.max_cap = 40;
-    ng.seed = seed;
-    run_sequence(generate_quincy(q), seed * 31, 150, 100, counts, /*in_place_only=*/true);
+    run_sequence(small_quincy(seed), seed * 31, 150, 100, counts, /*in_place_only=*/true);
     if (HasFatalFailure()) return;
-    run_sequence(generate_netgen(ng), seed * 37, 150, 100, counts, /*in_place_only=*/true);
+    run_sequence(small_netgen(seed), seed * 37, 150, 100, counts, /*in_place_only=*/true);
     if (HasFatalFailure()) return;
   }
   for (const test::McfDataset& d : test::mcf_datasets()) {
