@@ -467,7 +467,7 @@ class NetworkSimplex {
     }
   }
 
-  // A kept basis (see NetworkSimplexParams::start) as this network's tree; false when it
+  // A kept basis (see KeptSimplex's constructor) as this network's tree; false when it
   // does not describe a spanning tree of it. restart() then fits flows and prices.
   bool import_basis(const SimplexBasis& basis) {
     const std::int32_t kept_nodes = static_cast<std::int32_t>(basis.parent.size());

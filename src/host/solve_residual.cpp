@@ -105,7 +105,7 @@ SolveResult solve_network_simplex(const Network& network, const SolveOptions& op
     // first): the engine is never reached.
     ResidualGraph g = build_residual_graph(network);
     result.timings.setup_s = seconds_since(t);
-    solve_on_residual(network, g, {}, result, Feasibility::kEngineDecides);
+    solve_on_residual(network, g, {}, result, Feasibility::kCheckOnly);
     return result;
   }
   KeptSimplex simplex(network, infinite_bound, block_factor, start);

@@ -25,9 +25,10 @@ using Engine = std::function<EngineOutcome(ResidualGraph&, SolverStats&)>;
 // kCheckOnly decides it on the side and hands the engine the pseudoflow as it was (a warm
 // start: the max-flow would reroute the imbalance along arbitrary, costly paths, which
 // the engine would then have to undo).
-// kEngineDecides skips it for an engine that detects infeasibility itself (network
-// simplex: flow left on its artificial arcs), unless the network is also unbounded, where
-// the check keeps "infeasible" ahead of "unbounded" as in every other solve.
+// kEngineDecides skips it for an engine that detects infeasibility itself (the CUDA
+// solver's max-flow stage), unless the network is also unbounded, where the check keeps
+// "infeasible" ahead of "unbounded" as in every other solve. (Network simplex, which finds
+// infeasibility by the flow left on its artificial arcs, runs without a residual graph.)
 enum class Feasibility { kRouteFirst, kCheckOnly, kEngineDecides };
 
 // Runs on `g` (built from `network`, holding any pseudoflow with its excesses) and fills
