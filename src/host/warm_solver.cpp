@@ -44,8 +44,9 @@ constexpr std::int64_t kDefaultWarmStartEps = 16;
 // to kWarmUpTo (network simplex on the kept solver; successive shortest paths up to
 // kPathsUpTo), a cold solve above it. The kept network simplex (sluice_bench_warm
 // --method network-simplex, f1174d9): 0.16-0.63 of a cold solve with 2-7% of the arcs
-// edited on openb, 0.35-0.44 with 3.4% at 150k tasks, 0.4-1.1 with 13%. Shortest paths:
-// after 10% of edits every warm method took as long as a cold solve or longer. The arc visits (× residual arcs) shortest paths may spend before cost scaling
+// edited on openb, 0.35-0.44 with 3.4% at 150k tasks, 0.4-1.1 with 13%. Shortest paths and
+// cost scaling: after 10% of edits they took as long as a cold solve or longer.
+// The arc visits (× residual arcs) shortest paths may spend before cost scaling
 // takes over: few edits settle in a handful of iterations, each visiting about every arc,
 // so they get room to finish (budget 32: 0.15-0.24 of a cold solve after 0.1%, budget 8:
 // 0.40-0.49); more edits need dozens, and cost scaling finishes those sooner (after 1%,
