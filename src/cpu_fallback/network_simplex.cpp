@@ -1,3 +1,8 @@
+// The network simplex solver (network_simplex.hpp has the method and its references).
+//
+// Over 700 lines because everything here works on one set of arrays (the arcs, the basis
+// tree with its thread, the prices): pricing, the pivot and its re-threading, the warm
+// restart and the kept solver's edits read best side by side.
 #include "network_simplex.hpp"
 
 #include <algorithm>

@@ -1,6 +1,7 @@
 // Allocation → JSON: the `sluice allocate` output and the service's JSON reply body
-// (declared in protocol.hpp, beside its decoder).
-// Field names are documented in docs/allocation.md.
+// (declared in protocol.hpp, beside its decoder). The records' fields come from
+// wire_schema.hpp; the top level is written here, with what only the JSON form has (the
+// counts, a certificate as valid + message). Field names are documented in docs/allocation.md.
 #include <cmath>
 #include <cstdio>
 #include <string>
@@ -8,6 +9,7 @@
 #include "json_text.hpp"
 #include "sluice/allocate.hpp"
 #include "sluice/protocol.hpp"
+#include "wire_schema.hpp"
 
 namespace sluice {
 namespace {
@@ -37,21 +39,43 @@ void put_indexes(std::string& out, const std::vector<std::int32_t>& idx) {
   out += ']';
 }
 
-void put_placements(std::string& out, const char* name, const std::vector<Placement>& list) {
+void put_value(std::string& out, const std::string& v) { put_string(out, v); }
+void put_value(std::string& out, std::int64_t v) { out += std::to_string(v); }
+void put_value(std::string& out, double v) { put_number(out, v); }
+void put_value(std::string& out, const std::vector<std::int32_t>& v) { put_indexes(out, v); }
+void put_value(std::string& out, UnscheduledReason v) { put_string(out, to_string(v)); }
+
+// A record's fields (wire_schema.hpp) as members of one JSON object on one line:
+// {"job": "j", "task": "t", ...}. Closed by the caller, so more fields can follow.
+struct MemberWriter {
+  std::string& out;
+  bool first = true;
+  template <class T>
+  void operator()(const char* name, const T& v, detail::ListLimit /*limit*/) {
+    out += first ? "{\"" : ", \"";
+    first = false;
+    out += name;
+    out += "\": ";
+    put_value(out, v);
+  }
+};
+
+template <class R>
+void put_record(std::string& out, const R& record) {
+  MemberWriter members{out};
+  detail::visit_fields(record, members);
+  out += '}';
+}
+
+// `,\n  "name": [` then a record per line, or `[]` when empty.
+template <class R>
+void put_list(std::string& out, const char* name, const std::vector<R>& list) {
   out += ",\n  \"";
   out += name;
   out += "\": [";
   for (std::size_t i = 0; i < list.size(); ++i) {
-    const Placement& p = list[i];
-    out += i == 0 ? "\n    {\"job\": " : ",\n    {\"job\": ";
-    put_string(out, p.job);
-    out += ", \"task\": ";
-    put_string(out, p.task);
-    out += ", \"machine\": ";
-    put_string(out, p.machine);
-    out += ", \"gpus\": ";
-    put_indexes(out, p.gpu_indexes);
-    out += '}';
+    out += i == 0 ? "\n    " : ",\n    ";
+    put_record(out, list[i]);
   }
   out += list.empty() ? "]" : "\n  ]";
 }
@@ -79,32 +103,13 @@ std::string allocation_to_json(const Allocation& a) {
          ", \"kept\": " + std::to_string(a.kept.size()) + ", \"migrated\": " + std::to_string(a.migrations.size()) +
          ", \"preempted\": " + std::to_string(a.preemptions.size()) +
          ", \"unscheduled\": " + std::to_string(a.unscheduled.size()) + "}";
-  const AllocationTimings& t = a.timings;
-  out += ",\n  \"timings_s\": {\"decode\": ";
-  put_number(out, t.decode_s);
-  out += ", \"validate\": ";
-  put_number(out, t.validate_s);
-  out += ", \"build\": ";
-  put_number(out, t.build_s);
-  out += ", \"solve\": ";
-  put_number(out, t.solve_s);
-  out += ", \"repair\": ";
-  put_number(out, t.repair_s);
-  out += ", \"extract\": ";
-  put_number(out, t.extract_s);
-  out += ", \"total\": ";
-  put_number(out, t.total_s);
-  out += "}";
-  const AllocationStats& s = a.stats;
-  out += ",\n  \"network\": {\"pending_tasks\": " + std::to_string(s.pending_tasks) +
-         ", \"running_tasks\": " + std::to_string(s.running_tasks) + ", \"shapes\": " + std::to_string(s.shapes) +
-         ", \"running_groups\": " + std::to_string(s.running_groups) +
-         ", \"machine_classes\": " + std::to_string(s.machine_classes) + ", \"nodes\": " + std::to_string(s.nodes) +
-         ", \"arcs\": " + std::to_string(s.arcs) + ", \"cost_evaluations\": " + std::to_string(s.cost_evaluations) +
-         ", \"repaired\": " + std::to_string(s.repaired) + ", \"resolves\": " + std::to_string(s.resolves) +
-         ", \"placed_by_flow\": " + std::to_string(s.placed_by_flow) +
-         ", \"placed_by_resolve\": " + std::to_string(s.placed_by_resolve) +
-         ", \"placed_by_fallback\": " + std::to_string(s.placed_by_fallback) + "}";
+  out += ",\n  \"timings_s\": ";
+  put_record(out, a.timings);
+  out += ",\n  \"network\": ";
+  MemberWriter network{out};
+  detail::visit_fields(a.stats, network);
+  detail::visit_fields_since_v2(a.stats, network);
+  out += '}';
   if (a.certificate) {
     out += ",\n  \"certificate\": {\"valid\": ";
     out += a.certificate->valid() ? "true" : "false";
@@ -112,52 +117,11 @@ std::string allocation_to_json(const Allocation& a) {
     put_string(out, a.certificate->message);
     out += "}";
   }
-  put_placements(out, "placements", a.placements);
-  put_placements(out, "kept", a.kept);
-  out += ",\n  \"migrations\": [";
-  for (std::size_t i = 0; i < a.migrations.size(); ++i) {
-    const Migration& m = a.migrations[i];
-    out += i == 0 ? "\n    {\"job\": " : ",\n    {\"job\": ";
-    put_string(out, m.job);
-    out += ", \"task\": ";
-    put_string(out, m.task);
-    out += ", \"from\": ";
-    put_string(out, m.from_machine);
-    out += ", \"machine\": ";
-    put_string(out, m.machine);
-    out += ", \"gpus\": ";
-    put_indexes(out, m.gpu_indexes);
-    out += '}';
-  }
-  out += a.migrations.empty() ? "]" : "\n  ]";
-  out += ",\n  \"preemptions\": [";
-  for (std::size_t i = 0; i < a.preemptions.size(); ++i) {
-    const Preemption& p = a.preemptions[i];
-    out += i == 0 ? "\n    {\"job\": " : ",\n    {\"job\": ";
-    put_string(out, p.job);
-    out += ", \"task\": ";
-    put_string(out, p.task);
-    out += ", \"machine\": ";
-    put_string(out, p.machine);
-    out += ", \"reason\": ";
-    put_string(out, p.reason);
-    out += '}';
-  }
-  out += a.preemptions.empty() ? "]" : "\n  ]";
-  out += ",\n  \"unscheduled\": [";
-  for (std::size_t i = 0; i < a.unscheduled.size(); ++i) {
-    const Unscheduled& u = a.unscheduled[i];
-    out += i == 0 ? "\n    {\"job\": " : ",\n    {\"job\": ";
-    put_string(out, u.job);
-    out += ", \"task\": ";
-    put_string(out, u.task);
-    out += ", \"reason\": ";
-    put_string(out, to_string(u.reason));
-    out += ", \"message\": ";
-    put_string(out, u.message);
-    out += '}';
-  }
-  out += a.unscheduled.empty() ? "]" : "\n  ]";
+  put_list(out, "placements", a.placements);
+  put_list(out, "kept", a.kept);
+  put_list(out, "migrations", a.migrations);
+  put_list(out, "preemptions", a.preemptions);
+  put_list(out, "unscheduled", a.unscheduled);
   out += "\n}\n";
   return out;
 }

@@ -6,10 +6,10 @@
 // This writer always writes little-endian (as cereal does on the machines we build for);
 // the reader swaps bytes when the input says big-endian.
 //
-// Over 700 lines because it holds the reader and the writer of both schemas: the snapshot's
-// walk the records of snapshot_schema.hpp (shared with the cereal codec), the
-// allocation's are written field by field, in schema order, reader beside writer (its JSON
-// form, allocation_json.cpp, has other fields: counts, a shorter certificate).
+// The records' fields come from wire_schema.hpp, shared with the cereal snapshot codec and
+// the allocation's JSON writer and reader; written here are the walkers (RecordWriter,
+// RecordReader), the top levels (snapshot, allocation, indexed allocation) and the columns
+// of the indexed form.
 #include "binary_codec.hpp"
 
 #include <bit>
@@ -250,8 +250,9 @@ class ByteReader {
 
 // ---- Snapshot ---------------------------------------------------------------------------
 
-// ---- Snapshot ---------------------------------------------------------------------------
-// The records' fields come from snapshot_schema.hpp; these two walk them.
+// ---- Records ----------------------------------------------------------------------------
+// The records' fields come from wire_schema.hpp; these two walk them.
+
 
 template <class T> inline constexpr bool kIsVector = false;
 template <class T> inline constexpr bool kIsVector<std::vector<T>> = true;
@@ -266,6 +267,8 @@ struct RecordWriter {
       w.string(v);
     } else if constexpr (std::is_same_v<T, TaskState>) {
       w.put<std::uint8_t>(v == TaskState::kRunning ? 1 : 0);
+    } else if constexpr (std::is_same_v<T, UnscheduledReason>) {
+      w.string(to_string(v));
     } else if constexpr (std::is_arithmetic_v<T>) {
       w.put(v);
     } else if constexpr (kIsVector<T>) {
@@ -285,7 +288,7 @@ struct RecordWriter {
 
 // Reads each field in schema order, naming it (and each list index and map key) in any
 // error, checking every length against the bytes left and the limits before allocating,
-// the task total against max_tasks, and the cancel flag every 4096 records.
+// the task total against max_tasks, and (snapshots) the cancel flag every 4096 records.
 class RecordReader {
  public:
   RecordReader(ByteReader& r, const std::atomic<bool>* cancel) : r_(r), cancel_(cancel) {}
@@ -299,6 +302,14 @@ class RecordReader {
       const auto code = r_.get<std::uint8_t>();
       if (code > 1) throw DecodeError("unknown task state " + std::to_string(code) + at_offset(at));
       v = code == 1 ? TaskState::kRunning : TaskState::kPending;
+    } else if constexpr (std::is_same_v<T, UnscheduledReason>) {
+      std::string text;
+      r_.string(text);
+      const auto reason = parse_unscheduled_reason(text);
+      if (!reason) throw DecodeError("unknown reason '" + text.substr(0, 64) + "'");
+      v = *reason;
+    } else if constexpr (std::is_same_v<T, double>) {
+      v = r_.finite();  // as JSON can carry it
     } else if constexpr (std::is_arithmetic_v<T>) {
       v = r_.get<T>();
     } else if constexpr (kIsRecord<T>) {
@@ -398,38 +409,10 @@ void decode_snapshot_binary(std::string_view bytes, const SnapshotLimits& limits
 
 namespace {
 
-void write_placements(ByteWriter& w, const std::vector<Placement>& list) {
-  w.length(list.size());
-  for (const Placement& p : list) {
-    w.string(p.job);
-    w.string(p.task);
-    w.string(p.machine);
-    w.indexes(p.gpu_indexes);
-  }
-}
-
-void read_placements(ByteReader& r, std::vector<Placement>& list) {
-  const CountLimit gpus{r.limits().max_gpus_per_machine, "max_gpus_per_machine"};
-  const std::size_t n = r.length(4 * 8);  // three strings and a list, each at least its length
-  list.resize(n);
-  for (std::size_t i = 0; i < n; ++i) {
-    element(i, [&] {
-      Placement& p = list[i];
-      field("job", [&] { r.string(p.job); });
-      field("task", [&] { r.string(p.task); });
-      field("machine", [&] { r.string(p.machine); });
-      field("gpus", [&] { r.indexes(p.gpu_indexes, gpus); });
-    });
-  }
-}
-
-}  // namespace
-
-namespace {
-
 // Version 1 bodies stop the network record at `repaired`; version 2 adds the re-solve
 // counts after it (docs/protocol.md, "Versions").
 void write_allocation(ByteWriter& w, const Allocation& a, std::uint16_t version) {
+  RecordWriter out{w};
   w.string(to_string(a.status));
   w.string(a.message);
   w.put(a.snapshot_version);
@@ -439,16 +422,9 @@ void write_allocation(ByteWriter& w, const Allocation& a, std::uint16_t version)
   w.boolean(a.fell_back);
   w.string(a.fallback_reason);
   w.put(a.objective);
-  const AllocationTimings& t = a.timings;
-  for (const double v : {t.decode_s, t.validate_s, t.build_s, t.solve_s, t.repair_s, t.extract_s, t.total_s}) w.put(v);
-  const AllocationStats& s = a.stats;
-  for (const std::int64_t v : {s.pending_tasks, s.running_tasks, s.shapes, s.running_groups, s.machine_classes, s.nodes,
-                               s.arcs, s.cost_evaluations, s.repaired}) {
-    w.put(v);
-  }
-  if (version >= 2) {
-    for (const std::int64_t v : {s.resolves, s.placed_by_flow, s.placed_by_resolve, s.placed_by_fallback}) w.put(v);
-  }
+  out.value(a.timings);
+  out.value(a.stats);
+  if (version >= 2) visit_fields_since_v2(a.stats, out);
   w.boolean(a.certificate.has_value());
   if (a.certificate) {
     const Certificate& c = *a.certificate;
@@ -459,30 +435,11 @@ void write_allocation(ByteWriter& w, const Allocation& a, std::uint16_t version)
     w.string(c.dual_cost);
     w.string(c.message);
   }
-  write_placements(w, a.placements);
-  write_placements(w, a.kept);
-  w.length(a.migrations.size());
-  for (const Migration& m : a.migrations) {
-    w.string(m.job);
-    w.string(m.task);
-    w.string(m.from_machine);
-    w.string(m.machine);
-    w.indexes(m.gpu_indexes);
-  }
-  w.length(a.preemptions.size());
-  for (const Preemption& p : a.preemptions) {
-    w.string(p.job);
-    w.string(p.task);
-    w.string(p.machine);
-    w.string(p.reason);
-  }
-  w.length(a.unscheduled.size());
-  for (const Unscheduled& u : a.unscheduled) {
-    w.string(u.job);
-    w.string(u.task);
-    w.string(to_string(u.reason));
-    w.string(u.message);
-  }
+  out.value(a.placements);
+  out.value(a.kept);
+  out.value(a.migrations);
+  out.value(a.preemptions);
+  out.value(a.unscheduled);
 }
 
 }  // namespace
@@ -494,7 +451,7 @@ std::string encode_allocation_binary(const Allocation& a, std::uint16_t version)
 namespace {
 
 void read_allocation(ByteReader& r, Allocation& a, std::uint16_t version) {
-  const SnapshotLimits& limits = r.limits();
+  RecordReader in(r, nullptr);
   std::string text;
   field("status", [&] {
     r.string(text);
@@ -502,36 +459,23 @@ void read_allocation(ByteReader& r, Allocation& a, std::uint16_t version) {
     if (!st) throw DecodeError("unknown status '" + text.substr(0, 64) + "'");
     a.status = *st;
   });
-  field("message", [&] { r.string(a.message); });
-  field("snapshot_version", [&] { a.snapshot_version = r.get<std::int64_t>(); });
+  in("message", a.message, ListLimit::kNone);
+  in("snapshot_version", a.snapshot_version, ListLimit::kNone);
   field("cost_model", [&] {
     r.string(text);
     const auto m = parse_cost_model(text);
     if (!m) throw DecodeError("unknown cost model '" + text.substr(0, 64) + "'");
     a.cost_model = *m;
   });
-  field("backend", [&] { r.string(a.backend); });
-  field("algorithm", [&] { r.string(a.algorithm); });
+  in("backend", a.backend, ListLimit::kNone);
+  in("algorithm", a.algorithm, ListLimit::kNone);
   field("fell_back", [&] { a.fell_back = r.boolean(); });
-  field("fallback_reason", [&] { r.string(a.fallback_reason); });
-  field("objective", [&] { a.objective = r.get<std::int64_t>(); });
-  field("timings", [&] {
-    AllocationTimings& t = a.timings;
-    for (double* v : {&t.decode_s, &t.validate_s, &t.build_s, &t.solve_s, &t.repair_s, &t.extract_s, &t.total_s}) {
-      *v = r.finite();
-    }
-  });
+  in("fallback_reason", a.fallback_reason, ListLimit::kNone);
+  in("objective", a.objective, ListLimit::kNone);
+  in("timings", a.timings, ListLimit::kNone);
   field("network", [&] {
-    AllocationStats& s = a.stats;
-    for (std::int64_t* v : {&s.pending_tasks, &s.running_tasks, &s.shapes, &s.running_groups, &s.machine_classes,
-                            &s.nodes, &s.arcs, &s.cost_evaluations, &s.repaired}) {
-      *v = r.get<std::int64_t>();
-    }
-    if (version >= 2) {
-      for (std::int64_t* v : {&s.resolves, &s.placed_by_flow, &s.placed_by_resolve, &s.placed_by_fallback}) {
-        *v = r.get<std::int64_t>();
-      }
-    }
+    in.value(a.stats);
+    if (version >= 2) visit_fields_since_v2(a.stats, in);
   });
   bool has_certificate = false;
   field("has_certificate", [&] { has_certificate = r.boolean(); });
@@ -547,54 +491,11 @@ void read_allocation(ByteReader& r, Allocation& a, std::uint16_t version) {
       a.certificate = std::move(c);
     });
   }
-  field("placements", [&] { read_placements(r, a.placements); });
-  field("kept", [&] { read_placements(r, a.kept); });
-  field("migrations", [&] {
-    const CountLimit gpus{limits.max_gpus_per_machine, "max_gpus_per_machine"};
-    const std::size_t n = r.length(5 * 8);
-    a.migrations.resize(n);
-    for (std::size_t i = 0; i < n; ++i) {
-      element(i, [&] {
-        Migration& m = a.migrations[i];
-        r.string(m.job);
-        r.string(m.task);
-        r.string(m.from_machine);
-        r.string(m.machine);
-        r.indexes(m.gpu_indexes, gpus);
-      });
-    }
-  });
-  field("preemptions", [&] {
-    const std::size_t n = r.length(4 * 8);
-    a.preemptions.resize(n);
-    for (std::size_t i = 0; i < n; ++i) {
-      element(i, [&] {
-        Preemption& p = a.preemptions[i];
-        r.string(p.job);
-        r.string(p.task);
-        r.string(p.machine);
-        r.string(p.reason);
-      });
-    }
-  });
-  field("unscheduled", [&] {
-    const std::size_t n = r.length(4 * 8);
-    a.unscheduled.resize(n);
-    for (std::size_t i = 0; i < n; ++i) {
-      element(i, [&] {
-        Unscheduled& u = a.unscheduled[i];
-        r.string(u.job);
-        r.string(u.task);
-        field("reason", [&] {
-          r.string(text);
-          const auto reason = parse_unscheduled_reason(text);
-          if (!reason) throw DecodeError("unknown reason '" + text.substr(0, 64) + "'");
-          u.reason = *reason;
-        });
-        r.string(u.message);
-      });
-    }
-  });
+  in("placements", a.placements, ListLimit::kNone);
+  in("kept", a.kept, ListLimit::kNone);
+  in("migrations", a.migrations, ListLimit::kNone);
+  in("preemptions", a.preemptions, ListLimit::kNone);
+  in("unscheduled", a.unscheduled, ListLimit::kNone);
 }
 
 }  // namespace

@@ -1,8 +1,10 @@
 // The wire protocol's codecs (sluice/protocol.hpp, docs/protocol.md): the fixed 48-byte
 // envelope, request options, allocation replies, health and stats records.
 //
-// Over 700 lines because it is every body's JSON and binary codec in one place: each record's
-// readers and writers sit side by side so a field added to one is seen missing in the other.
+// Over 700 lines because it holds every body's JSON and binary codec but the snapshot's: the
+// options, health and stats records are listed once here (visit_options, visit_health,
+// visit_stats) for all four codecs; the allocation reply's records come from
+// wire_schema.hpp, and its JSON reader is here (its writer: allocation_json.cpp).
 //
 // Every decoder treats its input as hostile, like the snapshot codec: nothing throws out,
 // binary lengths are checked against the bytes that remain before anything is allocated
@@ -32,6 +34,7 @@
 
 #include "binary_codec.hpp"
 #include "json_keys.hpp"
+#include "wire_schema.hpp"
 #include "sluice/protocol.hpp"
 
 namespace sluice {
@@ -882,13 +885,38 @@ std::vector<std::int32_t> get_indexes(const rapidjson::Value& object, const char
   return out;
 }
 
-Placement read_placement(const rapidjson::Value& o, const SnapshotLimits& limits) {
-  return Placement{get_string(o, "job", limits), get_string(o, "task", limits), get_string(o, "machine", limits),
-                   get_indexes(o, "gpus", limits)};
+// A record's fields (wire_schema.hpp) from the members of a JSON object, each required.
+struct MemberReader {
+  const rapidjson::Value& object;
+  const SnapshotLimits& limits;
+  template <class T>
+  void operator()(const char* name, T& v, detail::ListLimit /*limit: only GPU lists, checked below*/) {
+    if constexpr (std::is_same_v<T, std::string>) {
+      v = get_string(object, name, limits);
+    } else if constexpr (std::is_same_v<T, std::int64_t>) {
+      v = get_int(object, name);
+    } else if constexpr (std::is_same_v<T, double>) {
+      v = get_double(object, name);
+    } else if constexpr (std::is_same_v<T, std::vector<std::int32_t>>) {
+      v = get_indexes(object, name, limits);
+    } else {
+      static_assert(std::is_same_v<T, UnscheduledReason>);
+      const std::string text = get_string(object, name, limits);
+      const auto reason = parse_unscheduled_reason(text);
+      if (!reason) throw FieldError{std::string(name) + ": unknown reason '" + text.substr(0, 64) + "'"};
+      v = *reason;
+    }
+  }
+};
+
+template <class R>
+R read_record(const rapidjson::Value& object, const SnapshotLimits& limits) {
+  R record;
+  detail::visit_fields(record, MemberReader{object, limits});
+  return record;
 }
 
 Allocation allocation_from_json(std::string_view bytes, const SnapshotLimits& limits) {
-  const auto placement = [&](const rapidjson::Value& o) { return read_placement(o, limits); };
   const rapidjson::Document doc = parse_object(bytes);
   Allocation a;
   const std::string status = get_string(doc, "status", limits);  // in document order, for the message
@@ -900,20 +928,13 @@ Allocation allocation_from_json(std::string_view bytes, const SnapshotLimits& li
   a.fell_back = get_bool(doc, "fell_back");
   a.fallback_reason = get_string(doc, "fallback_reason", limits);
   a.objective = get_int(doc, "objective");
-  const rapidjson::Value& t = get_object(doc, "timings_s");
-  a.timings = AllocationTimings{get_double(t, "decode"),  get_double(t, "validate"), get_double(t, "build"),
-                                get_double(t, "solve"),   get_double(t, "repair"),   get_double(t, "extract"),
-                                get_double(t, "total")};
+  a.timings = read_record<AllocationTimings>(get_object(doc, "timings_s"), limits);
   const rapidjson::Value& n = get_object(doc, "network");
-  a.stats = AllocationStats{get_int(n, "pending_tasks"),   get_int(n, "running_tasks"),   get_int(n, "shapes"),
-                            get_int(n, "running_groups"),  get_int(n, "machine_classes"), get_int(n, "nodes"),
-                            get_int(n, "arcs"),            get_int(n, "cost_evaluations"), get_int(n, "repaired")};
+  a.stats = read_record<AllocationStats>(n, limits);
   // Version 2's fields: absent from a version 1 service's replies.
-  const auto optional_int = [&](const char* name) { return n.HasMember(name) ? get_int(n, name) : 0; };
-  a.stats.resolves = optional_int("resolves");
-  a.stats.placed_by_flow = optional_int("placed_by_flow");
-  a.stats.placed_by_resolve = optional_int("placed_by_resolve");
-  a.stats.placed_by_fallback = optional_int("placed_by_fallback");
+  detail::visit_fields_since_v2(a.stats, [&](const char* name, std::int64_t& v, detail::ListLimit) {
+    v = n.HasMember(name) ? get_int(n, name) : 0;
+  });
   if (doc.HasMember("certificate")) {
     const rapidjson::Value& c = get_object(doc, "certificate");
     Certificate cert;
@@ -922,23 +943,14 @@ Allocation allocation_from_json(std::string_view bytes, const SnapshotLimits& li
     cert.message = get_string(c, "message", limits);
     a.certificate = std::move(cert);
   }
-  a.placements = get_list<Placement>(doc, "placements", placement);
-  a.kept = get_list<Placement>(doc, "kept", placement);
-  a.migrations = get_list<Migration>(doc, "migrations", [&](const rapidjson::Value& o) {
-    return Migration{get_string(o, "job", limits), get_string(o, "task", limits), get_string(o, "from", limits),
-                     get_string(o, "machine", limits), get_indexes(o, "gpus", limits)};
-  });
-  a.preemptions = get_list<Preemption>(doc, "preemptions", [&](const rapidjson::Value& o) {
-    return Preemption{get_string(o, "job", limits), get_string(o, "task", limits), get_string(o, "machine", limits),
-                      get_string(o, "reason", limits)};
-  });
-  a.unscheduled = get_list<Unscheduled>(doc, "unscheduled", [&](const rapidjson::Value& o) {
-    const std::string reason = get_string(o, "reason", limits);
-    const auto r = parse_unscheduled_reason(reason);
-    if (!r) throw FieldError{"reason: unknown reason '" + reason.substr(0, 64) + "'"};
-    return Unscheduled{get_string(o, "job", limits), get_string(o, "task", limits), *r,
-                       get_string(o, "message", limits)};
-  });
+  const auto list = [&]<class R>(const char* name, std::vector<R>& out) {
+    out = get_list<R>(doc, name, [&](const rapidjson::Value& o) { return read_record<R>(o, limits); });
+  };
+  list("placements", a.placements);
+  list("kept", a.kept);
+  list("migrations", a.migrations);
+  list("preemptions", a.preemptions);
+  list("unscheduled", a.unscheduled);
   return a;
 }
 

@@ -46,7 +46,7 @@
 #include <vector>
 
 #include "sluice/snapshot.hpp"
-#include "snapshot_schema.hpp"
+#include "wire_schema.hpp"
 
 namespace sluice {
 
@@ -178,6 +178,12 @@ template <class V> struct MinBytes<std::pair<const std::string, V>> {
   static constexpr std::size_t value = 8 + MinBytes<V>::value;
 };
 template <> struct MinBytes<std::int64_t> { static constexpr std::size_t value = 8; };
+// The allocation reply's records (read by binary_codec.cpp): each of their strings and
+// lists takes at least its 8-byte length.
+template <> struct MinBytes<Placement> { static constexpr std::size_t value = 4 * 8; };
+template <> struct MinBytes<Migration> { static constexpr std::size_t value = 5 * 8; };
+template <> struct MinBytes<Preemption> { static constexpr std::size_t value = 4 * 8; };
+template <> struct MinBytes<Unscheduled> { static constexpr std::size_t value = 4 * 8; };
 
 // A count limit for one container: the largest length accepted and the limit's name.
 struct CountLimit {
@@ -475,7 +481,7 @@ void read_field(Archive& ar, DecodeContext& ctx, const char* name, std::map<std:
 }  // namespace detail
 
 // ---- Records ------------------------------------------------------------------------
-// The fields of each record are listed once, in snapshot_schema.hpp. Field order matters
+// The fields of each record are listed once, in wire_schema.hpp. Field order matters
 // only for speed (JSON members in this order are found without a search) and for the
 // binary format (where it is the format).
 
