@@ -57,11 +57,11 @@ class KeptSimplex {
  public:
   // Loads `network` with infinite capacities at `infinite_bound` (infinite_capacity_bound()),
   // pricing blocks of block_factor·√m arcs (at least 10; after a warm start at least √m).
-  // From `start` when given and it
-  // describes a spanning tree of this network: its tree flows are worked out for today's
-  // bounds and supplies, and a tree arc whose flow would leave its bounds (or break strong
-  // feasibility) goes to a bound, its subtree re-hung from the root by an artificial arc
-  // carrying the difference, which the pivots then drive out.
+  // From `start` when given and it describes a spanning tree of this network: its tree
+  // flows are worked out for today's bounds and supplies, and a tree arc whose flow would
+  // leave its bounds (or break strong feasibility) goes to a bound, its subtree re-hung
+  // from the root by an artificial arc carrying the difference, which the pivots then
+  // drive out.
   KeptSimplex(const Network& network, std::int64_t infinite_bound, double block_factor, const SimplexBasis* start);
   ~KeptSimplex();
   KeptSimplex(const KeptSimplex&) = delete;
