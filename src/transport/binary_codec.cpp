@@ -254,9 +254,6 @@ class ByteReader {
 // The records' fields come from wire_schema.hpp; these two walk them.
 
 
-template <class T> inline constexpr bool kIsVector = false;
-template <class T> inline constexpr bool kIsVector<std::vector<T>> = true;
-
 // Writes each field in schema order: strings, lists and maps with a u64 length first.
 struct RecordWriter {
   ByteWriter& w;
@@ -340,20 +337,11 @@ class RecordReader {
   void operator()(const char* name, T& v, ListLimit limit) {
     field(name, [&] {
       if constexpr (kIsVector<T>) {
-        list(v, count_limit(limit));
+        list(v, count_limit(r_.limits(), limit));
       } else {
         value(v);
       }
     });
-  }
-
-  [[nodiscard]] CountLimit count_limit(ListLimit limit) const {
-    switch (limit) {
-      case ListLimit::kMachines: return CountLimit{r_.limits().max_machines, "max_machines"};
-      case ListLimit::kGpusPerMachine: return CountLimit{r_.limits().max_gpus_per_machine, "max_gpus_per_machine"};
-      case ListLimit::kNone: break;
-    }
-    return CountLimit{};
   }
 
  private:

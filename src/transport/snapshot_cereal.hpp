@@ -491,10 +491,11 @@ template <class Archive, class R> void save_fields(Archive& ar, const R& record)
   visit_fields(record, [&](const char* name, const auto& value, ListLimit) { write_field(ar, name, value); });
 }
 
-inline CountLimit count_limit(const DecodeContext& ctx, ListLimit limit) {
+// The SnapshotLimits entry a list field is read under (shared with binary_codec.cpp).
+inline CountLimit count_limit(const SnapshotLimits& limits, ListLimit limit) {
   switch (limit) {
-    case ListLimit::kMachines: return CountLimit{ctx.limits.max_machines, "max_machines"};
-    case ListLimit::kGpusPerMachine: return CountLimit{ctx.limits.max_gpus_per_machine, "max_gpus_per_machine"};
+    case ListLimit::kMachines: return CountLimit{limits.max_machines, "max_machines"};
+    case ListLimit::kGpusPerMachine: return CountLimit{limits.max_gpus_per_machine, "max_gpus_per_machine"};
     case ListLimit::kNone: break;
   }
   return CountLimit{};
@@ -507,7 +508,7 @@ template <class Archive, class R> void load_fields(Archive& ar, R& record) {
   DecodeContext& ctx = decode_context(ar);
   visit_fields(record, [&](const char* name, auto& value, ListLimit limit) {
     if constexpr (kIsVector<std::remove_cvref_t<decltype(value)>>) {
-      read_field(ar, ctx, name, value, count_limit(ctx, limit));
+      read_field(ar, ctx, name, value, count_limit(ctx.limits, limit));
     } else {
       read_field(ar, ctx, name, value);
     }
