@@ -1133,6 +1133,9 @@ int Service::run() {
       if (seconds_between(s.drain_started, now) > s.options.drain_timeout_s) s.abandon_queue();
     }
   }
+  // Requests that arrived whole since the last poll are refused, not dropped with the socket.
+  // The batch is bounded so a flood cannot hold the exit open.
+  for (int i = 0; i < 4096 && (s.router->get(zmq::sockopt::events) & ZMQ_POLLIN); ++i) s.receive_one();
   s.queue.close();
   for (std::thread& t : s.workers) t.join();
   s.workers.clear();

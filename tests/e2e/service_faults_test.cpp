@@ -273,6 +273,19 @@ void wait_in_flight(const std::string& endpoint) {
   FAIL() << "the request never started";
 }
 
+// Waits until the service holds a request in its queue: a fixed sleep let a loaded machine
+// signal the service before the queued request had arrived, and a request that reaches a
+// service after it closed is not one it lost.
+void wait_queued(const std::string& endpoint) {
+  Client client(test::client_at(endpoint));
+  for (int i = 0; i < 6000; ++i) {
+    const HealthCall h = client.health();
+    if (h.info.ok && h.health.queue_depth > 0) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  FAIL() << "the second request never reached the queue";
+}
+
 // SIGTERM during a solve: the solve finishes and is answered, a new request is refused
 // with shutting-down, and the process exits 0.
 TEST(ServiceFaults, SigtermDuringSolveAnswersTheRequest) {
@@ -305,7 +318,7 @@ TEST(ServiceFaults, SigtermWithoutDrainTimeStillAnswersEverything) {
   running.send(test::request_frames(allocate_envelope(1), {binary_options(), slow_snapshot_bytes()}));
   wait_in_flight(service.endpoint());
   queued.send(test::request_frames(allocate_envelope(2), {binary_options(), slow_snapshot_bytes()}));
-  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  wait_queued(service.endpoint());
   service.signal(SIGTERM);
   const auto r1 = running.receive(std::chrono::seconds(60));
   const auto r2 = queued.receive(std::chrono::seconds(60));
