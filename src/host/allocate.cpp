@@ -7,7 +7,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <optional>
 #include <vector>
 
 #include "cluster_index.hpp"
@@ -16,7 +15,6 @@
 #include "interrupt.hpp"
 #include "repair.hpp"
 #include "seconds_since.hpp"
-#include "warm_rounds.hpp"
 
 namespace sluice {
 
@@ -191,14 +189,6 @@ Allocation run_steps(const Snapshot& snapshot, const AllocateOptions& options, E
     return out;
   }
   out.objective = solved.total_cost;
-  // Re-solves after a CPU solve run as edits to one kept network, each from the last
-  // round's optimum (warm_rounds.hpp). After a GPU solve they stay cold on the device,
-  // whose kernels have no warm start.
-  std::optional<WarmRounds> warm;
-  if (solved.backend == Backend::kCpu && solve_options.cpu_algorithm != CpuAlgorithm::kCostScaling &&
-      !built.node_keys.empty()) {
-    warm.emplace(solve_options);
-  }
 
   // 4. Fit and repair the first solve's decisions.
   t = Clock::now();
@@ -250,7 +240,7 @@ Allocation run_steps(const Snapshot& snapshot, const AllocateOptions& options, E
     out.timings.build_s += seconds_since(t);
     t = Clock::now();
     trace_step(options.trace, "re-solve: build", t);
-    SolveResult solved_again = warm ? warm->solve(again) : solve(again.network, solve_options);
+    SolveResult solved_again = solve(again.network, solve_options);
     out.timings.solve_s += seconds_since(t);
     trace_step(options.trace, "re-solve: solve", t);
     ++out.stats.resolves;

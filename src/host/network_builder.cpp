@@ -128,14 +128,6 @@ class Builder {
   [[nodiscard]] bool labels_ok(std::int32_t shape_id, std::int32_t cls) const;
   [[nodiscard]] std::int64_t need_of(std::int64_t supply) const;
   std::int32_t machine_node(std::int32_t m);
-  // Records what `node` stands for (BuiltNetwork::node_keys) when tasks are aggregated;
-  // per-task nodes have no identity across rounds, so then no node is keyed.
-  void key_node(NodeId node, NodeKind kind, std::int64_t id) {
-    if (!o_.aggregate) return;
-    std::vector<std::uint64_t>& keys = out_.node_keys;
-    if (keys.size() <= static_cast<std::size_t>(node)) keys.resize(static_cast<std::size_t>(node) + 1, 0);
-    keys[static_cast<std::size_t>(node)] = node_key(kind, id);
-  }
   std::int64_t preference_discount(const Shape& s, std::int32_t m) const;
 
   Cluster& c_;
@@ -520,10 +512,7 @@ void Builder::score_all_shapes() {
 
 std::int32_t Builder::machine_node(std::int32_t m) {
   std::int32_t& node = machine_node_[static_cast<std::size_t>(m)];
-  if (node < 0) {
-    node = out_.network.add_node(0);
-    key_node(node, NodeKind::kMachine, m);
-  }
+  if (node < 0) node = out_.network.add_node(0);
   return node;
 }
 
@@ -612,7 +601,6 @@ BuiltNetwork Builder::run() {
   //    and decide nothing.
   Network& net = out_.network;
   sink_ = net.add_node(0);
-  key_node(sink_, NodeKind::kSink, 0);
   std::int64_t total_supply = 0;
   out_.shape_arcs.resize(c_.shapes.size());
   std::size_t arcs_bound = c_.machines.size() * static_cast<std::size_t>(costs_.slot_segments());
@@ -643,7 +631,6 @@ BuiltNetwork Builder::run() {
     // Not aggregated: one node per task, each feeding the shape's node (Firmament's task
     // equivalence class), which then carries no supply of its own.
     const NodeId node = net.add_node(o_.aggregate ? pending : 0);
-    key_node(node, NodeKind::kShape, c_.shape_origin.empty() ? static_cast<std::int64_t>(si) : c_.shape_origin[si]);
     if (!o_.aggregate) {
       for (std::int64_t i = 0; i < pending; ++i) net.add_arc(net.add_node(1), node, 0, 1, 0);
     }
@@ -696,7 +683,6 @@ BuiltNetwork Builder::run() {
     }
     total_supply += k;
     const NodeId node = net.add_node(o_.aggregate ? k : 0);
-    key_node(node, NodeKind::kRunningGroup, static_cast<std::int64_t>(gi));
     if (!o_.aggregate) {
       for (std::int64_t i = 0; i < k; ++i) net.add_arc(net.add_node(1), node, 0, 1, 0);
     }

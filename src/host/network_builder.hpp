@@ -47,19 +47,7 @@ struct BuiltNetwork {
   std::vector<NodeArcs> shape_arcs;                       // per shape
   std::vector<NodeArcs> group_arcs;                       // per running group (stay is first)
   std::int64_t cost_evaluations = 0;
-  // Per node, what it stands for (NodeKey), the same in every network built over one
-  // snapshot: the re-solve rounds find a round's nodes in the network kept from the last
-  // one by it (warm_rounds.hpp). Empty when tasks are not aggregated.
-  std::vector<std::uint64_t> node_keys;
 };
-
-// A node's identity across the networks of one allocation: its kind in the top byte, and
-// below it the shape of the original cluster (a residual's shape_origin), the machine or
-// the running group.
-enum class NodeKind : std::uint8_t { kSink = 1, kShape = 2, kMachine = 3, kRunningGroup = 4 };
-[[nodiscard]] constexpr std::uint64_t node_key(NodeKind kind, std::int64_t id) {
-  return (static_cast<std::uint64_t>(kind) << 56) | static_cast<std::uint64_t>(id);
-}
 
 // Candidate search and network construction.
 // `hints`, per shape: machines to connect besides those the candidate search picks (a
