@@ -262,28 +262,29 @@ TEST(ServiceFaults, DeadlinesAreAnswered) {
   expect_serving(service.endpoint());
 }
 
-// Waits until the service reports a request being solved.
-void wait_in_flight(const std::string& endpoint) {
+// Waits until the service's health answer shows `ready`, up to about `seconds`.
+template <typename Ready>
+void wait_for_health(const std::string& endpoint, Ready ready, int seconds, const char* failure) {
   Client client(test::client_at(endpoint));
-  for (int i = 0; i < 2000; ++i) {
+  for (int i = 0; i < seconds * 200; ++i) {
     const HealthCall h = client.health();
-    if (h.info.ok && h.health.in_flight > 0) return;
+    if (h.info.ok && ready(h.health)) return;
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
-  FAIL() << "the request never started";
+  FAIL() << failure;
+}
+
+// Waits until the service reports a request being solved.
+void wait_in_flight(const std::string& endpoint) {
+  wait_for_health(endpoint, [](const HealthInfo& h) { return h.in_flight > 0; }, 10, "the request never started");
 }
 
 // Waits until the service holds a request in its queue: a fixed sleep let a loaded machine
 // signal the service before the queued request had arrived, and a request that reaches a
 // service after it closed is not one it lost.
 void wait_queued(const std::string& endpoint) {
-  Client client(test::client_at(endpoint));
-  for (int i = 0; i < 6000; ++i) {
-    const HealthCall h = client.health();
-    if (h.info.ok && h.health.queue_depth > 0) return;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  FAIL() << "the second request never reached the queue";
+  wait_for_health(endpoint, [](const HealthInfo& h) { return h.queue_depth > 0; }, 30,
+                  "the second request never reached the queue");
 }
 
 // SIGTERM during a solve: the solve finishes and is answered, a new request is refused
