@@ -626,6 +626,10 @@ ServiceCommands::ServiceCommands(CLI::App& app) : impl_(std::make_unique<Impl>()
   serve->add_option("--max-connections", s.options.max_connections,
                     "open connections; past it the oldest is dropped (0: the open-file limit less 64)")
       ->capture_default_str();
+  serve->add_option("--max-memory", s.options.max_memory,
+                    "resident bytes past which the connection receiving most is dropped (a multipart message is held "
+                    "whole before it can be refused); 0: three quarters of the machine's or cgroup's memory")
+      ->capture_default_str();
   serve->add_option("--heartbeat-ms", s.options.heartbeat_ms,
                     "ZMTP heartbeat interval; a peer silent 3 times as long is dropped (0: off)")
       ->capture_default_str();

@@ -40,6 +40,11 @@ struct ServiceOptions {
   // descriptors). 0: the open-file limit (raised to its hard limit at start) less 64 kept
   // for the service's own files and sockets.
   std::int64_t max_connections = 0;
+  // Resident memory past which the connection that received the most since memory passed
+  // half of it is dropped: libzmq holds a multipart message whole, with no bound on its
+  // frames, before the service can refuse it (src/transport/receive_guard.hpp). TCP
+  // endpoints only. 0: three quarters of the machine's memory, or of its cgroup's limit.
+  std::int64_t max_memory = 0;
   // ZMTP heartbeats: a PING after this many ms of silence, the connection dropped when no
   // answer comes within 3 times that (a peer that died, or one that stopped reading). 0: off.
   std::int64_t heartbeat_ms = 10'000;

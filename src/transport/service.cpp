@@ -20,9 +20,9 @@
 // Memory under hostile input: ZMQ_MAXMSGSIZE caps each frame (ZeroMQ drops the connection
 // of a peer that sends more), frames past max_frames are thrown away one by one, the queue
 // is bounded in requests and bytes, the reply cache in entries and bytes, and the decoders
-// never allocate more than their input justifies. Not yet bounded: libzmq receives a whole
-// multipart message before the service sees its first frame, so many frames of up to
-// max_frame_bytes each are held until then (issue 14, bug 4).
+// never allocate more than their input justifies. libzmq receives a whole multipart
+// message before the service sees its first frame, with no bound on the frames: past
+// --max-memory the connection receiving most is dropped mid-message (receive_guard.hpp).
 #include "sluice/service.hpp"
 
 #include <prometheus/counter.h>
@@ -63,6 +63,7 @@
 #include "json_text.hpp"
 #include "reply_cache.hpp"
 #include "request_queue.hpp"
+#include "receive_guard.hpp"
 #include "request_digest.hpp"
 #include "serve_allocate.hpp"
 #include "service_metrics.hpp"
@@ -184,6 +185,10 @@ struct Service::Impl {
   std::uint64_t connections_dropped = 0;
   Clock::time_point last_drop_log{};
   std::uint64_t drops_since_log = 0;
+  // Messages still arriving, against --max-memory (receive_guard.hpp).
+  std::unique_ptr<detail::ReceiveGuard> receive_guard;
+  std::int64_t max_memory = 0;
+  Clock::time_point last_guard_note{};
   std::atomic<std::uint64_t> denied{0};
   std::string bound;
   std::shared_ptr<spdlog::logger> log;
@@ -234,6 +239,7 @@ struct Service::Impl {
       connection_at.erase(it);
     }
     connection_at[fd] = connections.insert(connections.end(), fd);
+    if (receive_guard) receive_guard->forget(fd);  // a number reused: nothing of the old one counts
     enforce_connection_cap();
   }
   void connection_closed(int fd) {
@@ -241,28 +247,59 @@ struct Service::Impl {
       connections.erase(it->second);
       connection_at.erase(it);
     }
+    if (receive_guard) receive_guard->forget(fd);
   }
 
-  // Past the cap, the connection open longest goes: libzmq has no call to drop one peer of
-  // a ROUTER, so its socket is shut down, which libzmq sees as the peer leaving (it closes
-  // the descriptor and reports DISCONNECTED). The oldest rather than the newest, so that a
-  // flood of idle connections cannot keep a new master out; a master that is dropped
-  // reconnects (ZeroMQ does that by itself), and its reply, if one was due, waits in the
-  // reply cache for its retry. A descriptor is only shut down if it still is a TCP socket
-  // on the ROUTER's port: monitor events arrive late, and the number may have been reused.
+  // Shuts a connection's socket down, which libzmq sees as the peer leaving (it closes the
+  // descriptor, frees what it held of the connection and reports DISCONNECTED): libzmq has
+  // no call to drop one peer of a ROUTER. Only if the descriptor still is a TCP socket on
+  // the ROUTER's port: monitor events arrive late, and the number may have been reused.
+  bool shut_down_connection(int fd) {
+    if (const auto it = connection_at.find(fd); it != connection_at.end()) {
+      connections.erase(it->second);
+      connection_at.erase(it);
+    }
+    sockaddr_storage local{};
+    socklen_t length = sizeof local;
+    if (bound_port < 0 || ::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &length) != 0) return false;
+    const int port = local.ss_family == AF_INET    ? ntohs(reinterpret_cast<sockaddr_in*>(&local)->sin_port)
+                     : local.ss_family == AF_INET6 ? ntohs(reinterpret_cast<sockaddr_in6*>(&local)->sin6_port)
+                                                    : -1;
+    if (port != bound_port) return false;
+    ::shutdown(fd, SHUT_RDWR);
+    return true;
+  }
+
+  // Past --max-memory, the connection receiving most goes (receive_guard.hpp). Each drop is
+  // logged; memory over the limit with nothing to drop is noted at most every 10 s.
+  void guard_memory(Clock::time_point now) {
+    if (!receive_guard) return;
+    const std::optional<detail::ReceiveGuard::Verdict> v = receive_guard->check(connections, now);
+    if (!v) return;
+    if (v->fd < 0) {
+      if (now - last_guard_note < std::chrono::seconds(10)) return;
+      last_guard_note = now;
+      log_event(spdlog::level::warn, "memory_over_limit",
+                "\"resident\":" + std::to_string(v->resident) + ",\"max_memory\":" + std::to_string(max_memory) +
+                    ",\"reason\":\"no connection is receiving much: requests being solved hold the memory\"");
+      return;
+    }
+    if (!shut_down_connection(v->fd)) return;
+    ++connections_dropped;
+    metrics.dropped_connections_counter->Increment();
+    log_event(spdlog::level::warn, "connection_dropped_for_memory",
+              "\"received\":" + std::to_string(v->received) + ",\"resident\":" + std::to_string(v->resident) +
+                  ",\"max_memory\":" + std::to_string(max_memory) +
+                  ",\"reason\":\"resident memory past max_memory while this connection received the most\"");
+  }
+
+  // Past the cap, the connection open longest goes (shut_down_connection). The oldest rather
+  // than the newest, so that a flood of idle connections cannot keep a new master out; a
+  // master that is dropped reconnects (ZeroMQ does that by itself), and its reply, if one
+  // was due, waits in the reply cache for its retry.
   void enforce_connection_cap() {
     while (connection_cap > 0 && static_cast<std::int64_t>(connections.size()) > connection_cap) {
-      const int fd = connections.front();
-      connections.pop_front();
-      connection_at.erase(fd);
-      sockaddr_storage local{};
-      socklen_t length = sizeof local;
-      if (bound_port < 0 || ::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &length) != 0) continue;
-      const int port = local.ss_family == AF_INET    ? ntohs(reinterpret_cast<sockaddr_in*>(&local)->sin_port)
-                       : local.ss_family == AF_INET6 ? ntohs(reinterpret_cast<sockaddr_in6*>(&local)->sin6_port)
-                                                      : -1;
-      if (port != bound_port) continue;
-      ::shutdown(fd, SHUT_RDWR);
+      if (!shut_down_connection(connections.front())) continue;
       ++connections_dropped;
       ++drops_since_log;
       metrics.dropped_connections_counter->Increment();
@@ -900,6 +937,7 @@ std::string check_options(const ServiceOptions& o) {
            within("--max-frames", o.max_frames, 3, 1024),
            at_least("--trim-after-bytes", o.trim_after_bytes, 0),
            at_least("--max-connections", o.max_connections, 0),
+           at_least("--max-memory", o.max_memory, 0),
            within("--heartbeat-ms", o.heartbeat_ms, 0, 3'600'000),
            within("--deadline-ms", o.default_deadline_ms, 1, kMaxDeadlineMs),
            within("--max-deadline-ms", o.max_deadline_ms, 1, kMaxDeadlineMs),
@@ -975,6 +1013,8 @@ bool Service::start(std::string* error) {
                 std::to_string(kReservedFiles) + " are kept for the service's own files and sockets)");
   }
   s.connection_cap = s.options.max_connections > 0 ? s.options.max_connections : fitting;
+  s.max_memory = s.options.max_memory > 0 ? s.options.max_memory : detail::default_max_memory();
+  s.receive_guard = std::make_unique<detail::ReceiveGuard>(s.max_memory);
 
   if (!s.options.state_file.empty()) {
     // The fence survives restarts: read it back, and write it once now so a path that
@@ -1086,7 +1126,8 @@ bool Service::start(std::string* error) {
   s.log_event(spdlog::level::info, "listening",
               "\"endpoint\":\"" + json_escape(s.bound) + "\",\"workers\":" + std::to_string(n) +
                   ",\"queue_capacity\":" + std::to_string(s.options.queue_capacity) +
-                  ",\"max_connections\":" + std::to_string(s.connection_cap) + ",\"metrics\":\"" +
+                  ",\"max_connections\":" + std::to_string(s.connection_cap) +
+                  ",\"max_memory\":" + std::to_string(s.max_memory) + ",\"metrics\":\"" +
                   json_escape(s.metrics_bound) + "\",\"curve\":" + (curve ? "true" : "false") +
                   ",\"allowed_clients\":" + std::to_string(s.options.allowed_clients.size()) +
                   ",\"epoch_fence\":" + std::to_string(s.highest_epoch.load()) + ",\"state_file\":\"" +
@@ -1101,7 +1142,9 @@ int Service::run() {
                              {s.monitor->handle(), 0, ZMQ_POLLIN, 0}};
   while (true) {
     try {
-      zmq::poll(items, 3, std::chrono::milliseconds(20));
+      // A message arriving does not wake the poll until it is whole: the receive guard's
+      // interval bounds the wait, so its checks keep their pace.
+      zmq::poll(items, 3, s.receive_guard ? s.receive_guard->interval() : std::chrono::milliseconds(20));
     } catch (const zmq::error_t& e) {
       if (e.num() != EINTR) throw;
     }
@@ -1123,6 +1166,7 @@ int Service::run() {
     s.check_deadlines(now);
     s.expire_queued(now);
     s.log_dropped_connections(now);
+    s.guard_memory(now);
     if (s.stop_requested.load() && !s.draining) {
       s.draining = true;
       s.drain_started = now;

@@ -33,6 +33,7 @@ expect_refused "--drain-timeout must be a number of seconds from 0 to 86400" "${
 expect_refused "--drain-timeout must be a number of seconds from 0 to 86400" "${serve[@]}" --drain-timeout -1
 expect_refused "--max-connections must be at least 0, not -1" "${serve[@]}" --max-connections -1
 expect_refused "--max-connections 100000000 does not fit the open-file limit" "${serve[@]}" --max-connections 100000000
+expect_refused "--max-memory must be at least 0, not -1" "${serve[@]}" --max-memory -1
 expect_refused "--heartbeat-ms must be from 0 to 3600000, not -5" "${serve[@]}" --heartbeat-ms -5
 expect_refused "--trim-after-bytes must be at least 0, not -1" "${serve[@]}" --trim-after-bytes -1
 expect_refused "--workers must be from 0 to 1024, not 100000" "${serve[@]}" --workers 100000
