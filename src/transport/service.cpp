@@ -255,10 +255,7 @@ struct Service::Impl {
   // no call to drop one peer of a ROUTER. Only if the descriptor still is a TCP socket on
   // the ROUTER's port: monitor events arrive late, and the number may have been reused.
   bool shut_down_connection(int fd) {
-    if (const auto it = connection_at.find(fd); it != connection_at.end()) {
-      connections.erase(it->second);
-      connection_at.erase(it);
-    }
+    connection_closed(fd);  // from the list now: DISCONNECTED comes later
     sockaddr_storage local{};
     socklen_t length = sizeof local;
     if (bound_port < 0 || ::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &length) != 0) return false;
@@ -299,7 +296,10 @@ struct Service::Impl {
   // was due, waits in the reply cache for its retry.
   void enforce_connection_cap() {
     while (connection_cap > 0 && static_cast<std::int64_t>(connections.size()) > connection_cap) {
-      if (!shut_down_connection(connections.front())) continue;
+      const int oldest = connections.front();
+      connections.pop_front();  // gone from the list whether or not it can be shut down
+      connection_at.erase(oldest);
+      if (!shut_down_connection(oldest)) continue;
       ++connections_dropped;
       ++drops_since_log;
       metrics.dropped_connections_counter->Increment();
