@@ -86,7 +86,11 @@ std::optional<ReceiveGuard::Verdict> ReceiveGuard::check(const std::list<int>& c
       v.received = since;
     }
   }
-  if (v.fd >= 0) baseline_.erase(v.fd);
+  if (v.fd >= 0) {
+    baseline_.erase(v.fd);
+  } else {
+    quiet_until_ = now + kIdleCooldown;  // the memory is the solves': trim and look again later
+  }
   return v;
 }
 

@@ -36,7 +36,8 @@ class ReceiveGuard {
   using Clock = std::chrono::steady_clock;
   static constexpr std::chrono::milliseconds kInterval{20};       // under half the limit
   static constexpr std::chrono::milliseconds kWatchInterval{5};   // past it
-  static constexpr std::chrono::milliseconds kCooldown{100};
+  static constexpr std::chrono::milliseconds kCooldown{100};       // after a connection is named
+  static constexpr std::chrono::milliseconds kIdleCooldown{1000};  // after none could be
   static constexpr std::uint64_t kMinSuspectBytes = std::uint64_t{1} << 20;
 
   struct Verdict {
