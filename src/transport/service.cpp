@@ -61,9 +61,9 @@
 
 #include "cuda_device.hpp"
 #include "json_text.hpp"
+#include "receive_guard.hpp"
 #include "reply_cache.hpp"
 #include "request_queue.hpp"
-#include "receive_guard.hpp"
 #include "request_digest.hpp"
 #include "serve_allocate.hpp"
 #include "service_metrics.hpp"
@@ -186,8 +186,8 @@ struct Service::Impl {
   Clock::time_point last_drop_log{};
   std::uint64_t drops_since_log = 0;
   // Messages still arriving, against --max-memory (receive_guard.hpp).
-  std::unique_ptr<detail::ReceiveGuard> receive_guard;
   std::int64_t max_memory = 0;
+  detail::ReceiveGuard receive_guard{0};  // off until start() sets the limit
   Clock::time_point last_guard_note{};
   std::atomic<std::uint64_t> denied{0};
   std::string bound;
@@ -239,7 +239,7 @@ struct Service::Impl {
       connection_at.erase(it);
     }
     connection_at[fd] = connections.insert(connections.end(), fd);
-    if (receive_guard) receive_guard->forget(fd);  // a number reused: nothing of the old one counts
+    receive_guard.forget(fd);  // a number reused: nothing of the old one counts
     enforce_connection_cap();
   }
   void connection_closed(int fd) {
@@ -247,15 +247,15 @@ struct Service::Impl {
       connections.erase(it->second);
       connection_at.erase(it);
     }
-    if (receive_guard) receive_guard->forget(fd);
+    receive_guard.forget(fd);
   }
 
   // Shuts a connection's socket down, which libzmq sees as the peer leaving (it closes the
   // descriptor, frees what it held of the connection and reports DISCONNECTED): libzmq has
   // no call to drop one peer of a ROUTER. Only if the descriptor still is a TCP socket on
   // the ROUTER's port: monitor events arrive late, and the number may have been reused.
-  bool shut_down_connection(int fd) {
-    connection_closed(fd);  // from the list now: DISCONNECTED comes later
+  // The caller has taken it off the connection list (DISCONNECTED comes later).
+  bool shut_down_socket(int fd) const {
     sockaddr_storage local{};
     socklen_t length = sizeof local;
     if (bound_port < 0 || ::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &length) != 0) return false;
@@ -270,8 +270,7 @@ struct Service::Impl {
   // Past --max-memory, the connection receiving most goes (receive_guard.hpp). Each drop is
   // logged; memory over the limit with nothing to drop is noted at most every 10 s.
   void guard_memory(Clock::time_point now) {
-    if (!receive_guard) return;
-    const std::optional<detail::ReceiveGuard::Verdict> v = receive_guard->check(connections, now);
+    const std::optional<detail::ReceiveGuard::Verdict> v = receive_guard.check(connections, now);
     if (!v) return;
     if (v->fd < 0) {
       if (now - last_guard_note < std::chrono::seconds(10)) return;
@@ -281,7 +280,8 @@ struct Service::Impl {
                     ",\"reason\":\"no connection is receiving much: requests being solved hold the memory\"");
       return;
     }
-    if (!shut_down_connection(v->fd)) return;
+    connection_closed(v->fd);
+    if (!shut_down_socket(v->fd)) return;
     ++connections_dropped;
     metrics.dropped_connections_counter->Increment();
     log_event(spdlog::level::warn, "connection_dropped_for_memory",
@@ -290,7 +290,7 @@ struct Service::Impl {
                   ",\"reason\":\"resident memory past max_memory while this connection received the most\"");
   }
 
-  // Past the cap, the connection open longest goes (shut_down_connection). The oldest rather
+  // Past the cap, the connection open longest goes (shut_down_socket). The oldest rather
   // than the newest, so that a flood of idle connections cannot keep a new master out; a
   // master that is dropped reconnects (ZeroMQ does that by itself), and its reply, if one
   // was due, waits in the reply cache for its retry.
@@ -299,7 +299,7 @@ struct Service::Impl {
       const int oldest = connections.front();
       connections.pop_front();  // gone from the list whether or not it can be shut down
       connection_at.erase(oldest);
-      if (!shut_down_connection(oldest)) continue;
+      if (!shut_down_socket(oldest)) continue;
       ++connections_dropped;
       ++drops_since_log;
       metrics.dropped_connections_counter->Increment();
@@ -1014,7 +1014,7 @@ bool Service::start(std::string* error) {
   }
   s.connection_cap = s.options.max_connections > 0 ? s.options.max_connections : fitting;
   s.max_memory = s.options.max_memory > 0 ? s.options.max_memory : detail::default_max_memory();
-  s.receive_guard = std::make_unique<detail::ReceiveGuard>(s.max_memory);
+  s.receive_guard = detail::ReceiveGuard(s.max_memory);
 
   if (!s.options.state_file.empty()) {
     // The fence survives restarts: read it back, and write it once now so a path that
@@ -1144,7 +1144,7 @@ int Service::run() {
     try {
       // A message arriving does not wake the poll until it is whole: the receive guard's
       // interval bounds the wait, so its checks keep their pace.
-      zmq::poll(items, 3, s.receive_guard ? s.receive_guard->interval() : std::chrono::milliseconds(20));
+      zmq::poll(items, 3, s.receive_guard.interval());
     } catch (const zmq::error_t& e) {
       if (e.num() != EINTR) throw;
     }
