@@ -60,7 +60,7 @@ class NetworkSimplex {
   // Begins from `basis` instead of the all-artificial tree; false (and the all-artificial
   // tree kept) when it does not describe a spanning tree of this network.
   bool start_from(const SimplexBasis& basis) {
-    warm_ = import_basis(basis) && restart(/*full=*/true);
+    warm_ = import_basis(basis) && restart();
     if (!warm_) init_tree();
     return warm_;
   }
@@ -77,8 +77,8 @@ class NetworkSimplex {
     }
     if (restart_pending_) {
       restart_pending_ = false;
-      warm_ = restart(/*full=*/false);
-      if (!warm_) init_tree();  // cannot happen with a tree this class kept; cold if it does
+      refit();
+      warm_ = true;
     }
     // After a warm start few arcs violate, and small blocks (the cold default on allocation
     // networks) pivot on whichever comes first: pricing blocks of at least √m there took
@@ -143,11 +143,18 @@ class NetworkSimplex {
   // flows and prices for them and pivots on from the basis it has.
   void set_arc(std::int32_t id, std::int64_t span, std::int64_t cost) {
     const std::size_t a = static_cast<std::size_t>(internal()[static_cast<std::size_t>(id)]);
+    const std::int32_t tail = source_[a];
+    const std::int32_t head = target_[a];
     if (state_[a] == kUpper) {  // stays at its (new) bound: the flow it moves changes
       const std::int64_t more = span - flow_[a];
       flow_[a] = span;
-      imbalance_[static_cast<std::size_t>(source_[a])] -= more;
-      imbalance_[static_cast<std::size_t>(target_[a])] += more;
+      imbalance_[static_cast<std::size_t>(tail)] -= more;
+      imbalance_[static_cast<std::size_t>(head)] += more;
+      seeds_.push_back(tail);
+      seeds_.push_back(head);
+    } else if (state_[a] == kTree) {  // its flow may no longer fit: refit() checks the node below it
+      seeds_.push_back(parent_[static_cast<std::size_t>(tail)] == head && pred_[static_cast<std::size_t>(tail)] == static_cast<std::int32_t>(a) ? tail : head);
+      if (cost != cost_[a]) tree_cost_edited_ = true;
     }
     cap_[a] = span;
     cost_[a] = cost;
@@ -156,6 +163,7 @@ class NetworkSimplex {
   void add_supply(std::int32_t v, std::int64_t delta) {
     supply_[static_cast<std::size_t>(v)] += delta;
     imbalance_[static_cast<std::size_t>(v)] += delta;
+    seeds_.push_back(v);
     restart_pending_ = true;
   }
   [[nodiscard]] std::int64_t artificial_cost() const { return artificial_cost_; }
@@ -285,6 +293,9 @@ class NetworkSimplex {
       if (violation < best) {
         best = violation;
         best_arc = a;
+        // The pivot reads its bound and flow first; they are far from the arcs scanned.
+        __builtin_prefetch(&cap_[static_cast<std::size_t>(a)]);
+        __builtin_prefetch(&flow_[static_cast<std::size_t>(a)]);
       }
       if (++a == m_) a = 0;
       if (++in_block == block) {
@@ -526,78 +537,202 @@ class NetworkSimplex {
     return tree_arcs == 0;  // else a tree arc no node names: not a basis
   }
 
-  // Fits the tree's flows to today's bounds and supplies and its prices to today's costs,
-  // keeping the tree where it can; false when the parent pointers are not a tree.
-  //
-  // Non-tree arcs sit at their bound. `full` (a basis just imported): tree flows are
-  // worked out from the supplies and those bounds alone. Otherwise (edits to a solved
-  // tree) only the change is: imbalance_ holds what the edits did to each node's balance
-  // (set_arc, add_supply), and each tree arc's flow moves by what its subtree gained, with
-  // no work over the non-tree arcs. Either way, leaves first: an arc that cannot carry its
-  // new flow (or would be degenerate the wrong way) goes to its bound, and its subtree
-  // hangs from the root by its artificial arc carrying the difference, which pivots then
-  // drive out.
-  bool restart(bool full) {
-    if (full) {
-      if (!build_order()) return false;
-      std::copy(supply_.begin(), supply_.end(), imbalance_.begin());
-      for (std::int32_t a = 0; a < m_ + n_; ++a) {
-        const std::int8_t state = state_[static_cast<std::size_t>(a)];
-        flow_[static_cast<std::size_t>(a)] = state == kUpper ? cap_[static_cast<std::size_t>(a)] : 0;
-        if (state != kUpper) continue;
-        imbalance_[static_cast<std::size_t>(source_[static_cast<std::size_t>(a)])] -= flow_[static_cast<std::size_t>(a)];
-        imbalance_[static_cast<std::size_t>(target_[static_cast<std::size_t>(a)])] += flow_[static_cast<std::size_t>(a)];
-      }
+  // Fits an imported basis's tree flows to today's bounds and supplies, and its prices to
+  // today's costs, keeping the tree where it can; false when the parent pointers are not a
+  // tree. Non-tree arcs sit at their bound; the tree flows follow from the supplies and
+  // those bounds, leaves first (fit()). Then every price, from the root down.
+  bool restart() {
+    if (!build_order()) return false;
+    std::copy(supply_.begin(), supply_.end(), imbalance_.begin());
+    for (std::int32_t a = 0; a < m_ + n_; ++a) {
+      const std::int8_t state = state_[static_cast<std::size_t>(a)];
+      flow_[static_cast<std::size_t>(a)] = state == kUpper ? cap_[static_cast<std::size_t>(a)] : 0;
+      if (state != kUpper) continue;
+      imbalance_[static_cast<std::size_t>(source_[static_cast<std::size_t>(a)])] -= flow_[static_cast<std::size_t>(a)];
+      imbalance_[static_cast<std::size_t>(target_[static_cast<std::size_t>(a)])] += flow_[static_cast<std::size_t>(a)];
     }
     bool rehung = false;
     // Reverse preorder: the thread walked backwards from the root.
     for (std::int32_t v = rev_thread_[static_cast<std::size_t>(root_)]; v != root_;
          v = rev_thread_[static_cast<std::size_t>(v)]) {
-      const std::int64_t gained = imbalance_[static_cast<std::size_t>(v)];
-      imbalance_[static_cast<std::size_t>(v)] = 0;
-      const std::size_t a = static_cast<std::size_t>(pred_[static_cast<std::size_t>(v)]);
-      const bool up = dir_[static_cast<std::size_t>(v)] == kUp;
-      const std::int64_t was_out = up ? flow_[a] : -flow_[a];  // what left the subtree by this arc
-      const std::int64_t out_of_subtree = was_out + gained;
-      if (a >= static_cast<std::size_t>(m_)) {  // hangs from the root
-        set_artificial(v, out_of_subtree >= 0);
-        flow_[a] = out_of_subtree >= 0 ? out_of_subtree : -out_of_subtree;
-        continue;
-      }
-      const std::int64_t f = up ? out_of_subtree : -out_of_subtree;
-      const std::int64_t cap = cap_[a];
-      const bool fits = f >= 0 && f <= cap && !(up && f == cap) && !(!up && f == 0);
-      const std::int32_t p = parent_[static_cast<std::size_t>(v)];
-      if (fits) {
-        flow_[a] = f;
-        imbalance_[static_cast<std::size_t>(p)] += gained;
-        continue;
-      }
-      const std::int64_t bound = std::clamp<std::int64_t>(f, 0, cap);
-      flow_[a] = bound;
-      state_[a] = bound == 0 ? kLower : kUpper;
-      // The arc now moves `bound` between v and p; the rest leaves by the artificial arc.
-      const std::int64_t now_out = up ? bound : -bound;
-      imbalance_[static_cast<std::size_t>(p)] += now_out - was_out;
-      const std::int64_t rest = out_of_subtree - now_out;
-      const std::size_t art = static_cast<std::size_t>(m_ + v);
-      parent_[static_cast<std::size_t>(v)] = root_;
-      pred_[static_cast<std::size_t>(v)] = static_cast<std::int32_t>(art);
-      state_[art] = kTree;
-      set_artificial(v, rest >= 0);
-      flow_[art] = rest >= 0 ? rest : -rest;
-      rehung = true;
+      rehung = fit(v, /*splice=*/false) == Fit::kRehung || rehung;
     }
     imbalance_[static_cast<std::size_t>(root_)] = 0;
+    seeds_.clear();
+    tree_cost_edited_ = false;
     if (rehung && !build_order()) return false;
-    // Prices from the root down (preorder: the thread): every tree arc's reduced cost zero.
+    price_from_root();
+    return true;
+  }
+
+  // After edits to a solved tree, fits its flows and prices again with work in proportion
+  // to what the edits reach rather than to n: only the nodes the edits touched (seeds_)
+  // and their ancestors can carry a changed flow, so those are fitted, deepest first. A
+  // subtree that fit() re-hangs from the root is spliced to the end of the thread, and
+  // only the subtrees hanging from the root whose artificial arc changed move their
+  // prices (or, when one of them holds most of the tree, the rest moves the other way).
+  // Only a changed cost on a tree arc moves prices inside the tree: then every price is
+  // worked out again from the root.
+  void refit() {
+    order_touched();
+    price_roots_.clear();
+    for (const std::int32_t v : touched_) {
+      const Fit fitted = fit(v, /*splice=*/true);
+      if (fitted != Fit::kKept) price_roots_.push_back(v);
+    }
+    imbalance_[static_cast<std::size_t>(root_)] = 0;
+    if (tree_cost_edited_) {
+      tree_cost_edited_ = false;
+      price_from_root();
+      return;
+    }
+    reprice_root_children();
+  }
+
+  // touched_: the seeds and their ancestors (the root excluded), each once, deepest first
+  // (ties by node id, so that the order does not depend on the edits' order).
+  void order_touched() {
+    const std::size_t nodes = static_cast<std::size_t>(n_) + 1;
+    if (depth_.size() != nodes) depth_.assign(nodes, -1);
+    touched_.clear();
+    for (const std::int32_t seed : seeds_) {
+      path_.clear();
+      std::int32_t w = seed;
+      while (w != root_ && depth_[static_cast<std::size_t>(w)] < 0) {
+        path_.push_back(w);
+        w = parent_[static_cast<std::size_t>(w)];
+      }
+      std::int32_t d = w == root_ ? 0 : depth_[static_cast<std::size_t>(w)];
+      for (std::size_t i = path_.size(); i-- > 0;) {
+        depth_[static_cast<std::size_t>(path_[i])] = ++d;
+        touched_.push_back(path_[i]);
+      }
+    }
+    seeds_.clear();
+    std::sort(touched_.begin(), touched_.end(), [&](std::int32_t x, std::int32_t y) {
+      const std::int32_t dx = depth_[static_cast<std::size_t>(x)];
+      const std::int32_t dy = depth_[static_cast<std::size_t>(y)];
+      return dx != dy ? dx > dy : x < y;
+    });
+    for (const std::int32_t v : touched_) depth_[static_cast<std::size_t>(v)] = -1;
+  }
+
+  enum class Fit : std::uint8_t { kKept, kTurned, kRehung };
+
+  // Node v's tree arc after its subtree's balance moved by imbalance_[v] (passed on to its
+  // parent): the arc carries the new flow when it can, keeping the tree strongly feasible
+  // (an up arc below its capacity, a down arc above zero). Otherwise it goes to the bound
+  // nearest that flow and v's subtree hangs from the root by its artificial arc carrying
+  // the difference, which the pivots then drive out (kRehung; with `splice`, the subtree's
+  // run moves to the end of the thread at once, else the caller rebuilds the thread). An
+  // artificial arc takes the subtree's whole balance, turning round when its sign does
+  // (kTurned: its cost, so the subtree's prices, changed).
+  Fit fit(std::int32_t v, bool splice) {
+    const std::int64_t gained = imbalance_[static_cast<std::size_t>(v)];
+    imbalance_[static_cast<std::size_t>(v)] = 0;
+    const std::size_t a = static_cast<std::size_t>(pred_[static_cast<std::size_t>(v)]);
+    const bool up = dir_[static_cast<std::size_t>(v)] == kUp;
+    const std::int64_t was_out = up ? flow_[a] : -flow_[a];  // what left the subtree by this arc
+    const std::int64_t out_of_subtree = was_out + gained;
+    if (a >= static_cast<std::size_t>(m_)) {  // hangs from the root
+      const bool now_up = out_of_subtree >= 0;
+      set_artificial(v, now_up);
+      flow_[a] = now_up ? out_of_subtree : -out_of_subtree;
+      return now_up == up ? Fit::kKept : Fit::kTurned;
+    }
+    const std::int64_t f = up ? out_of_subtree : -out_of_subtree;
+    const std::int64_t cap = cap_[a];
+    const bool fits = f >= 0 && f <= cap && !(up && f == cap) && !(!up && f == 0);
+    const std::int32_t p = parent_[static_cast<std::size_t>(v)];
+    if (fits) {
+      flow_[a] = f;
+      imbalance_[static_cast<std::size_t>(p)] += gained;
+      return Fit::kKept;
+    }
+    const std::int64_t bound = std::clamp<std::int64_t>(f, 0, cap);
+    flow_[a] = bound;
+    state_[a] = bound == 0 ? kLower : kUpper;
+    // The arc now moves `bound` between v and p; the rest leaves by the artificial arc.
+    const std::int64_t now_out = up ? bound : -bound;
+    imbalance_[static_cast<std::size_t>(p)] += now_out - was_out;
+    const std::int64_t rest = out_of_subtree - now_out;
+    if (splice) move_to_root(v);
+    const std::size_t art = static_cast<std::size_t>(m_ + v);
+    parent_[static_cast<std::size_t>(v)] = root_;
+    pred_[static_cast<std::size_t>(v)] = static_cast<std::int32_t>(art);
+    state_[art] = kTree;
+    set_artificial(v, rest >= 0);
+    flow_[art] = rest >= 0 ? rest : -rest;
+    return Fit::kRehung;
+  }
+
+  // Cuts v's run out of the thread and appends it at the thread's end, as the root's last
+  // child: its old ancestors lose its nodes, and those whose run ended with it end just
+  // before it. (The caller re-points v's parent and tree arc.)
+  void move_to_root(std::int32_t v) {
+    const std::int32_t size = succ_num_[static_cast<std::size_t>(v)];
+    const std::int32_t last = last_succ_[static_cast<std::size_t>(v)];
+    const std::int32_t before = rev_thread_[static_cast<std::size_t>(v)];
+    const std::int32_t after = thread_[static_cast<std::size_t>(last)];
+    thread_[static_cast<std::size_t>(before)] = after;
+    rev_thread_[static_cast<std::size_t>(after)] = before;
+    for (std::int32_t w = parent_[static_cast<std::size_t>(v)]; w != root_; w = parent_[static_cast<std::size_t>(w)]) {
+      succ_num_[static_cast<std::size_t>(w)] -= size;
+    }
+    for (std::int32_t w = parent_[static_cast<std::size_t>(v)]; w >= 0 && last_succ_[static_cast<std::size_t>(w)] == last;
+         w = parent_[static_cast<std::size_t>(w)]) {
+      last_succ_[static_cast<std::size_t>(w)] = before;
+    }
+    const std::int32_t end = rev_thread_[static_cast<std::size_t>(root_)];
+    thread_[static_cast<std::size_t>(end)] = v;
+    rev_thread_[static_cast<std::size_t>(v)] = end;
+    thread_[static_cast<std::size_t>(last)] = root_;
+    rev_thread_[static_cast<std::size_t>(root_)] = last;
+    last_succ_[static_cast<std::size_t>(root_)] = last;
+  }
+
+  // Prices from the root down (preorder: the thread): every tree arc's reduced cost zero.
+  void price_from_root() {
     pi_[static_cast<std::size_t>(root_)] = 0;
     for (std::int32_t v = thread_[static_cast<std::size_t>(root_)]; v != root_; v = thread_[static_cast<std::size_t>(v)]) {
       const std::size_t a = static_cast<std::size_t>(pred_[static_cast<std::size_t>(v)]);
       const std::int64_t pp = pi_[static_cast<std::size_t>(parent_[static_cast<std::size_t>(v)])];
       pi_[static_cast<std::size_t>(v)] = dir_[static_cast<std::size_t>(v)] == kUp ? pp - cost_[a] : pp + cost_[a];
     }
-    return true;
+  }
+
+  // The price a child of the root needs for its artificial arc's reduced cost to be zero.
+  std::int64_t root_child_price(std::int32_t v) const {
+    const std::size_t art = static_cast<std::size_t>(m_ + v);
+    const std::int64_t root_price = pi_[static_cast<std::size_t>(root_)];
+    return source_[art] == v ? root_price - cost_[art] : root_price + cost_[art];
+  }
+
+  // Moves the prices of the subtrees in price_roots_ (children of the root whose artificial
+  // arc is new or turned) to fit their arcs. When one of them holds more than half the
+  // tree, the root moves instead, and with it every other child of the root.
+  void reprice_root_children() {
+    std::int32_t big = -1;
+    for (const std::int32_t r : price_roots_) {
+      if (2 * succ_num_[static_cast<std::size_t>(r)] > n_ + 1 && root_child_price(r) != pi_[static_cast<std::size_t>(r)]) big = r;
+    }
+    if (big < 0) {
+      for (const std::int32_t r : price_roots_) {
+        const std::int64_t delta = root_child_price(r) - pi_[static_cast<std::size_t>(r)];
+        if (delta != 0) shift_prices(r, succ_num_[static_cast<std::size_t>(r)], delta);
+      }
+      return;
+    }
+    pi_[static_cast<std::size_t>(root_)] -= root_child_price(big) - pi_[static_cast<std::size_t>(big)];
+    for (std::int32_t c = thread_[static_cast<std::size_t>(root_)]; c != root_;
+         c = thread_[static_cast<std::size_t>(last_succ_[static_cast<std::size_t>(c)])]) {
+      const std::int64_t delta = root_child_price(c) - pi_[static_cast<std::size_t>(c)];
+      if (delta != 0) shift_prices(c, succ_num_[static_cast<std::size_t>(c)], delta);
+    }
+    if (std::abs(pi_[static_cast<std::size_t>(root_)]) > kMaxRootDrift) {
+      const std::int64_t offset = pi_[static_cast<std::size_t>(root_)];
+      for (std::int64_t& p : pi_) p -= offset;
+    }
   }
 
   // Node v's artificial arc, pointing to the root (cost 0) or from it (the artificial cost).
@@ -671,6 +806,13 @@ class NetworkSimplex {
   bool restart_pending_ = false;  // edits since the last run: fit flows and prices first
   std::vector<std::int64_t> imbalance_;  // per node and root: what edits did to its balance
   std::vector<std::int32_t> order_;  // preorder from the root (warm start)
+  // What edits touched since the last run (refit()): nodes whose balance moved or whose
+  // tree arc changed; whether a tree arc's cost changed.
+  std::vector<std::int32_t> seeds_;
+  bool tree_cost_edited_ = false;
+  // Scratch for refit(): the seeds and their ancestors, each one's depth while ordering
+  // them (-1 otherwise), one path, and the children of the root whose prices must move.
+  std::vector<std::int32_t> touched_, depth_, path_, price_roots_;
 
   std::vector<std::int32_t> arc_of_;  // internal arc -> network arc
   mutable std::vector<std::int32_t> internal_;  // network arc -> internal arc (internal())
