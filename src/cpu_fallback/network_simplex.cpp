@@ -470,10 +470,10 @@ class NetworkSimplex {
     if (sigma == 0) return;
     const std::int32_t rest = n_ + 1 - size;
     if (size <= rest) {
-      shift_prices(u_in, size, sigma);
+      shift_prices(u_in, new_last, size, sigma);
       return;
     }
-    shift_prices(thread_[static_cast<std::size_t>(new_last)], rest, -sigma);
+    shift_prices(thread_[static_cast<std::size_t>(new_last)], rev_thread_[static_cast<std::size_t>(u_in)], rest, -sigma);
     // The root moved too. Bring it back to 0 before its price drifts far (each such shift
     // moves it by up to 2^61; every price is within 2^61 of the root's).
     if (std::abs(pi_[static_cast<std::size_t>(root_)]) > kMaxRootDrift) {
@@ -482,13 +482,22 @@ class NetworkSimplex {
     }
   }
 
-  // Adds `delta` to the prices of `count` nodes in thread order from `from`.
-  void shift_prices(std::int32_t from, std::int32_t count, std::int64_t delta) {
-    std::int32_t w = from;
-    for (std::int32_t i = 0; i < count; ++i) {
-      pi_[static_cast<std::size_t>(w)] += delta;
-      w = thread_[static_cast<std::size_t>(w)];
+  // Adds `delta` to the prices of the `count` nodes of the thread's run from `first` to
+  // `last`. The walk is a chain of dependent loads (next node from this one), so it runs
+  // from both ends at once, forwards and backwards (rev_thread_), to have two chains in
+  // flight: on the 150k-task priority network, where pivots move 116 prices each on
+  // average, this took the cold solve from 0.099 to 0.073 s (fgd 0.083 to 0.061, spread
+  // 0.048 to 0.040; fastest of 11 runs each, alternating).
+  void shift_prices(std::int32_t first, std::int32_t last, std::int32_t count, std::int64_t delta) {
+    std::int32_t front = first;
+    std::int32_t back = last;
+    for (std::int32_t i = count / 2; i > 0; --i) {
+      pi_[static_cast<std::size_t>(front)] += delta;
+      pi_[static_cast<std::size_t>(back)] += delta;
+      front = thread_[static_cast<std::size_t>(front)];
+      back = rev_thread_[static_cast<std::size_t>(back)];
     }
+    if (count % 2 != 0) pi_[static_cast<std::size_t>(front)] += delta;
   }
 
   // A kept basis (see KeptSimplex's constructor) as this network's tree; false when it
@@ -719,7 +728,7 @@ class NetworkSimplex {
     if (big < 0) {
       for (const std::int32_t r : price_roots_) {
         const std::int64_t delta = root_child_price(r) - pi_[static_cast<std::size_t>(r)];
-        if (delta != 0) shift_prices(r, succ_num_[static_cast<std::size_t>(r)], delta);
+        if (delta != 0) shift_prices(r, last_succ_[static_cast<std::size_t>(r)], succ_num_[static_cast<std::size_t>(r)], delta);
       }
       return;
     }
@@ -727,7 +736,7 @@ class NetworkSimplex {
     for (std::int32_t c = thread_[static_cast<std::size_t>(root_)]; c != root_;
          c = thread_[static_cast<std::size_t>(last_succ_[static_cast<std::size_t>(c)])]) {
       const std::int64_t delta = root_child_price(c) - pi_[static_cast<std::size_t>(c)];
-      if (delta != 0) shift_prices(c, succ_num_[static_cast<std::size_t>(c)], delta);
+      if (delta != 0) shift_prices(c, last_succ_[static_cast<std::size_t>(c)], succ_num_[static_cast<std::size_t>(c)], delta);
     }
     if (std::abs(pi_[static_cast<std::size_t>(root_)]) > kMaxRootDrift) {
       const std::int64_t offset = pi_[static_cast<std::size_t>(root_)];
