@@ -143,8 +143,8 @@ class NetworkSimplex {
   // flows and prices for them and pivots on from the basis it has.
   void set_arc(std::int32_t id, std::int64_t span, std::int64_t cost) {
     const std::size_t a = static_cast<std::size_t>(internal()[static_cast<std::size_t>(id)]);
-    const std::int32_t tail = source_[a];
-    const std::int32_t head = target_[a];
+    const std::int32_t tail = arc_[a].source;
+    const std::int32_t head = arc_[a].target;
     if (state_[a] == kUpper) {  // stays at its (new) bound: the flow it moves changes
       const std::int64_t more = span - flow_[a];
       flow_[a] = span;
@@ -154,10 +154,10 @@ class NetworkSimplex {
       seeds_.push_back(head);
     } else if (state_[a] == kTree) {  // its flow may no longer fit: refit() checks the node below it
       seeds_.push_back(parent_[static_cast<std::size_t>(tail)] == head && pred_[static_cast<std::size_t>(tail)] == static_cast<std::int32_t>(a) ? tail : head);
-      if (cost != cost_[a]) tree_cost_edited_ = true;
+      if (cost != arc_[a].cost) tree_cost_edited_ = true;
     }
     cap_[a] = span;
-    cost_[a] = cost;
+    arc_[a].cost = cost;
     restart_pending_ = true;
   }
   void add_supply(std::int32_t v, std::int64_t delta) {
@@ -187,23 +187,21 @@ class NetworkSimplex {
       const std::int32_t a = pred_[static_cast<std::size_t>(v)];
       basis.parent[static_cast<std::size_t>(v)] = p == root_ ? -1 : p;
       basis.tree_arc[static_cast<std::size_t>(v)] = a >= m_ ? -1 : arc_of_[static_cast<std::size_t>(a)];
-      basis.artificial_up[static_cast<std::size_t>(v)] = source_[static_cast<std::size_t>(m_ + v)] == v;
+      basis.artificial_up[static_cast<std::size_t>(v)] = arc_[static_cast<std::size_t>(m_ + v)].source == v;
     }
   }
 
  private:
   std::int64_t reduced(std::int32_t a) const {
-    return cost_[static_cast<std::size_t>(a)] + pi_[static_cast<std::size_t>(source_[static_cast<std::size_t>(a)])] -
-           pi_[static_cast<std::size_t>(target_[static_cast<std::size_t>(a)])];
+    return arc_[static_cast<std::size_t>(a)].cost + pi_[static_cast<std::size_t>(arc_[static_cast<std::size_t>(a)].source)] -
+           pi_[static_cast<std::size_t>(arc_[static_cast<std::size_t>(a)].target)];
   }
 
   // Arcs 0..m-1 are the network's, m..m+n-1 the artificial ones.
   void init(const Network& network, std::int64_t infinite_bound) {
     const std::size_t arcs = static_cast<std::size_t>(m_) + static_cast<std::size_t>(n_);
-    source_.resize(arcs);
-    target_.resize(arcs);
+    arc_.resize(arcs);
     cap_.resize(arcs);
-    cost_.resize(arcs);
     // Internal arc order: the network's arcs with a stride, so that a block of the search
     // samples arcs from all over the network rather than the few nodes whose arcs are
     // stored together (LEMON mixes arcs too; on the 150k-task spread network it took the
@@ -217,10 +215,10 @@ class NetworkSimplex {
     for (std::int32_t a = 0; a < m_; ++a) {
       const ArcId id = arc_of_[static_cast<std::size_t>(a)];
       const std::int64_t capacity = network.capacity(id);
-      source_[static_cast<std::size_t>(a)] = network.tail(id);
-      target_[static_cast<std::size_t>(a)] = network.head(id);
+      arc_[static_cast<std::size_t>(a)].source = network.tail(id);
+      arc_[static_cast<std::size_t>(a)].target = network.head(id);
       cap_[static_cast<std::size_t>(a)] = capacity == kInfiniteCapacity ? infinite_bound : capacity - network.lower(id);
-      cost_[static_cast<std::size_t>(a)] = network.cost(id);
+      arc_[static_cast<std::size_t>(a)].cost = network.cost(id);
     }
     init_tree();
   }
@@ -251,17 +249,17 @@ class NetworkSimplex {
       parent_[static_cast<std::size_t>(v)] = root_;
       pred_[static_cast<std::size_t>(v)] = static_cast<std::int32_t>(a);
       if (supply >= 0) {
-        source_[a] = v;
-        target_[a] = root_;
+        arc_[a].source = v;
+        arc_[a].target = root_;
         flow_[a] = supply;
-        cost_[a] = 0;
+        arc_[a].cost = 0;
         dir_[static_cast<std::size_t>(v)] = kUp;
         pi_[static_cast<std::size_t>(v)] = 0;
       } else {
-        source_[a] = root_;
-        target_[a] = v;
+        arc_[a].source = root_;
+        arc_[a].target = v;
         flow_[a] = -supply;
-        cost_[a] = artificial_cost_;
+        arc_[a].cost = artificial_cost_;
         dir_[static_cast<std::size_t>(v)] = kDown;
         pi_[static_cast<std::size_t>(v)] = artificial_cost_;
       }
@@ -283,24 +281,27 @@ class NetworkSimplex {
   // Block search: scan blocks of arcs from where the last search stopped and return the
   // most violating arc of the first block that has one; -1 when none violates (optimal).
   std::int32_t find_entering(std::int64_t block) {
-    if (m_ == 0) return -1;
     std::int64_t best = 0;
     std::int32_t best_arc = -1;
-    std::int64_t in_block = 0;
     std::int32_t a = next_arc_;
-    for (std::int32_t scanned = 0; scanned < m_; ++scanned) {
-      const std::int64_t violation = state_[static_cast<std::size_t>(a)] * reduced(a);
-      if (violation < best) {
-        best = violation;
-        best_arc = a;
-        // The pivot reads its bound and flow first; they are far from the arcs scanned.
-        __builtin_prefetch(&cap_[static_cast<std::size_t>(a)]);
-        __builtin_prefetch(&flow_[static_cast<std::size_t>(a)]);
-      }
-      if (++a == m_) a = 0;
-      if (++in_block == block) {
-        if (best_arc >= 0) break;
-        in_block = 0;
+    std::int64_t left = m_;  // arcs this search has still to look at
+    while (left > 0 && best_arc < 0) {
+      std::int64_t todo = std::min(block, left);
+      left -= todo;
+      while (todo > 0) {  // the block, in one or (where it wraps round) two straight runs
+        const std::int32_t end = static_cast<std::int32_t>(std::min<std::int64_t>(a + todo, m_));
+        for (std::int32_t e = a; e < end; ++e) {
+          const std::int64_t violation = state_[static_cast<std::size_t>(e)] * reduced(e);
+          if (violation < best) {
+            best = violation;
+            best_arc = e;
+            // The pivot reads its bound and flow first; they are far from the arcs scanned.
+            __builtin_prefetch(&cap_[static_cast<std::size_t>(e)]);
+            __builtin_prefetch(&flow_[static_cast<std::size_t>(e)]);
+          }
+        }
+        todo -= end - a;
+        a = end == m_ ? 0 : end;
       }
     }
     next_arc_ = a;
@@ -311,8 +312,8 @@ class NetworkSimplex {
     // Flow goes round the cycle from `first` across the entering arc to `second`, up the
     // tree to the apex `join`, and down again to `first`.
     const bool forward = state_[static_cast<std::size_t>(in)] == kLower;
-    const std::int32_t first = forward ? source_[static_cast<std::size_t>(in)] : target_[static_cast<std::size_t>(in)];
-    const std::int32_t second = forward ? target_[static_cast<std::size_t>(in)] : source_[static_cast<std::size_t>(in)];
+    const std::int32_t first = forward ? arc_[static_cast<std::size_t>(in)].source : arc_[static_cast<std::size_t>(in)].target;
+    const std::int32_t second = forward ? arc_[static_cast<std::size_t>(in)].target : arc_[static_cast<std::size_t>(in)].source;
     std::int32_t u = first;
     std::int32_t v = second;
     while (u != v) {
@@ -432,7 +433,7 @@ class NetworkSimplex {
       const std::int32_t old_size = succ_num_[static_cast<std::size_t>(x)];
       parent_[static_cast<std::size_t>(x)] = new_parent;
       pred_[static_cast<std::size_t>(x)] = child_arc;
-      dir_[static_cast<std::size_t>(x)] = source_[static_cast<std::size_t>(child_arc)] == x ? kUp : kDown;
+      dir_[static_cast<std::size_t>(x)] = arc_[static_cast<std::size_t>(child_arc)].source == x ? kUp : kDown;
       succ_num_[static_cast<std::size_t>(x)] = size - inner_size;
       last_succ_[static_cast<std::size_t>(x)] = new_last;
       inner_size = old_size;
@@ -466,7 +467,7 @@ class NetworkSimplex {
     //    there took 0.065 s instead of 0.088 s. The rest is the thread's run after S's,
     //    round to the node before u_in.
     const std::int64_t rc = reduced(in);
-    const std::int64_t sigma = source_[static_cast<std::size_t>(in)] == u_in ? -rc : rc;
+    const std::int64_t sigma = arc_[static_cast<std::size_t>(in)].source == u_in ? -rc : rc;
     if (sigma == 0) return;
     const std::int32_t rest = n_ + 1 - size;
     if (size <= rest) {
@@ -533,8 +534,8 @@ class NetworkSimplex {
       const std::int32_t p = basis.parent[static_cast<std::size_t>(v)];
       if (id >= m_ || p < 0 || p >= n_) return false;
       const std::int32_t a = internal[static_cast<std::size_t>(id)];
-      const bool up = source_[static_cast<std::size_t>(a)] == v && target_[static_cast<std::size_t>(a)] == p;
-      const bool down = source_[static_cast<std::size_t>(a)] == p && target_[static_cast<std::size_t>(a)] == v;
+      const bool up = arc_[static_cast<std::size_t>(a)].source == v && arc_[static_cast<std::size_t>(a)].target == p;
+      const bool down = arc_[static_cast<std::size_t>(a)].source == p && arc_[static_cast<std::size_t>(a)].target == v;
       if (!(up || down) || state_[static_cast<std::size_t>(a)] != kTree) return false;
       parent_[static_cast<std::size_t>(v)] = p;
       pred_[static_cast<std::size_t>(v)] = a;
@@ -557,8 +558,8 @@ class NetworkSimplex {
       const std::int8_t state = state_[static_cast<std::size_t>(a)];
       flow_[static_cast<std::size_t>(a)] = state == kUpper ? cap_[static_cast<std::size_t>(a)] : 0;
       if (state != kUpper) continue;
-      imbalance_[static_cast<std::size_t>(source_[static_cast<std::size_t>(a)])] -= flow_[static_cast<std::size_t>(a)];
-      imbalance_[static_cast<std::size_t>(target_[static_cast<std::size_t>(a)])] += flow_[static_cast<std::size_t>(a)];
+      imbalance_[static_cast<std::size_t>(arc_[static_cast<std::size_t>(a)].source)] -= flow_[static_cast<std::size_t>(a)];
+      imbalance_[static_cast<std::size_t>(arc_[static_cast<std::size_t>(a)].target)] += flow_[static_cast<std::size_t>(a)];
     }
     bool rehung = false;
     // Reverse preorder: the thread walked backwards from the root.
@@ -706,7 +707,7 @@ class NetworkSimplex {
     for (std::int32_t v = thread_[static_cast<std::size_t>(root_)]; v != root_; v = thread_[static_cast<std::size_t>(v)]) {
       const std::size_t a = static_cast<std::size_t>(pred_[static_cast<std::size_t>(v)]);
       const std::int64_t pp = pi_[static_cast<std::size_t>(parent_[static_cast<std::size_t>(v)])];
-      pi_[static_cast<std::size_t>(v)] = dir_[static_cast<std::size_t>(v)] == kUp ? pp - cost_[a] : pp + cost_[a];
+      pi_[static_cast<std::size_t>(v)] = dir_[static_cast<std::size_t>(v)] == kUp ? pp - arc_[a].cost : pp + arc_[a].cost;
     }
   }
 
@@ -714,7 +715,7 @@ class NetworkSimplex {
   std::int64_t root_child_price(std::int32_t v) const {
     const std::size_t art = static_cast<std::size_t>(m_ + v);
     const std::int64_t root_price = pi_[static_cast<std::size_t>(root_)];
-    return source_[art] == v ? root_price - cost_[art] : root_price + cost_[art];
+    return arc_[art].source == v ? root_price - arc_[art].cost : root_price + arc_[art].cost;
   }
 
   // Moves the prices of the subtrees in price_roots_ (children of the root whose artificial
@@ -747,9 +748,9 @@ class NetworkSimplex {
   // Node v's artificial arc, pointing to the root (cost 0) or from it (the artificial cost).
   void set_artificial(std::int32_t v, bool up) {
     const std::size_t art = static_cast<std::size_t>(m_ + v);
-    source_[art] = up ? v : root_;
-    target_[art] = up ? root_ : v;
-    cost_[art] = up ? 0 : artificial_cost_;
+    arc_[art].source = up ? v : root_;
+    arc_[art].target = up ? root_ : v;
+    arc_[art].cost = up ? 0 : artificial_cost_;
     if (pred_[static_cast<std::size_t>(v)] == static_cast<std::int32_t>(art)) dir_[static_cast<std::size_t>(v)] = up ? kUp : kDown;
   }
 
@@ -825,8 +826,15 @@ class NetworkSimplex {
 
   std::vector<std::int32_t> arc_of_;  // internal arc -> network arc
   mutable std::vector<std::int32_t> internal_;  // network arc -> internal arc (internal())
-  std::vector<std::int32_t> source_, target_;
-  std::vector<std::int64_t> cap_, cost_, flow_;
+  // Per arc: its ends and cost side by side (pricing reads the three together), its
+  // bound and flow.
+  struct Arc {
+    std::int32_t source;
+    std::int32_t target;
+    std::int64_t cost;
+  };
+  std::vector<Arc> arc_;
+  std::vector<std::int64_t> cap_, flow_;
   std::vector<std::int8_t> state_;
   // The basis tree: parent and tree arc of each node, the preorder thread (and its reverse),
   // each subtree's size and the last node of its run in the thread.
