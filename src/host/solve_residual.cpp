@@ -58,13 +58,15 @@ void solve_on_residual(const Network& network, ResidualGraph& g, const Engine& e
 //  - Supplies aggregated over many sources (at least 1% of the nodes, 2 units each on
 //    average) into few sinks (at most one per hundred sources): the allocation networks
 //    `sluice allocate` builds, shape nodes with supplies in the tens to thousands and one
-//    sink. Network simplex with pricing blocks of 0.06·√m arcs: 0.38-0.52x LEMON at 1M
-//    tasks, 0.51-0.62x at 150k, 0.39-0.65x on openb, where cost scaling takes 0.9-2.5x.
-//  - Everything else: cost scaling. Unit supplies (Quincy as generated, a node per task;
-//    assignment problems): 0.53 and 0.83x LEMON, network simplex 4.8 and 3.7x. Supplies
-//    spread over as many sinks as sources (NETGEN, 4096 nodes, 256 of each): 1.7x against
-//    4.7x for network simplex. Grids are the exception (4.5x against 1.8x), left to cost
-//    scaling as no scheduler builds them.
+//    sink. Network simplex with pricing blocks of 0.06·√m arcs: 0.36-0.46x LEMON at 1M
+//    tasks, 0.47-0.50x at 150k, 0.39-0.50x on openb, where cost scaling takes 1.0-2.6x.
+//  - Unit supplies over many sources into few sinks (Quincy as generated, a node per
+//    task): cost scaling, 0.32-0.69x LEMON, where network simplex took 0.6 s against
+//    0.18 s (2,500 machines) and 13.7 s against 1.4 s (12,500).
+//  - Everything else (NETGEN, grids, assignment problems): network simplex with LEMON's
+//    blocks of √m arcs. 4096-node NETGEN 0.04-0.05 s against 0.14 s for cost scaling
+//    (LEMON 0.05), 128x128 grid 0.13-0.15 s against 0.55 s (LEMON 0.09-0.10), 2000x2000
+//    assignment with 20 arcs a node 0.011 s against 0.019 (LEMON 0.017).
 CpuChoice choose_cpu_algorithm(const Network& network, const SolveOptions& options) {
   CpuChoice choice;
   std::int64_t sources = 0;
@@ -81,15 +83,16 @@ CpuChoice choose_cpu_algorithm(const Network& network, const SolveOptions& optio
   const bool many_sources = sources > 0 && sources * 100 >= network.num_nodes();
   const bool aggregated = supply >= 2 * static_cast<__int128>(sources);
   const bool few_sinks = sinks <= std::max<std::int64_t>(1, sources / 100);
+  const bool allocation_like = many_sources && aggregated && few_sinks;
+  const bool node_per_task = many_sources && !aggregated && few_sinks;
   if (options.cpu_algorithm == CpuAlgorithm::kAuto) {
-    choice.algorithm =
-        many_sources && aggregated && few_sinks ? CpuAlgorithm::kNetworkSimplex : CpuAlgorithm::kCostScaling;
+    choice.algorithm = node_per_task ? CpuAlgorithm::kCostScaling : CpuAlgorithm::kNetworkSimplex;
   } else {
     choice.algorithm = options.cpu_algorithm;
   }
-  // Small blocks where many arcs are nearly interchangeable (many sources); LEMON's √m
-  // elsewhere, when network simplex is asked for by name.
-  choice.block_factor = options.ns_block_factor > 0 ? options.ns_block_factor : many_sources ? 0.06 : 1.0;
+  // Small blocks where many arcs are nearly interchangeable (allocation networks); LEMON's
+  // √m elsewhere.
+  choice.block_factor = options.ns_block_factor > 0 ? options.ns_block_factor : allocation_like ? 0.06 : 1.0;
   return choice;
 }
 

@@ -845,21 +845,28 @@ TEST(SolverCpuAlgorithm, AllocationNetworksGetNetworkSimplex) {
   }
 }
 
-TEST(SolverCpuAlgorithm, UnitSuppliesAndFewSourcesGetCostScaling) {
-  QuincyParams q;
+TEST(SolverCpuAlgorithm, NodePerTaskNetworksGetCostScaling) {
+  QuincyParams q;  // a source of one unit per task, one sink
   q.machines = 50;
   q.tasks = 400;
   EXPECT_EQ(auto_algorithm(generate_quincy(q)), "cost-scaling push-relabel");
+}
+
+TEST(SolverCpuAlgorithm, OtherNetworksGetNetworkSimplex) {
   NetgenParams ng;  // 16 sources among 4096 nodes: few sources
   ng.nodes = 4096;
   ng.arcs = 16384;
-  EXPECT_EQ(auto_algorithm(generate_netgen(ng)), "cost-scaling push-relabel");
-  NetgenParams spread;  // many sources, but as many sinks (network simplex took 4.7x LEMON there)
+  EXPECT_EQ(auto_algorithm(generate_netgen(ng)), "network simplex");
+  NetgenParams spread;  // many sources, but as many sinks
   spread.nodes = 4096;
   spread.arcs = 16384;
   spread.sources = 256;
   spread.sinks = 256;
-  EXPECT_EQ(auto_algorithm(generate_netgen(spread)), "cost-scaling push-relabel");
+  EXPECT_EQ(auto_algorithm(generate_netgen(spread)), "network simplex");
+  GridParams grid;
+  grid.rows = 16;
+  grid.cols = 16;
+  EXPECT_EQ(auto_algorithm(generate_grid(grid)), "network simplex");
 }
 
 TEST(SolverCpuAlgorithm, NamedAlgorithmIsHonoured) {
