@@ -58,15 +58,14 @@ void solve_on_residual(const Network& network, ResidualGraph& g, const Engine& e
 //  - Supplies aggregated over many sources (at least 1% of the nodes, 2 units each on
 //    average) into few sinks (at most one per hundred sources): the allocation networks
 //    `sluice allocate` builds, shape nodes with supplies in the tens to thousands and one
-//    sink. Network simplex with pricing blocks of 0.06·√m arcs: 0.36-0.46x LEMON at 1M
-//    tasks, 0.47-0.50x at 150k, 0.39-0.50x on openb, where cost scaling takes 1.0-2.6x.
+//    sink. Network simplex with pricing blocks of 0.06·√m arcs: 0.35-0.40x LEMON at 1M
+//    tasks, 0.46-0.49x at 150k, 0.41-0.57x on openb, where cost scaling takes 1.0-2.8x.
 //  - Unit supplies over many sources into few sinks (Quincy as generated, a node per
-//    task): cost scaling, 0.32-0.69x LEMON, where network simplex took 0.6 s against
-//    0.18 s (2,500 machines) and 13.7 s against 1.4 s (12,500).
+//    task): cost scaling, 0.63x LEMON at 2,500 machines, where network simplex takes
+//    3.2 times as long as cost scaling (and 0.32-0.48x at 12,500-50,000 machines, README).
 //  - Everything else (NETGEN, grids, assignment problems): network simplex with LEMON's
-//    blocks of √m arcs. 4096-node NETGEN 0.04-0.05 s against 0.14 s for cost scaling
-//    (LEMON 0.05), 128x128 grid 0.13-0.15 s against 0.55 s (LEMON 0.09-0.10), 2000x2000
-//    assignment with 20 arcs a node 0.011 s against 0.019 (LEMON 0.017).
+//    blocks of √m arcs: 0.77x LEMON on 4096-node NETGEN (cost scaling 2.5x), 1.54x on a
+//    128x128 grid (4.7x), 0.85x on a 2000x2000 assignment with 20 arcs a node (1.0x).
 CpuChoice choose_cpu_algorithm(const Network& network, const SolveOptions& options) {
   CpuChoice choice;
   std::int64_t sources = 0;
