@@ -486,9 +486,9 @@ class NetworkSimplex {
   // Adds `delta` to the prices of the `count` nodes of the thread's run from `first` to
   // `last`. The walk is a chain of dependent loads (next node from this one), so it runs
   // from both ends at once, forwards and backwards (rev_thread_), to have two chains in
-  // flight. On the 150k- and 1M-task allocation networks, where a pivot moves 30-130
-  // prices on average, solves took 0.75-0.88 of the time of a walk from one end, with the
-  // same pivots (bench/results/ns_speedups: 6cf4311 against 195bd93).
+  // flight. On the 150k- and 1M-task allocation networks solves took 0.75-0.88 of the
+  // time of a walk from one end, with the same pivots (bench/results/ns_speedups:
+  // 6cf4311 against 195bd93).
   void shift_prices(std::int32_t first, std::int32_t last, std::int32_t count, std::int64_t delta) {
     std::int32_t front = first;
     std::int32_t back = last;
