@@ -7,6 +7,7 @@ Writes solve.csv, summary.txt (medians, fastest, and each build's median over th
 build's) and solve.png.
 
   bench/solve_builds.py --build NAME=SLUICE ... --file NET.min ... --out DIR [--reps 5]
+                        [--algorithm auto|network-simplex]
 """
 import argparse
 import csv
@@ -24,8 +25,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 PROGRESS = re.compile(r"\[network-simplex\] (?:warm start, )?(\d+) pivots, ([0-9.]+) s")
 
 
-def solve(sluice, net):
-    p = subprocess.run([sluice, "solve", net, "--solver", "cpu", "--progress"], capture_output=True, text=True)
+def solve(sluice, net, algorithm):
+    p = subprocess.run([sluice, "solve", net, "--solver", "cpu", "--algorithm", algorithm, "--progress"],
+                       capture_output=True, text=True)
     m = PROGRESS.findall(p.stderr)
     if p.returncode != 0 or not m:
         sys.exit(f"{sluice} solve {net} failed ({p.returncode}) or printed no network simplex line:\n{p.stderr}")
@@ -39,6 +41,7 @@ def main():
     ap.add_argument("--file", action="append", required=True)
     ap.add_argument("--out", required=True)
     ap.add_argument("--reps", type=int, default=5)
+    ap.add_argument("--algorithm", default="auto", help="passed to sluice solve (network-simplex: always pivots)")
     args = ap.parse_args()
     builds = [b.split("=", 1) for b in args.build]
     os.makedirs(args.out, exist_ok=True)
@@ -47,7 +50,7 @@ def main():
         name = os.path.basename(net)
         for rep in range(args.reps):
             for build, sluice in builds:
-                pivots, seconds = solve(sluice, net)
+                pivots, seconds = solve(sluice, net, args.algorithm)
                 rows.append({"network": name, "build": build, "rep": rep, "pivots": pivots, "solve_s": seconds})
                 print(f"{name:24s} {build:10s} rep {rep}: {pivots} pivots, {seconds:.3f} s", flush=True)
     with open(os.path.join(args.out, "solve.csv"), "w", newline="") as f:
@@ -90,7 +93,7 @@ def main():
     ax.invert_yaxis()
     ax.axvline(1.0, color="grey", linewidth=0.8)
     ax.set_xlabel(f"median solve time / median of {first} (below 1: faster)")
-    ax.set_title(f"sluice solve --solver cpu, builds alternating, {args.reps} runs each")
+    ax.set_title(f"sluice solve --solver cpu --algorithm {args.algorithm}, builds alternating, {args.reps} runs each")
     ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(os.path.join(args.out, "solve.png"), dpi=110)

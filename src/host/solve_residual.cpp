@@ -61,11 +61,12 @@ void solve_on_residual(const Network& network, ResidualGraph& g, const Engine& e
 //    sink. Network simplex with pricing blocks of 0.06·√m arcs: 0.35-0.40x LEMON at 1M
 //    tasks, 0.46-0.49x at 150k, 0.41-0.57x on openb, where cost scaling takes 1.0-2.8x.
 //  - Unit supplies over many sources into few sinks (Quincy as generated, a node per
-//    task): cost scaling, 0.63x LEMON at 2,500 machines, where network simplex takes
-//    3.2 times as long as cost scaling (and 0.32-0.48x at 12,500-50,000 machines, README).
+//    task): cost scaling, 0.63-0.72x LEMON at 2,500 machines, where network simplex
+//    takes 0.86x (and cost scaling 0.32-0.48x at 12,500-50,000 machines, README).
 //  - Everything else (NETGEN, grids, assignment problems): network simplex with LEMON's
-//    blocks of √m arcs: 0.77x LEMON on 4096-node NETGEN (cost scaling 2.5x), 1.54x on a
-//    128x128 grid (4.7x), 0.85x on a 2000x2000 assignment with 20 arcs a node (1.0x).
+//    blocks of √m arcs and arc order: 0.75x LEMON on 4096-node NETGEN (cost scaling
+//    2.5x), 0.88x on a 128x128 grid (4.7x), 0.78x on a 2000x2000 assignment with 20 arcs
+//    a node (0.95x) (bench/results/lemon_arc_order/families_vs_lemon.txt).
 CpuChoice choose_cpu_algorithm(const Network& network, const SolveOptions& options) {
   CpuChoice choice;
   std::int64_t sources = 0;
