@@ -35,7 +35,8 @@ def main() -> int:
     if not instances:
         print("no optimal rows to plot", file=sys.stderr)
         return 1
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
+    # Times span milliseconds to seconds across instances: a log axis keeps each readable.
+    fig, axes = plt.subplots(2, 1, figsize=(max(10, 0.9 * len(instances)), 9))
     width = 0.8 / len(solvers)
     for k, solver in enumerate(solvers):
         xs = [i + k * width for i in range(len(instances))]
@@ -43,12 +44,14 @@ def main() -> int:
         m = [statistics.median(peaks[(inst, solver)]) if peaks[(inst, solver)] else 0 for inst in instances]
         axes[0].bar(xs, t, width, label=solver)
         axes[1].bar(xs, m, width, label=solver)
-        for x, v in zip(xs, t):
-            axes[0].annotate(f"{v:.2f}", (x, v), ha="center", va="bottom", fontsize=7)
-    for ax, title, unit in ((axes[0], "solve time (median)", "seconds"),
+        if len(instances) <= 6:  # beyond that the labels overlap
+            for x, v in zip(xs, t):
+                axes[0].annotate(f"{v:.3g}", (x, v), ha="center", va="bottom", fontsize=7)
+    axes[0].set_yscale("log")
+    for ax, title, unit in ((axes[0], "solve time (median, log scale)", "seconds"),
                             (axes[1], "peak memory (median)", "MiB")):
         ax.set_xticks([i + 0.4 - width / 2 for i in range(len(instances))])
-        ax.set_xticklabels(instances, rotation=15, ha="right", fontsize=8)
+        ax.set_xticklabels(instances, rotation=35, ha="right", fontsize=8)
         ax.set_title(title)
         ax.set_ylabel(unit)
         ax.legend()
