@@ -155,7 +155,9 @@ class NetworkSimplex {
       seeds_.push_back(tail);
       seeds_.push_back(head);
     } else if (state_[a] == kTree) {  // its flow may no longer fit: refit() checks the node below it
-      seeds_.push_back(parent_[static_cast<std::size_t>(tail)] == head && pred_[static_cast<std::size_t>(tail)] == static_cast<std::int32_t>(a) ? tail : head);
+      const bool tail_below = parent_[static_cast<std::size_t>(tail)] == head &&
+                              pred_[static_cast<std::size_t>(tail)] == static_cast<std::int32_t>(a);
+      seeds_.push_back(tail_below ? tail : head);
       if (cost != arc_[a].cost) tree_cost_edited_ = true;
     }
     cap_[a] = span;
@@ -195,8 +197,8 @@ class NetworkSimplex {
 
  private:
   std::int64_t reduced(std::int32_t a) const {
-    return arc_[static_cast<std::size_t>(a)].cost + pi_[static_cast<std::size_t>(arc_[static_cast<std::size_t>(a)].source)] -
-           pi_[static_cast<std::size_t>(arc_[static_cast<std::size_t>(a)].target)];
+    const Arc& e = arc_[static_cast<std::size_t>(a)];
+    return e.cost + pi_[static_cast<std::size_t>(e.source)] - pi_[static_cast<std::size_t>(e.target)];
   }
 
   // Arcs 0..m-1 are the network's, m..m+n-1 the artificial ones.
@@ -331,8 +333,9 @@ class NetworkSimplex {
     // Flow goes round the cycle from `first` across the entering arc to `second`, up the
     // tree to the apex `join`, and down again to `first`.
     const bool forward = state_[static_cast<std::size_t>(in)] == kLower;
-    const std::int32_t first = forward ? arc_[static_cast<std::size_t>(in)].source : arc_[static_cast<std::size_t>(in)].target;
-    const std::int32_t second = forward ? arc_[static_cast<std::size_t>(in)].target : arc_[static_cast<std::size_t>(in)].source;
+    const Arc& entering = arc_[static_cast<std::size_t>(in)];
+    const std::int32_t first = forward ? entering.source : entering.target;
+    const std::int32_t second = forward ? entering.target : entering.source;
     std::int32_t u = first;
     std::int32_t v = second;
     while (u != v) {
@@ -577,8 +580,9 @@ class NetworkSimplex {
       const std::int8_t state = state_[static_cast<std::size_t>(a)];
       flow_[static_cast<std::size_t>(a)] = state == kUpper ? cap_[static_cast<std::size_t>(a)] : 0;
       if (state != kUpper) continue;
-      imbalance_[static_cast<std::size_t>(arc_[static_cast<std::size_t>(a)].source)] -= flow_[static_cast<std::size_t>(a)];
-      imbalance_[static_cast<std::size_t>(arc_[static_cast<std::size_t>(a)].target)] += flow_[static_cast<std::size_t>(a)];
+      const Arc& e = arc_[static_cast<std::size_t>(a)];
+      imbalance_[static_cast<std::size_t>(e.source)] -= flow_[static_cast<std::size_t>(a)];
+      imbalance_[static_cast<std::size_t>(e.target)] += flow_[static_cast<std::size_t>(a)];
     }
     bool rehung = false;
     // Reverse preorder: the thread walked backwards from the root.
